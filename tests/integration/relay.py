@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""TCP relay on 127.0.0.1 for tunsup's integration tests.
+
+    relay.py [--pidfile FILE] [--rate BYTES_PER_SEC] LISTEN_PORT TARGET_PORT
+
+One process, one selector loop, non-blocking sockets. Each accepted connection is
+joined to a new connection to 127.0.0.1:TARGET_PORT and bytes are copied both ways
+(half-close passed on). Used to make a black hole: `kill -STOP` freezes the relay
+(established connections stall, new connections complete in the kernel backlog but
+never see a banner), `kill -CONT` resumes it. `--rate` throttles each direction of
+each connection to about BYTES_PER_SEC.
+"""
+
+import argparse
+import errno
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+
+BUF = 65536
+HOST = "127.0.0.1"
+
+
+class Side:
+    """One socket and the bytes waiting to be written to it."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.out = bytearray()
+        self.eof_in = False  # we read EOF from this socket
+        self.shut_out = False  # we sent FIN to this socket
+        self.connected = True
+
+
+class Pair:
+    def __init__(self, relay, client, server):
+        self.relay = relay
+        self.a = Side(client)
+        self.b = Side(server)
+        self.b.connected = False
+        self.peer = {self.a: self.b, self.b: self.a}
+        self.closed = False
+        # rate limiting: bytes allowed per direction (token bucket, 1 s burst)
+        self.tokens = {self.a: 0.0, self.b: 0.0}
+        self.last = time.monotonic()
+
+    def refill(self):
+        rate = self.relay.rate
+        if not rate:
+            return
+        now = time.monotonic()
+        for s in self.tokens:
+            self.tokens[s] = min(rate, self.tokens[s] + (now - self.last) * rate)
+        self.last = now
+
+    def budget(self, src):
+        if not self.relay.rate:
+            return BUF
+        return int(min(BUF, self.tokens[src]))
+
+    def events(self, side):
+        ev = 0
+        other = self.peer[side]
+        if side.connected and not side.eof_in and len(other.out) < BUF \
+                and self.budget(side) > 0:
+            ev |= selectors.EVENT_READ
+        if not side.connected or side.out:
+            ev |= selectors.EVENT_WRITE
+        return ev
+
+    def update(self):
+        if self.closed:
+            return
+        for side in (self.a, self.b):
+            ev = self.events(side)
+            key = self.relay.sel.get_map().get(side.sock)
+            if ev and key is None:
+                self.relay.sel.register(side.sock, ev, (self, side))
+            elif ev and key.events != ev:
+                self.relay.sel.modify(side.sock, ev, (self, side))
+            elif not ev and key is not None:
+                self.relay.sel.unregister(side.sock)
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        for side in (self.a, self.b):
+            if side.sock in self.relay.sel.get_map():
+                self.relay.sel.unregister(side.sock)
+            side.sock.close()
+        self.relay.pairs.discard(self)
+
+    def handle(self, side, mask):
+        other = self.peer[side]
+        if mask & selectors.EVENT_WRITE:
+            if not side.connected:
+                err = side.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    self.close()
+                    return
+                side.connected = True
+            if side.out:
+                try:
+                    n = side.sock.send(side.out)
+                except BlockingIOError:
+                    n = 0
+                except OSError:
+                    self.close()
+                    return
+                del side.out[:n]
+        if mask & selectors.EVENT_READ:
+            self.refill()
+            want = self.budget(side)
+            try:
+                data = side.sock.recv(want) if want > 0 else None
+            except BlockingIOError:
+                data = None
+            except OSError:
+                self.close()
+                return
+            if data == b"":
+                side.eof_in = True
+            elif data:
+                if self.relay.rate:
+                    self.tokens[side] -= len(data)
+                other.out += data
+        # pass a half-close on once everything before it was written
+        for s in (self.a, self.b):
+            o = self.peer[s]
+            if s.eof_in and not o.out and not o.shut_out and o.connected:
+                try:
+                    o.sock.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                o.shut_out = True
+        if self.a.eof_in and self.b.eof_in and not self.a.out and not self.b.out:
+            self.close()
+            return
+        self.update()
+
+
+class Relay:
+    def __init__(self, lport, tport, rate):
+        self.tport = tport
+        self.rate = rate
+        self.sel = selectors.DefaultSelector()
+        self.pairs = set()
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind((HOST, lport))
+        self.lsock.listen(128)
+        self.lsock.setblocking(False)
+        self.sel.register(self.lsock, selectors.EVENT_READ, None)
+
+    def accept(self):
+        try:
+            c, _ = self.lsock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        c.setblocking(False)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        err = s.connect_ex((HOST, self.tport))
+        if err not in (0, errno.EINPROGRESS):
+            c.close()
+            s.close()
+            return
+        p = Pair(self, c, s)
+        self.pairs.add(p)
+        p.update()
+
+    def run(self):
+        while True:
+            # with a rate, wake up to refill buckets of throttled connections
+            timeout = 0.05 if self.rate else None
+            for key, mask in self.sel.select(timeout):
+                if key.data is None:
+                    self.accept()
+                else:
+                    pair, side = key.data
+                    if not pair.closed:
+                        pair.handle(side, mask)
+            if self.rate:
+                for p in list(self.pairs):
+                    p.refill()
+                    p.update()
+
+
+def main():
+    ap = argparse.ArgumentParser(description="TCP relay on 127.0.0.1")
+    ap.add_argument("--pidfile")
+    ap.add_argument("--rate", type=int, default=0, metavar="BYTES_PER_SEC")
+    ap.add_argument("listen_port", type=int)
+    ap.add_argument("target_port", type=int)
+    args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    relay = Relay(args.listen_port, args.target_port, args.rate)
+    if args.pidfile:
+        with open(args.pidfile, "w") as f:
+            f.write("%d\n" % os.getpid())
+    relay.run()
+
+
+if __name__ == "__main__":
+    main()
