@@ -1,0 +1,2306 @@
+/*
+ * cfg.c: the configuration parser (SPEC.md section 3).
+ *
+ * One parser for the configuration file, its Includes and the control "add"
+ * command. The shape follows OpenSSH's readconf.c: a keyword table, fields
+ * that start unset, the first value wins, then a fill step gives every field
+ * its effective value, and the result can be dumped as "keyword value" lines
+ * (tunsupd -T, like ssh -G).
+ *
+ * While parsing, three "explicitly none" values must stay distinguishable
+ * from "unset" so that a tunnel block can override a top-level default with
+ * none: ProxyJump none is a non-NULL jumps array with njumps 0, SshConfig
+ * none and HostKeyAlias none are the string "none". The fill step turns them
+ * into NULL. cfg->defaults keeps the parsed (unfilled) form.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "util.h"
+
+#define CFG_MAX_ERRORS		100
+#define CFG_MAX_DEPTH		16
+#define CFG_MAX_FILE		(16 * 1024 * 1024)
+#define CFG_MAX_ARGS		16
+#define CFG_MAX_JUMPS		16
+
+#define DEF_CONNECT_TIMEOUT	(30 * 1000L)
+#define DEF_ALIVE_INTERVAL	(15 * 1000L)
+#define DEF_ALIVE_COUNT		3
+#define DEF_RETRY_MIN		(1 * 1000L)
+#define DEF_RETRY_MAX		(60 * 1000L)
+#define DEF_RETRY_NET_MAX	(5 * 1000L)
+
+enum opcode {
+	oTunnel,
+	oInclude,
+	oControlGroup,
+	oEnabled,
+	oHostName,
+	oPort,
+	oUser,
+	oIdentityFile,
+	oIdentitiesOnly,
+	oIdentityAgent,
+	oUserKnownHostsFile,
+	oStrictHostKeyChecking,
+	oHostKeyAlias,
+	oProxyJump,
+	oConnectTimeout,
+	oServerAliveInterval,
+	oServerAliveCountMax,
+	oLocalForward,
+	oRemoteForward,
+	oDynamicForward,
+	oExitOnForwardFailure,
+	oGatewayPorts,
+	oStreamLocalBindUnlink,
+	oCiphers,
+	oCompression,
+	oRetryMin,
+	oRetryMax,
+	oRetryNetworkMax,
+	oForwardProbe,
+	oSshConfig,
+};
+
+#define K_TOP	0x1	/* top level only, never in a tunnel block */
+
+static const struct keyword {
+	const char	*name;
+	enum opcode	 op;
+	int		 minargs;
+	int		 maxargs;
+	int		 flags;
+} keywords[] = {
+	{ "Tunnel",			oTunnel,		1, 1, 0 },
+	{ "Include",			oInclude,		1, CFG_MAX_ARGS, K_TOP },
+	{ "ControlGroup",		oControlGroup,		1, 1, K_TOP },
+	{ "Enabled",			oEnabled,		1, 1, 0 },
+	{ "HostName",			oHostName,		1, 1, 0 },
+	{ "Port",			oPort,			1, 1, 0 },
+	{ "User",			oUser,			1, 1, 0 },
+	{ "IdentityFile",		oIdentityFile,		1, 1, 0 },
+	{ "IdentitiesOnly",		oIdentitiesOnly,	1, 1, 0 },
+	{ "IdentityAgent",		oIdentityAgent,		1, 1, 0 },
+	{ "UserKnownHostsFile",		oUserKnownHostsFile,	1, 1, 0 },
+	{ "StrictHostKeyChecking",	oStrictHostKeyChecking,	1, 1, 0 },
+	{ "HostKeyAlias",		oHostKeyAlias,		1, 1, 0 },
+	{ "ProxyJump",			oProxyJump,		1, 1, 0 },
+	{ "ConnectTimeout",		oConnectTimeout,	1, 1, 0 },
+	{ "ServerAliveInterval",	oServerAliveInterval,	1, 1, 0 },
+	{ "ServerAliveCountMax",	oServerAliveCountMax,	1, 1, 0 },
+	{ "LocalForward",		oLocalForward,		1, 2, 0 },
+	{ "RemoteForward",		oRemoteForward,		1, 2, 0 },
+	{ "DynamicForward",		oDynamicForward,	1, 1, 0 },
+	{ "ExitOnForwardFailure",	oExitOnForwardFailure,	1, 1, 0 },
+	{ "GatewayPorts",		oGatewayPorts,		1, 1, 0 },
+	{ "StreamLocalBindUnlink",	oStreamLocalBindUnlink,	1, 1, 0 },
+	{ "Ciphers",			oCiphers,		1, 1, 0 },
+	{ "Compression",		oCompression,		1, 1, 0 },
+	{ "RetryMin",			oRetryMin,		1, 1, 0 },
+	{ "RetryMax",			oRetryMax,		1, 1, 0 },
+	{ "RetryNetworkMax",		oRetryNetworkMax,	1, 1, 0 },
+	{ "ForwardProbe",		oForwardProbe,		1, 1, 0 },
+	{ "SshConfig",			oSshConfig,		1, 1, 0 },
+};
+
+#define NO_COMMANDS	"tunsup never opens a shell or runs commands"
+#define NO_X11		"tunsup never forwards X11"
+#define NO_CONTROL	"tunsupd holds one session per tunnel itself"
+#define NO_PASSWORD	"tunsupd cannot type a password: use a key"
+
+/* ssh_config(5) keywords that tunsup knows and refuses, and why. */
+static const struct unsupported {
+	const char	*name;
+	const char	*why;
+} unsupported[] = {
+	{ "ProxyCommand",		"use ProxyJump" },
+	{ "ProxyUseFdpass",		"use ProxyJump" },
+	{ "LocalCommand",		NO_COMMANDS },
+	{ "PermitLocalCommand",		NO_COMMANDS },
+	{ "RemoteCommand",		NO_COMMANDS },
+	{ "RequestTTY",			NO_COMMANDS },
+	{ "SessionType",		NO_COMMANDS },
+	{ "SendEnv",			NO_COMMANDS },
+	{ "SetEnv",			NO_COMMANDS },
+	{ "EscapeChar",			NO_COMMANDS },
+	{ "ForwardAgent",		"tunsup never forwards the agent" },
+	{ "ForwardX11",			NO_X11 },
+	{ "ForwardX11Trusted",		NO_X11 },
+	{ "ForwardX11Timeout",		NO_X11 },
+	{ "XAuthLocation",		NO_X11 },
+	{ "ControlMaster",		NO_CONTROL },
+	{ "ControlPath",		NO_CONTROL },
+	{ "ControlPersist",		NO_CONTROL },
+	{ "Host",			"use \"Tunnel NAME\" blocks, or "
+					"\"SshConfig FILE\" to read an "
+					"ssh_config" },
+	{ "Match",			"use \"Tunnel NAME\" blocks" },
+	{ "BatchMode",			"tunsupd never asks anything" },
+	{ "PasswordAuthentication",	NO_PASSWORD },
+	{ "KbdInteractiveAuthentication", NO_PASSWORD },
+	{ "ChallengeResponseAuthentication", NO_PASSWORD },
+	{ "ClearAllForwardings",	"forwards are what a tunnel is for" },
+	{ "TunnelDevice",		"tun devices are not supported" },
+	{ "LogLevel",			"use tunsupd -v or -q" },
+	{ "ForkAfterAuthentication",	"tunsupd runs in the foreground" },
+};
+
+/* Where a value was set, for checks made after parsing. */
+struct cfg_loc {
+	char	*file;
+	int	 line;
+};
+
+struct parse {
+	struct cfg		*cfg;		/* NULL for "add" */
+	struct cfg_errors	*errs;
+	size_t			 nerr;		/* errors found by this parse */
+	const char		*file;		/* the line being parsed */
+	int			 line;
+	struct tunnel_spec	*cur;		/* the scope lines go to */
+	struct tunnel_spec	*scratch;	/* block of a rejected Tunnel */
+	struct cfg_loc		*cur_retry;	/* where cur's Retry* was set */
+	struct cfg_loc		 def_retry;
+	struct cfg_loc		*tunnel_retry;	/* one per cfg->tunnels[] */
+	struct cfg_loc		 scratch_retry;
+	int			 in_block;
+	int			 add;
+	int			 depth;
+};
+
+static void	parse_text(struct parse *, const char *, char *);
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void
+errors_vadd(struct cfg_errors *, const char *, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
+static void
+errors_vadd(struct cfg_errors *errs, const char *file, int line,
+    const char *fmt, va_list ap)
+{
+	char	*msg, *full;
+	size_t	 i;
+
+	if (errs == NULL || errs->n >= CFG_MAX_ERRORS)
+		return;
+	xvasprintf(&msg, fmt, ap);
+	if (line > 0)
+		xasprintf(&full, "%s:%d: %s", file, line, msg);
+	else
+		xasprintf(&full, "%s: %s", file, msg);
+	free(msg);
+	/* The same problem seen from several tunnels is reported once. */
+	for (i = 0; i < errs->n; i++) {
+		if (strcmp(errs->msg[i], full) == 0) {
+			free(full);
+			return;
+		}
+	}
+	errs->msg = xreallocarray(errs->msg, errs->n + 1, sizeof *errs->msg);
+	errs->msg[errs->n++] = full;
+}
+
+void
+cfg_errors_add(struct cfg_errors *errs, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	errors_vadd(errs, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void
+cfg_errors_clear(struct cfg_errors *errs)
+{
+	size_t	i;
+
+	if (errs == NULL)
+		return;
+	for (i = 0; i < errs->n; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	errs->msg = NULL;
+	errs->n = 0;
+}
+
+char *
+cfg_errors_join(const struct cfg_errors *errs)
+{
+	char	*s;
+	size_t	 i, len = 0;
+
+	if (errs == NULL || errs->n == 0)
+		return NULL;
+	for (i = 0; i < errs->n; i++)
+		len += strlen(errs->msg[i]) + 1;
+	s = xmalloc(len);
+	s[0] = '\0';
+	for (i = 0; i < errs->n; i++) {
+		if (i > 0)
+			strcat(s, "\n");
+		strcat(s, errs->msg[i]);
+	}
+	return s;
+}
+
+static void
+perr(struct parse *p, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+perr(struct parse *p, const char *file, int line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	errors_vadd(p->errs, file, line, fmt, ap);
+	va_end(ap);
+	p->nerr++;
+}
+
+static void
+loc_set(struct cfg_loc *loc, const char *file, int line)
+{
+	free(loc->file);
+	loc->file = xstrdup(file);
+	loc->line = line;
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static const char *
+home_dir(void)
+{
+	const char	*home;
+	struct passwd	*pw;
+
+	if ((home = getenv("HOME")) != NULL && *home != '\0')
+		return home;
+	if ((pw = getpwuid(getuid())) != NULL)
+		return pw->pw_dir;
+	return NULL;
+}
+
+/* "~" and "~/x" become $HOME, "~user/x" that user's home. */
+static char *
+expand_tilde(const char *path)
+{
+	const char	*slash, *home = NULL;
+	char		*user, *s;
+	struct passwd	*pw;
+
+	if (path[0] != '~')
+		return xstrdup(path);
+	slash = strchr(path, '/');
+	if (path[1] == '\0' || path[1] == '/')
+		home = home_dir();
+	else {
+		user = slash == NULL ? xstrdup(path + 1) :
+		    xstrndup(path + 1, slash - path - 1);
+		if ((pw = getpwnam(user)) != NULL)
+			home = pw->pw_dir;
+		free(user);
+	}
+	if (home == NULL)
+		return xstrdup(path);
+	if (slash == NULL)
+		return xstrdup(home);
+	if (strcmp(home, "/") == 0)
+		home = "";
+	xasprintf(&s, "%s%s", home, slash);
+	return s;
+}
+
+static int
+parse_yesno(const char *s)
+{
+	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0)
+		return 1;
+	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0)
+		return 0;
+	return -1;
+}
+
+/* A decimal number in [min, max], nothing else. 0 or -1. */
+static int
+parse_number(const char *s, long min, long max, long *out)
+{
+	long	v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		if (v > (LONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_port(const char *s, int min, int *port)
+{
+	long	v;
+
+	if (parse_number(s, min, 65535, &v) != 0)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+static int
+has_space(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return 1;
+	}
+	return 0;
+}
+
+/* "30" or "500ms" for dumps; "30s" or "500ms" for messages. */
+static void
+fmt_time(long ms, int unit, char *buf, size_t len)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%ld%s", ms / 1000, unit ? "s" : "");
+	else
+		snprintf(buf, len, "%ldms", ms);
+}
+
+/* "host:port" with IPv6 in brackets, "*:port" for all addresses. */
+static char *
+fmt_hostport(const char *host, int port)
+{
+	char	*s;
+
+	if (host == NULL || *host == '\0')
+		xasprintf(&s, "%s:%d", host == NULL ? "localhost" : "*", port);
+	else if (strchr(host, ':') != NULL)
+		xasprintf(&s, "[%s]:%d", host, port);
+	else
+		xasprintf(&s, "%s:%d", host, port);
+	return s;
+}
+
+/* Append one element to an array of n elements. */
+static void *
+array_grow(void *array, size_t n, size_t size)
+{
+	return xreallocarray(array, n + 1, size);
+}
+
+/* ---- time values -------------------------------------------------------- */
+
+int
+cfg_parse_time(const char *s, long *ms)
+{
+	long	total = 0, n, mult;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		for (n = 0; isdigit((unsigned char)*s); s++) {
+			if (n > (LONG_MAX - 9) / 10)
+				return -1;
+			n = n * 10 + (*s - '0');
+		}
+		switch (tolower((unsigned char)*s)) {
+		case '\0':
+			mult = 1000;
+			break;
+		case 's':
+			mult = 1000;
+			s++;
+			break;
+		case 'm':
+			if (tolower((unsigned char)s[1]) == 's') {
+				mult = 1;
+				s += 2;
+			} else {
+				mult = 60 * 1000L;
+				s++;
+			}
+			break;
+		case 'h':
+			mult = 60 * 60 * 1000L;
+			s++;
+			break;
+		case 'd':
+			mult = 24 * 60 * 60 * 1000L;
+			s++;
+			break;
+		case 'w':
+			mult = 7 * 24 * 60 * 60 * 1000L;
+			s++;
+			break;
+		default:
+			return -1;
+		}
+		if (n > LONG_MAX / mult)
+			return -1;
+		n *= mult;
+		if (total > LONG_MAX - n)
+			return -1;
+		total += n;
+	}
+	*ms = total;
+	return 0;
+}
+
+/* ---- forwards ----------------------------------------------------------- */
+
+const char *
+fwd_kind_name(enum fwd_kind kind)
+{
+	switch (kind) {
+	case FWD_LOCAL:
+		return "local";
+	case FWD_REMOTE:
+		return "remote";
+	case FWD_DYNAMIC:
+		return "dynamic";
+	case FWD_REMOTE_DYNAMIC:
+		return "remote-dynamic";
+	}
+	return "unknown";
+}
+
+static const char *
+fwd_keyword(enum fwd_kind kind)
+{
+	switch (kind) {
+	case FWD_LOCAL:
+		return "LocalForward";
+	case FWD_DYNAMIC:
+		return "DynamicForward";
+	default:
+		return "RemoteForward";
+	}
+}
+
+static void
+endpoint_clear(struct fwd_endpoint *ep)
+{
+	free(ep->host);
+	free(ep->path);
+	ep->host = ep->path = NULL;
+	ep->port = -1;
+}
+
+void
+fwd_spec_clear(struct fwd_spec *fwd)
+{
+	if (fwd == NULL)
+		return;
+	endpoint_clear(&fwd->listen);
+	endpoint_clear(&fwd->target);
+	free(fwd->listen_str);
+	free(fwd->target_str);
+	fwd->listen_str = fwd->target_str = NULL;
+}
+
+static void
+endpoint_copy(struct fwd_endpoint *dst, const struct fwd_endpoint *src)
+{
+	dst->host = src->host == NULL ? NULL : xstrdup(src->host);
+	dst->path = src->path == NULL ? NULL : xstrdup(src->path);
+	dst->port = src->port;
+}
+
+static void
+fwd_copy(struct fwd_spec *dst, const struct fwd_spec *src)
+{
+	dst->kind = src->kind;
+	endpoint_copy(&dst->listen, &src->listen);
+	endpoint_copy(&dst->target, &src->target);
+	dst->listen_str = src->listen_str == NULL ? NULL :
+	    xstrdup(src->listen_str);
+	dst->target_str = src->target_str == NULL ? NULL :
+	    xstrdup(src->target_str);
+}
+
+/*
+ * Split "host:port", "[v6]:port", "port", ":port" or "*:port". *host is NULL
+ * when no host was given, "" for an empty host or "*". Brackets are required
+ * around a host with colons. 0 or -1.
+ */
+static int
+split_hostport(const char *s, char **host, char **port)
+{
+	const char	*end, *colon;
+
+	*host = *port = NULL;
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':' ||
+		    end == s + 1)
+			return -1;
+		*host = xstrndup(s + 1, end - s - 1);
+		*port = xstrdup(end + 2);
+		return 0;
+	}
+	if ((colon = strchr(s, ':')) == NULL) {
+		*port = xstrdup(s);
+		return 0;
+	}
+	if (strchr(colon + 1, ':') != NULL)
+		return -1;	/* a bare IPv6 address */
+	if (colon - s == 1 && *s == '*')
+		*host = xstrdup("");
+	else
+		*host = xstrndup(s, colon - s);
+	*port = xstrdup(colon + 1);
+	return 0;
+}
+
+/* The listening side: [bind_address:]port or a unix socket path. */
+static int
+parse_listen(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
+    char **err)
+{
+	const char	*kw = fwd_keyword(kind);
+	char		*host, *port;
+	int		 minport;
+
+	if (*arg == '/') {
+		if (kind == FWD_REMOTE || kind == FWD_REMOTE_DYNAMIC) {
+			xasprintf(err, "RemoteForward to a remote unix socket "
+			    "is not supported: libssh 0.10 has no "
+			    "streamlocal-forward@openssh.com");
+			return -1;
+		}
+		if (kind == FWD_DYNAMIC) {
+			xasprintf(err, "DynamicForward on a unix socket "
+			    "is not supported");
+			return -1;
+		}
+		ep->path = xstrdup(arg);
+		ep->port = -1;
+		return 0;
+	}
+	if (split_hostport(arg, &host, &port) != 0) {
+		xasprintf(err, "%s: bad listen address '%s' (IPv6 addresses "
+		    "go in brackets: [::1]:8080)", kw, arg);
+		return -1;
+	}
+	minport = (kind == FWD_REMOTE || kind == FWD_REMOTE_DYNAMIC) ? 0 : 1;
+	if (parse_port(port, minport, &ep->port) != 0) {
+		xasprintf(err, "%s: bad listen port '%s' (expected %d to "
+		    "65535)", kw, port, minport);
+		free(host);
+		free(port);
+		return -1;
+	}
+	free(port);
+	if (host != NULL && has_space(host)) {
+		xasprintf(err, "%s: bad listen address '%s'", kw, arg);
+		free(host);
+		return -1;
+	}
+	/* OpenSSH sends "localhost" when no bind address was given. */
+	if (host == NULL && kind != FWD_LOCAL && kind != FWD_DYNAMIC)
+		host = xstrdup("localhost");
+	ep->host = host;
+	return 0;
+}
+
+/* The connecting side: host:hostport or a unix socket path. */
+static int
+parse_target(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
+    char **err)
+{
+	const char	*kw = fwd_keyword(kind);
+	char		*host, *port;
+
+	if (*arg == '/') {
+		ep->path = xstrdup(arg);
+		ep->port = -1;
+		return 0;
+	}
+	if (split_hostport(arg, &host, &port) != 0 || host == NULL ||
+	    *host == '\0' || has_space(host)) {
+		xasprintf(err, "%s: bad target '%s' (expected host:port, "
+		    "[v6addr]:port or /unix/socket)", kw, arg);
+		free(host);
+		free(port);
+		return -1;
+	}
+	if (parse_port(port, 1, &ep->port) != 0) {
+		xasprintf(err, "%s: bad target port '%s' (expected 1 to "
+		    "65535)", kw, port);
+		free(host);
+		free(port);
+		return -1;
+	}
+	free(port);
+	ep->host = host;
+	return 0;
+}
+
+/*
+ * ssh's one-argument form, "8080:host:22", "bind:8080:host:22" or
+ * "8080:/path": the target begins after the second colon from the end
+ * (outside brackets), or after the last one when the last part is a path.
+ * 0 with *at on that colon, or -1 if there is no target.
+ */
+static int
+split_combined(const char *s, size_t *at)
+{
+	size_t	i, prev = 0, last = 0;
+	int	n = 0, depth = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '[')
+			depth++;
+		else if (s[i] == ']' && depth > 0)
+			depth--;
+		else if (s[i] == ':' && depth == 0) {
+			prev = last;
+			last = i;
+			n++;
+		}
+	}
+	if (n >= 1 && s[last + 1] == '/') {
+		*at = last;
+		return 0;
+	}
+	if (n >= 2) {
+		*at = prev;
+		return 0;
+	}
+	return -1;
+}
+
+int
+cfg_parse_forward(enum fwd_kind kind, const char *arg1, const char *arg2,
+    struct fwd_spec *fwd, char **err)
+{
+	char	*lbuf = NULL;
+	size_t	 at;
+
+	memset(fwd, 0, sizeof *fwd);
+	fwd->listen.port = fwd->target.port = -1;
+	*err = NULL;
+	if (arg1 == NULL || *arg1 == '\0') {
+		xasprintf(err, "%s: missing listen port", fwd_keyword(kind));
+		return -1;
+	}
+	if (arg2 == NULL && (kind == FWD_LOCAL || kind == FWD_REMOTE)) {
+		/* ssh's command-line form, or a reverse SOCKS forward. */
+		if (split_combined(arg1, &at) == 0) {
+			lbuf = xstrndup(arg1, at);
+			arg2 = arg1 + at + 1;
+			arg1 = lbuf;
+		} else if (kind == FWD_REMOTE)
+			kind = FWD_REMOTE_DYNAMIC;
+		else {
+			xasprintf(err, "LocalForward: missing target "
+			    "(expected host:port or /unix/socket)");
+			return -1;
+		}
+	}
+	if (arg2 != NULL &&
+	    (kind == FWD_DYNAMIC || kind == FWD_REMOTE_DYNAMIC)) {
+		xasprintf(err, "%s: too many arguments", fwd_keyword(kind));
+		return -1;
+	}
+	fwd->kind = kind;
+	if (parse_listen(kind, arg1, &fwd->listen, err) != 0)
+		goto fail;
+	if (arg2 != NULL &&
+	    parse_target(kind, arg2, &fwd->target, err) != 0)
+		goto fail;
+	if (fwd->listen.path != NULL)
+		fwd->listen_str = xstrdup(fwd->listen.path);
+	else
+		fwd->listen_str = fmt_hostport(fwd->listen.host,
+		    fwd->listen.port);
+	if (fwd->target.path != NULL)
+		fwd->target_str = xstrdup(fwd->target.path);
+	else if (fwd->target.host != NULL)
+		fwd->target_str = fmt_hostport(fwd->target.host,
+		    fwd->target.port);
+	free(lbuf);
+	return 0;
+
+fail:
+	free(lbuf);
+	fwd_spec_clear(fwd);
+	return -1;
+}
+
+/* ---- ProxyJump ---------------------------------------------------------- */
+
+static void
+jumps_free(struct jump_hop *jumps, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(jumps[i].user);
+		free(jumps[i].host);
+	}
+	free(jumps);
+}
+
+/* Never NULL, even for an empty chain ("ProxyJump none" while parsing). */
+static struct jump_hop *
+jumps_copy(const struct jump_hop *src, size_t n)
+{
+	struct jump_hop	*dst;
+	size_t		 i;
+
+	dst = xcalloc(n == 0 ? 1 : n, sizeof *dst);
+	for (i = 0; i < n; i++) {
+		dst[i].user = src[i].user == NULL ? NULL : xstrdup(src[i].user);
+		dst[i].host = xstrdup(src[i].host);
+		dst[i].port = src[i].port;
+	}
+	return dst;
+}
+
+/* One hop, "[user@]host[:port]", parsed in place. 0 or -1. */
+static int
+parse_hop(char *s, struct jump_hop *hop)
+{
+	char	*at, *host = NULL, *port = NULL;
+
+	if (strncasecmp(s, "ssh://", 6) == 0)
+		s += 6;
+	if ((at = strrchr(s, '@')) != NULL) {
+		*at = '\0';
+		if (*s == '\0' || has_space(s))
+			return -1;
+		hop->user = xstrdup(s);
+		s = at + 1;
+	}
+	if (*s == '[' && (at = strchr(s, ']')) != NULL && at[1] == '\0') {
+		/* "[v6addr]" without a port. */
+		host = xstrndup(s + 1, at - s - 1);
+	} else if (*s == '[' || strchr(s, ':') != NULL) {
+		if (split_hostport(s, &host, &port) != 0 || host == NULL ||
+		    parse_port(port, 1, &hop->port) != 0) {
+			free(host);
+			free(port);
+			return -1;
+		}
+		free(port);
+	} else
+		host = xstrdup(s);
+	hop->host = host;
+	if (*host == '\0' || has_space(host))
+		return -1;
+	return 0;
+}
+
+static int
+parse_jumps(const char *s, struct jump_hop **out, size_t *nout, char **err)
+{
+	struct jump_hop	*jumps = NULL;
+	size_t		 n = 0;
+	char		*copy, *hop, *next;
+
+	copy = xstrdup(s);
+	for (hop = copy; hop != NULL; hop = next) {
+		if ((next = strchr(hop, ',')) != NULL)
+			*next++ = '\0';
+		if (n == CFG_MAX_JUMPS) {
+			xasprintf(err, "ProxyJump: more than %d jump hosts",
+			    CFG_MAX_JUMPS);
+			goto fail;
+		}
+		jumps = array_grow(jumps, n, sizeof *jumps);
+		memset(&jumps[n], 0, sizeof jumps[n]);
+		jumps[n].port = 22;
+		n++;
+		if (parse_hop(hop, &jumps[n - 1]) != 0) {
+			xasprintf(err, "ProxyJump: bad jump host in '%s' "
+			    "(expected [user@]host[:port], comma-separated, "
+			    "IPv6 in brackets)", s);
+			goto fail;
+		}
+	}
+	free(copy);
+	*out = jumps;
+	*nout = n;
+	return 0;
+
+fail:
+	jumps_free(jumps, n);
+	free(copy);
+	return -1;
+}
+
+/* ---- tunnel specs ------------------------------------------------------- */
+
+static void
+spec_init(struct tunnel_spec *t)
+{
+	memset(t, 0, sizeof *t);
+	t->enabled = CFG_UNSET;
+	t->port = CFG_UNSET;
+	t->identities_only = CFG_UNSET;
+	t->strict_host_key_checking = CFG_UNSET;
+	t->connect_timeout_ms = CFG_UNSET;
+	t->server_alive_interval_ms = CFG_UNSET;
+	t->server_alive_count_max = CFG_UNSET;
+	t->exit_on_forward_failure = CFG_UNSET;
+	t->gateway_ports = CFG_UNSET;
+	t->stream_local_bind_unlink = CFG_UNSET;
+	t->compression = CFG_UNSET;
+	t->retry_min_ms = CFG_UNSET;
+	t->retry_max_ms = CFG_UNSET;
+	t->retry_network_max_ms = CFG_UNSET;
+	t->forward_probe = CFG_UNSET;
+}
+
+static struct tunnel_spec *
+spec_new(const char *name, const char *file, int line)
+{
+	struct tunnel_spec	*t;
+
+	t = xmalloc(sizeof *t);
+	spec_init(t);
+	t->name = xstrdup(name);
+	t->file = xstrdup(file);
+	t->line = line;
+	return t;
+}
+
+static void
+spec_clear(struct tunnel_spec *t)
+{
+	size_t	i;
+
+	free(t->name);
+	free(t->file);
+	free(t->hostname);
+	free(t->user);
+	for (i = 0; i < t->nidentity_files; i++)
+		free(t->identity_files[i]);
+	free(t->identity_files);
+	free(t->identity_agent);
+	free(t->user_known_hosts_file);
+	free(t->host_key_alias);
+	jumps_free(t->jumps, t->njumps);
+	for (i = 0; i < t->nforwards; i++)
+		fwd_spec_clear(&t->forwards[i]);
+	free(t->forwards);
+	free(t->ciphers);
+	free(t->ssh_config);
+	spec_init(t);
+}
+
+void
+tunnel_spec_free(struct tunnel_spec *t)
+{
+	if (t == NULL)
+		return;
+	spec_clear(t);
+	free(t);
+}
+
+int
+tunnel_name_valid(const char *name)
+{
+	size_t	i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i == TUNNEL_NAME_MAX)
+			return 0;
+		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '_' && name[i] != '-')
+			return 0;
+	}
+	return i > 0;
+}
+
+static void
+add_identity(struct tunnel_spec *t, char *path)
+{
+	t->identity_files = array_grow(t->identity_files, t->nidentity_files,
+	    sizeof *t->identity_files);
+	t->identity_files[t->nidentity_files++] = path;
+}
+
+static void
+add_forward(struct tunnel_spec *t, const struct fwd_spec *fwd)
+{
+	t->forwards = array_grow(t->forwards, t->nforwards,
+	    sizeof *t->forwards);
+	t->forwards[t->nforwards++] = *fwd;
+}
+
+/* ---- the line splitter and the keyword table ---------------------------- */
+
+/*
+ * Split a line in place as ssh_config(5) does: the keyword ends at
+ * whitespace or '=' ("Keyword value", "Keyword=value", "Keyword = value");
+ * arguments are separated by whitespace and may be quoted with " or ';
+ * a backslash escapes a quote, a backslash, a space or '#'; an unquoted '#'
+ * at the start of an argument ends the line. Returns the number of arguments
+ * (*kw is NULL for a blank or comment line), or -1 with *why set.
+ */
+static int
+split_line(char *line, char **kw, char **argv, const char **why)
+{
+	char	*r = line, *w, c, quote;
+	int	 argc = 0;
+
+	*kw = NULL;
+	while (isspace((unsigned char)*r))
+		r++;
+	if (*r == '\0' || *r == '#')
+		return 0;
+	*kw = r;
+	while (*r != '\0' && *r != '=' && !isspace((unsigned char)*r))
+		r++;
+	if ((c = *r) != '\0') {
+		*r++ = '\0';
+		while (isspace((unsigned char)*r))
+			r++;
+		if (c != '=' && *r == '=') {
+			r++;
+			while (isspace((unsigned char)*r))
+				r++;
+		}
+	}
+	for (;;) {
+		while (isspace((unsigned char)*r))
+			r++;
+		if (*r == '\0' || *r == '#')
+			break;
+		if (argc == CFG_MAX_ARGS) {
+			*why = "too many arguments";
+			return -1;
+		}
+		argv[argc++] = w = r;
+		quote = '\0';
+		while (*r != '\0') {
+			if (quote == '\0' && isspace((unsigned char)*r))
+				break;
+			if (quote == '\0' && (*r == '"' || *r == '\'')) {
+				quote = *r++;
+				continue;
+			}
+			if (quote != '\0' && *r == quote) {
+				quote = '\0';
+				r++;
+				continue;
+			}
+			if (*r == '\\' && quote != '\'' && r[1] != '\0' &&
+			    strchr("\\\"' \t#", r[1]) != NULL)
+				r++;
+			*w++ = *r++;
+		}
+		if (quote != '\0') {
+			*why = "unterminated quote";
+			return -1;
+		}
+		if (*r != '\0')
+			r++;
+		*w = '\0';
+	}
+	return argc;
+}
+
+static const struct keyword *
+keyword_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(keywords); i++) {
+		if (strcasecmp(name, keywords[i].name) == 0)
+			return &keywords[i];
+	}
+	return NULL;
+}
+
+#define EDIT_MAX	64
+
+/* Levenshtein distance, ignoring case; both strings shorter than EDIT_MAX. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j, cost, v;
+	size_t	prev[EDIT_MAX + 1], cur[EDIT_MAX + 1];
+
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cost = tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]);
+			v = prev[j - 1] + cost;
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			cur[j] = v;
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof *prev);
+	}
+	return prev[lb];
+}
+
+static const char *
+keyword_suggest(const char *name)
+{
+	const char	*best = NULL;
+	size_t		 i, d, bestd = 4;
+
+	if (strlen(name) >= EDIT_MAX)
+		return NULL;
+	for (i = 0; i < nitems(keywords); i++) {
+		if ((d = edit_distance(name, keywords[i].name)) < bestd) {
+			bestd = d;
+			best = keywords[i].name;
+		}
+	}
+	return best;
+}
+
+/* ---- the parser --------------------------------------------------------- */
+
+#define lerr(p, ...)	perr((p), (p)->file, (p)->line, __VA_ARGS__)
+
+/* Read a whole regular file. 0, or -1 with *why set (caller frees). */
+static int
+read_file(const char *path, char **text, char **why)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	*text = *why = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*why = xstrdup(strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		*why = xstrdup(strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CFG_MAX_FILE) {
+		*why = xstrdup(S_ISREG(st.st_mode) ? "file too large" :
+		    "not a regular file");
+		close(fd);
+		return -1;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			*why = xstrdup(strerror(errno));
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		*why = xstrdup("contains a NUL byte");
+		free(buf);
+		return -1;
+	}
+	*text = buf;
+	return 0;
+}
+
+static void
+keyword_unknown(struct parse *p, const char *kw)
+{
+	const char	*best;
+	size_t		 i;
+
+	for (i = 0; i < nitems(unsupported); i++) {
+		if (strcasecmp(kw, unsupported[i].name) == 0) {
+			lerr(p, "%s is not supported: %s", unsupported[i].name,
+			    unsupported[i].why);
+			return;
+		}
+	}
+	if ((best = keyword_suggest(kw)) != NULL)
+		lerr(p, "unknown keyword '%s' (did you mean '%s'?)", kw, best);
+	else
+		lerr(p, "unknown keyword '%s'", kw);
+}
+
+/* Leave a tunnel block: back to the top-level defaults. */
+static void
+scratch_end(struct parse *p)
+{
+	tunnel_spec_free(p->scratch);
+	p->scratch = NULL;
+	free(p->scratch_retry.file);
+	memset(&p->scratch_retry, 0, sizeof p->scratch_retry);
+}
+
+static void
+block_end(struct parse *p)
+{
+	scratch_end(p);
+	p->cur = &p->cfg->defaults;
+	p->cur_retry = &p->def_retry;
+	p->in_block = 0;
+}
+
+static struct tunnel_spec *
+cfg_find(const struct cfg *cfg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->ntunnels; i++) {
+		if (strcmp(cfg->tunnels[i]->name, name) == 0)
+			return cfg->tunnels[i];
+	}
+	return NULL;
+}
+
+static void
+kw_tunnel(struct parse *p, const char *name)
+{
+	struct cfg		*cfg = p->cfg;
+	struct tunnel_spec	*t;
+	size_t			 n;
+
+	if (p->add) {
+		lerr(p, "Tunnel is not allowed here: the add command names "
+		    "the tunnel");
+		return;
+	}
+	block_end(p);
+	p->in_block = 1;
+	if (!tunnel_name_valid(name))
+		lerr(p, "invalid tunnel name '%s' (expected 1 to %d of "
+		    "A-Z a-z 0-9 . _ -)", name, TUNNEL_NAME_MAX);
+	else if ((t = cfg_find(cfg, name)) != NULL)
+		lerr(p, "duplicate tunnel %s (first defined at %s:%d)", name,
+		    t->file, t->line);
+	else {
+		n = cfg->ntunnels;
+		cfg->tunnels = array_grow(cfg->tunnels, n,
+		    sizeof *cfg->tunnels);
+		cfg->tunnels[n] = spec_new(name, p->file, p->line);
+		p->tunnel_retry = array_grow(p->tunnel_retry, n,
+		    sizeof *p->tunnel_retry);
+		memset(&p->tunnel_retry[n], 0, sizeof p->tunnel_retry[n]);
+		cfg->ntunnels++;
+		p->cur = cfg->tunnels[n];
+		p->cur_retry = &p->tunnel_retry[n];
+		return;
+	}
+	/* Keep checking the block's lines, then throw it away. */
+	p->scratch = spec_new("-", p->file, p->line);
+	p->cur = p->scratch;
+	p->cur_retry = &p->scratch_retry;
+}
+
+static void
+kw_include(struct parse *p, const char *pattern)
+{
+	const char	*file = p->file, *slash;
+	char		*path, *full, *text, *why;
+	glob_t		 g;
+	size_t		 i;
+	int		 line = p->line, r;
+
+	if (p->depth >= CFG_MAX_DEPTH) {
+		lerr(p, "Include nested too deeply (more than %d levels)",
+		    CFG_MAX_DEPTH);
+		return;
+	}
+	path = expand_tilde(pattern);
+	if (*path != '/' && (slash = strrchr(file, '/')) != NULL) {
+		xasprintf(&full, "%.*s/%s", (int)(slash - file), file, path);
+		free(path);
+		path = full;
+	}
+	memset(&g, 0, sizeof g);
+	if ((r = glob(path, 0, NULL, &g)) != 0) {
+		if (r != GLOB_NOMATCH)
+			lerr(p, "Include %s: cannot expand the pattern",
+			    pattern);
+		globfree(&g);
+		free(path);
+		return;
+	}
+	for (i = 0; i < g.gl_pathc && p->nerr < CFG_MAX_ERRORS; i++) {
+		if (read_file(g.gl_pathv[i], &text, &why) != 0) {
+			perr(p, file, line, "Include %s: %s", g.gl_pathv[i],
+			    why);
+			free(why);
+			continue;
+		}
+		p->depth++;
+		parse_text(p, g.gl_pathv[i], text);
+		p->depth--;
+		free(text);
+	}
+	globfree(&g);
+	free(path);
+}
+
+static void
+kw_string(struct parse *p, const struct keyword *k, char **field,
+    const char *arg)
+{
+	if (has_space(arg)) {
+		lerr(p, "%s: bad value '%s'", k->name, arg);
+		return;
+	}
+	if (*field == NULL)
+		*field = xstrdup(arg);
+}
+
+static void
+kw_path(char **field, const char *arg)
+{
+	if (*field == NULL)
+		*field = expand_tilde(arg);
+}
+
+static void
+kw_flag(struct parse *p, const struct keyword *k, int *field,
+    const char *arg)
+{
+	int	v;
+
+	if ((v = parse_yesno(arg)) == -1) {
+		lerr(p, "%s: expected yes or no, got '%s'", k->name, arg);
+		return;
+	}
+	if (*field == CFG_UNSET)
+		*field = v;
+}
+
+static void
+kw_time(struct parse *p, const struct keyword *k, long *field,
+    const char *arg, long min)
+{
+	long	ms;
+
+	if (cfg_parse_time(arg, &ms) != 0) {
+		lerr(p, "%s: expected a time such as 30, 30s, 5m, 1h30m or "
+		    "500ms, got '%s'", k->name, arg);
+		return;
+	}
+	if (ms < min) {
+		lerr(p, "%s: must be greater than 0", k->name);
+		return;
+	}
+	if (*field == CFG_UNSET)
+		*field = ms;
+}
+
+static void
+kw_strict(struct parse *p, const struct keyword *k, int *field,
+    const char *arg)
+{
+	int	v;
+
+	if ((v = parse_yesno(arg)) != -1)
+		v = v ? SHK_YES : SHK_NO;
+	else if (strcasecmp(arg, "off") == 0)
+		v = SHK_NO;
+	else if (strcasecmp(arg, "accept-new") == 0)
+		v = SHK_ACCEPT_NEW;
+	else if (strcasecmp(arg, "ask") == 0) {
+		lerr(p, "%s ask is not supported: a daemon cannot ask "
+		    "(use yes or accept-new)", k->name);
+		return;
+	} else {
+		lerr(p, "%s: expected yes, no or accept-new, got '%s'",
+		    k->name, arg);
+		return;
+	}
+	if (*field == CFG_UNSET)
+		*field = v;
+}
+
+static void
+kw_jump(struct parse *p, struct tunnel_spec *t, const char *arg,
+    const char *file, int line)
+{
+	struct jump_hop	*jumps;
+	size_t		 n;
+	char		*why;
+
+	if (strcasecmp(arg, "none") == 0) {
+		if (t->jumps == NULL)
+			t->jumps = jumps_copy(NULL, 0);
+		return;
+	}
+	if (parse_jumps(arg, &jumps, &n, &why) != 0) {
+		perr(p, file, line, "%s", why);
+		free(why);
+		return;
+	}
+	if (t->jumps == NULL) {
+		t->jumps = jumps;
+		t->njumps = n;
+	} else
+		jumps_free(jumps, n);
+}
+
+static void
+kw_forward(struct parse *p, const struct keyword *k, int argc, char **argv)
+{
+	struct fwd_spec	 fwd;
+	enum fwd_kind	 kind;
+	char		*why;
+
+	if (k->op == oLocalForward)
+		kind = FWD_LOCAL;
+	else if (k->op == oRemoteForward)
+		kind = FWD_REMOTE;
+	else
+		kind = FWD_DYNAMIC;
+	if (cfg_parse_forward(kind, argv[0], argc > 1 ? argv[1] : NULL, &fwd,
+	    &why) != 0) {
+		lerr(p, "%s", why);
+		free(why);
+		return;
+	}
+	add_forward(p->cur, &fwd);
+}
+
+static void
+kw_ciphers(struct parse *p, char **field, const char *arg)
+{
+	const char	*s;
+
+	for (s = arg; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && strchr("@.,+-^_", *s) ==
+		    NULL) {
+			lerr(p, "Ciphers: bad cipher list '%s'", arg);
+			return;
+		}
+	}
+	if (*field == NULL)
+		*field = xstrdup(arg);
+}
+
+static void
+kw_ssh_config(struct parse *p, char **field, const char *arg)
+{
+	char	*path;
+
+	if (strcasecmp(arg, "none") == 0)
+		path = xstrdup("none");
+	else {
+		path = expand_tilde(arg);
+		if (access(path, R_OK) != 0) {
+			lerr(p, "SshConfig: cannot read %s: %s", path,
+			    strerror(errno));
+			free(path);
+			return;
+		}
+	}
+	if (*field == NULL)
+		*field = path;
+	else
+		free(path);
+}
+
+static void
+parse_line(struct parse *p, char *line)
+{
+	const struct keyword	*k;
+	struct tunnel_spec	*t = p->cur;
+	char			*kw, *argv[CFG_MAX_ARGS];
+	const char		*why;
+	long			 n;
+	int			 argc, i;
+
+	if ((argc = split_line(line, &kw, argv, &why)) == -1) {
+		lerr(p, "%s", why);
+		return;
+	}
+	if (kw == NULL)
+		return;
+	if ((k = keyword_find(kw)) == NULL) {
+		keyword_unknown(p, kw);
+		return;
+	}
+	if (argc < k->minargs) {
+		lerr(p, "%s: missing argument", k->name);
+		return;
+	}
+	if (argc > k->maxargs) {
+		lerr(p, "%s: too many arguments", k->name);
+		return;
+	}
+	for (i = 0; i < argc; i++) {
+		if (*argv[i] == '\0') {
+			lerr(p, "%s: empty argument", k->name);
+			return;
+		}
+	}
+	if ((k->flags & K_TOP) && p->in_block) {
+		lerr(p, "%s is only allowed at top level, before the first "
+		    "Tunnel", k->name);
+		return;
+	}
+
+	switch (k->op) {
+	case oTunnel:
+		kw_tunnel(p, argv[0]);
+		break;
+	case oInclude:
+		for (i = 0; i < argc; i++)
+			kw_include(p, argv[i]);
+		break;
+	case oControlGroup:
+		kw_string(p, k, &p->cfg->control_group, argv[0]);
+		break;
+	case oEnabled:
+		kw_flag(p, k, &t->enabled, argv[0]);
+		break;
+	case oHostName:
+		kw_string(p, k, &t->hostname, argv[0]);
+		break;
+	case oPort:
+		if (parse_number(argv[0], 1, 65535, &n) != 0) {
+			lerr(p, "Port: expected a number from 1 to 65535, "
+			    "got '%s'", argv[0]);
+			break;
+		}
+		if (t->port == CFG_UNSET)
+			t->port = (int)n;
+		break;
+	case oUser:
+		kw_string(p, k, &t->user, argv[0]);
+		break;
+	case oIdentityFile:
+		add_identity(t, expand_tilde(argv[0]));
+		break;
+	case oIdentitiesOnly:
+		kw_flag(p, k, &t->identities_only, argv[0]);
+		break;
+	case oIdentityAgent:
+		kw_path(&t->identity_agent, argv[0]);
+		break;
+	case oUserKnownHostsFile:
+		kw_path(&t->user_known_hosts_file, argv[0]);
+		break;
+	case oStrictHostKeyChecking:
+		kw_strict(p, k, &t->strict_host_key_checking, argv[0]);
+		break;
+	case oHostKeyAlias:
+		kw_string(p, k, &t->host_key_alias, argv[0]);
+		break;
+	case oProxyJump:
+		kw_jump(p, t, argv[0], p->file, p->line);
+		break;
+	case oConnectTimeout:
+		kw_time(p, k, &t->connect_timeout_ms, argv[0], 1);
+		break;
+	case oServerAliveInterval:
+		kw_time(p, k, &t->server_alive_interval_ms, argv[0], 0);
+		break;
+	case oServerAliveCountMax:
+		if (parse_number(argv[0], 1, INT_MAX, &n) != 0) {
+			lerr(p, "ServerAliveCountMax: expected a number of at "
+			    "least 1, got '%s'", argv[0]);
+			break;
+		}
+		if (t->server_alive_count_max == CFG_UNSET)
+			t->server_alive_count_max = (int)n;
+		break;
+	case oLocalForward:
+	case oRemoteForward:
+	case oDynamicForward:
+		kw_forward(p, k, argc, argv);
+		break;
+	case oExitOnForwardFailure:
+		kw_flag(p, k, &t->exit_on_forward_failure, argv[0]);
+		break;
+	case oGatewayPorts:
+		kw_flag(p, k, &t->gateway_ports, argv[0]);
+		break;
+	case oStreamLocalBindUnlink:
+		kw_flag(p, k, &t->stream_local_bind_unlink, argv[0]);
+		break;
+	case oCiphers:
+		kw_ciphers(p, &t->ciphers, argv[0]);
+		break;
+	case oCompression:
+		kw_flag(p, k, &t->compression, argv[0]);
+		break;
+	case oRetryMin:
+		kw_time(p, k, &t->retry_min_ms, argv[0], 1);
+		loc_set(p->cur_retry, p->file, p->line);
+		break;
+	case oRetryMax:
+		kw_time(p, k, &t->retry_max_ms, argv[0], 1);
+		loc_set(p->cur_retry, p->file, p->line);
+		break;
+	case oRetryNetworkMax:
+		kw_time(p, k, &t->retry_network_max_ms, argv[0], 1);
+		loc_set(p->cur_retry, p->file, p->line);
+		break;
+	case oForwardProbe:
+		kw_flag(p, k, &t->forward_probe, argv[0]);
+		break;
+	case oSshConfig:
+		kw_ssh_config(p, &t->ssh_config, argv[0]);
+		break;
+	}
+}
+
+/*
+ * Parse the lines of one file (or string) in place. A tunnel block ends with
+ * the file that opened it: the scope is back to what it was on return.
+ */
+static void
+parse_text(struct parse *p, const char *file, char *text)
+{
+	struct tunnel_spec	*ocur = p->cur;
+	struct cfg_loc		*oretry = p->cur_retry;
+	const char		*ofile = p->file;
+	char			*line, *nl;
+	size_t			 len;
+	int			 oline = p->line, oblock = p->in_block;
+
+	p->file = file;
+	p->line = 0;
+	for (line = text; line != NULL; line = nl) {
+		if (p->nerr >= CFG_MAX_ERRORS)
+			break;
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		if ((len = strlen(line)) > 0 && line[len - 1] == '\r')
+			line[len - 1] = '\0';
+		p->line++;
+		parse_line(p, line);
+	}
+	scratch_end(p);
+	p->cur = ocur;
+	p->cur_retry = oretry;
+	p->in_block = oblock;
+	p->file = ofile;
+	p->line = oline;
+}
+
+/* ---- SshConfig: resolve the host through an ssh_config file ------------- */
+
+/* Glob match with * and ?, ignoring case, as ssh matches Host patterns. */
+static int
+pattern_match(const char *s, const char *pat)
+{
+	const char	*star = NULL, *back = NULL;
+
+	while (*s != '\0') {
+		if (*pat == '*') {
+			star = ++pat;
+			back = s;
+			continue;
+		}
+		if (*pat != '\0' && (*pat == '?' ||
+		    tolower((unsigned char)*pat) == tolower((unsigned char)*s))) {
+			pat++;
+			s++;
+			continue;
+		}
+		if (star == NULL)
+			return 0;
+		pat = star;
+		s = ++back;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+/* A "Host" line matches if a pattern does and no negated one does. */
+static int
+host_match(const char *host, char **argv, int argc)
+{
+	int	i, matched = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (argv[i][0] == '!') {
+			if (pattern_match(host, argv[i] + 1))
+				return 0;
+		} else if (pattern_match(host, argv[i]))
+			matched = 1;
+	}
+	return matched;
+}
+
+/* HostName's tokens: %h is the alias, %% a percent sign. */
+static char *
+expand_host_tokens(const char *fmt, const char *alias)
+{
+	char	*out, *w;
+	size_t	 n = 0;
+	const char *s;
+
+	for (s = fmt; *s != '\0'; s++) {
+		if (s[0] == '%' && s[1] == 'h')
+			n++;
+	}
+	w = out = xmalloc(strlen(fmt) + n * strlen(alias) + 1);
+	for (s = fmt; *s != '\0'; s++) {
+		if (s[0] == '%' && s[1] == 'h') {
+			w = stpcpy(w, alias);
+			s++;
+		} else if (s[0] == '%' && s[1] == '%') {
+			*w++ = '%';
+			s++;
+		} else
+			*w++ = *s;
+	}
+	*w = '\0';
+	return out;
+}
+
+struct sshcfg {
+	const char	*path;
+	const char	*alias;
+	char		*hostname;	/* from the first matching HostName */
+	int		 had_ids;	/* the tunnel had its IdentityFiles */
+};
+
+static void
+sshcfg_line(struct parse *p, struct tunnel_spec *t, struct sshcfg *sc,
+    int line, const char *kw, const char *arg)
+{
+	long	n;
+
+	if (strcasecmp(kw, "HostName") == 0) {
+		if (sc->hostname == NULL)
+			sc->hostname = expand_host_tokens(arg, sc->alias);
+	} else if (strcasecmp(kw, "Port") == 0) {
+		if (parse_number(arg, 1, 65535, &n) != 0)
+			perr(p, sc->path, line, "Port: expected a number from "
+			    "1 to 65535, got '%s'", arg);
+		else if (t->port == CFG_UNSET)
+			t->port = (int)n;
+	} else if (strcasecmp(kw, "User") == 0) {
+		if (t->user == NULL)
+			t->user = xstrdup(arg);
+	} else if (strcasecmp(kw, "IdentityFile") == 0) {
+		if (!sc->had_ids)
+			add_identity(t, expand_tilde(arg));
+	} else if (strcasecmp(kw, "ProxyJump") == 0)
+		kw_jump(p, t, arg, sc->path, line);
+	else if (strcasecmp(kw, "UserKnownHostsFile") == 0)
+		kw_path(&t->user_known_hosts_file, arg);
+	else if (strcasecmp(kw, "HostKeyAlias") == 0) {
+		if (t->host_key_alias == NULL)
+			t->host_key_alias = xstrdup(arg);
+	}
+}
+
+/*
+ * Take what the tunnel did not set from the Host blocks of its SshConfig
+ * that match its HostName (or name), first value first, as ssh -F does.
+ * Match blocks are skipped; other keywords are ignored.
+ */
+static void
+sshcfg_apply(struct parse *p, struct tunnel_spec *t)
+{
+	struct sshcfg	 sc;
+	char		*text, *why, *line, *nl, *kw, *argv[CFG_MAX_ARGS];
+	const char	*cwhy;
+	int		 argc, lineno = 0, active = 1;
+
+	memset(&sc, 0, sizeof sc);
+	sc.path = t->ssh_config;
+	sc.alias = t->hostname != NULL ? t->hostname : t->name;
+	sc.had_ids = t->nidentity_files > 0;
+	if (read_file(sc.path, &text, &why) != 0) {
+		perr(p, t->file, t->line, "SshConfig %s: %s", sc.path, why);
+		free(why);
+		return;
+	}
+	for (line = text; line != NULL; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		lineno++;
+		if ((argc = split_line(line, &kw, argv, &cwhy)) == -1) {
+			perr(p, sc.path, lineno, "%s", cwhy);
+			continue;
+		}
+		if (kw == NULL)
+			continue;
+		if (strcasecmp(kw, "Host") == 0)
+			active = host_match(sc.alias, argv, argc);
+		else if (strcasecmp(kw, "Match") == 0)
+			active = 0;
+		else if (active && argc > 0)
+			sshcfg_line(p, t, &sc, lineno, kw, argv[0]);
+	}
+	if (sc.hostname != NULL) {
+		free(t->hostname);
+		t->hostname = sc.hostname;
+	}
+	free(text);
+}
+
+/* ---- merge, defaults, checks -------------------------------------------- */
+
+static void
+merge_int(int *dst, int src)
+{
+	if (*dst == CFG_UNSET)
+		*dst = src;
+}
+
+static void
+merge_long(long *dst, long src)
+{
+	if (*dst == CFG_UNSET)
+		*dst = src;
+}
+
+static void
+merge_str(char **dst, const char *src)
+{
+	if (*dst == NULL && src != NULL)
+		*dst = xstrdup(src);
+}
+
+/* Give t what it did not set from the top-level defaults d. */
+static void
+spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
+{
+	char		**ids;
+	struct fwd_spec	 *fwds;
+	size_t		  i;
+
+	merge_int(&t->enabled, d->enabled);
+	merge_str(&t->hostname, d->hostname);
+	merge_int(&t->port, d->port);
+	merge_str(&t->user, d->user);
+	merge_int(&t->identities_only, d->identities_only);
+	merge_str(&t->identity_agent, d->identity_agent);
+	merge_str(&t->user_known_hosts_file, d->user_known_hosts_file);
+	merge_int(&t->strict_host_key_checking, d->strict_host_key_checking);
+	merge_str(&t->host_key_alias, d->host_key_alias);
+	if (t->jumps == NULL && d->jumps != NULL) {
+		t->jumps = jumps_copy(d->jumps, d->njumps);
+		t->njumps = d->njumps;
+	}
+	merge_long(&t->connect_timeout_ms, d->connect_timeout_ms);
+	merge_long(&t->server_alive_interval_ms, d->server_alive_interval_ms);
+	merge_int(&t->server_alive_count_max, d->server_alive_count_max);
+	merge_int(&t->exit_on_forward_failure, d->exit_on_forward_failure);
+	merge_int(&t->gateway_ports, d->gateway_ports);
+	merge_int(&t->stream_local_bind_unlink, d->stream_local_bind_unlink);
+	merge_str(&t->ciphers, d->ciphers);
+	merge_int(&t->compression, d->compression);
+	merge_long(&t->retry_min_ms, d->retry_min_ms);
+	merge_long(&t->retry_max_ms, d->retry_max_ms);
+	merge_long(&t->retry_network_max_ms, d->retry_network_max_ms);
+	merge_int(&t->forward_probe, d->forward_probe);
+	merge_str(&t->ssh_config, d->ssh_config);
+
+	/* Lists accumulate: the defaults' entries first. */
+	if (d->nidentity_files > 0) {
+		ids = xcalloc(d->nidentity_files + t->nidentity_files,
+		    sizeof *ids);
+		for (i = 0; i < d->nidentity_files; i++)
+			ids[i] = xstrdup(d->identity_files[i]);
+		for (i = 0; i < t->nidentity_files; i++)
+			ids[d->nidentity_files + i] = t->identity_files[i];
+		free(t->identity_files);
+		t->identity_files = ids;
+		t->nidentity_files += d->nidentity_files;
+	}
+	if (d->nforwards > 0) {
+		fwds = xcalloc(d->nforwards + t->nforwards, sizeof *fwds);
+		for (i = 0; i < d->nforwards; i++)
+			fwd_copy(&fwds[i], &d->forwards[i]);
+		for (i = 0; i < t->nforwards; i++)
+			fwds[d->nforwards + i] = t->forwards[i];
+		free(t->forwards);
+		t->forwards = fwds;
+		t->nforwards += d->nforwards;
+	}
+}
+
+static char *
+default_user(void)
+{
+	struct passwd	*pw;
+	const char	*s;
+	char		*u;
+
+	if ((pw = getpwuid(getuid())) != NULL)
+		return xstrdup(pw->pw_name);
+	if ((s = getenv("USER")) != NULL && *s != '\0')
+		return xstrdup(s);
+	xasprintf(&u, "%lu", (unsigned long)getuid());
+	return u;
+}
+
+static void
+default_identities(struct tunnel_spec *t)
+{
+	static const char	*names[] = {
+		"~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"
+	};
+	struct stat		 st;
+	char			*path;
+	size_t			 i;
+
+	for (i = 0; i < nitems(names); i++) {
+		path = expand_tilde(names[i]);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			add_identity(t, path);
+		else
+			free(path);
+	}
+}
+
+/* The parser's "explicitly none" becomes NULL. */
+static void
+none_to_null(char **field)
+{
+	if (*field != NULL && strcmp(*field, "none") == 0) {
+		free(*field);
+		*field = NULL;
+	}
+}
+
+/* Give every unset field its default (after spec_merge). */
+static void
+spec_fill(struct parse *p, struct tunnel_spec *t)
+{
+	struct fwd_spec	*fwd;
+	const char	*sock;
+	size_t		 i;
+
+	if (t->ssh_config != NULL && strcmp(t->ssh_config, "none") != 0)
+		sshcfg_apply(p, t);
+	merge_int(&t->enabled, 1);
+	merge_str(&t->hostname, t->name);
+	merge_int(&t->port, 22);
+	if (t->user == NULL)
+		t->user = default_user();
+	if (t->nidentity_files == 0)
+		default_identities(t);
+	merge_int(&t->identities_only, 0);
+	if (t->identity_agent == NULL ||
+	    strcmp(t->identity_agent, "SSH_AUTH_SOCK") == 0 ||
+	    strcmp(t->identity_agent, "$SSH_AUTH_SOCK") == 0) {
+		free(t->identity_agent);
+		sock = getenv("SSH_AUTH_SOCK");
+		t->identity_agent = xstrdup(sock != NULL && *sock != '\0' ?
+		    sock : "none");
+	}
+	if (t->user_known_hosts_file == NULL)
+		t->user_known_hosts_file = expand_tilde("~/.ssh/known_hosts");
+	merge_int(&t->strict_host_key_checking, SHK_YES);
+	none_to_null(&t->host_key_alias);
+	if (t->jumps != NULL && t->njumps == 0) {
+		free(t->jumps);
+		t->jumps = NULL;
+	}
+	merge_long(&t->connect_timeout_ms, DEF_CONNECT_TIMEOUT);
+	merge_long(&t->server_alive_interval_ms, DEF_ALIVE_INTERVAL);
+	merge_int(&t->server_alive_count_max, DEF_ALIVE_COUNT);
+	merge_int(&t->exit_on_forward_failure, 0);
+	merge_int(&t->gateway_ports, 0);
+	merge_int(&t->stream_local_bind_unlink, 0);
+	merge_int(&t->compression, 0);
+	merge_long(&t->retry_min_ms, DEF_RETRY_MIN);
+	merge_long(&t->retry_max_ms, DEF_RETRY_MAX);
+	merge_long(&t->retry_network_max_ms, DEF_RETRY_NET_MAX);
+	merge_int(&t->forward_probe, 1);
+	none_to_null(&t->ssh_config);
+
+	/* Local listeners without a bind address: loopback or all. */
+	for (i = 0; i < t->nforwards; i++) {
+		fwd = &t->forwards[i];
+		if ((fwd->kind != FWD_LOCAL && fwd->kind != FWD_DYNAMIC) ||
+		    fwd->listen.host != NULL || fwd->listen.path != NULL)
+			continue;
+		free(fwd->listen_str);
+		xasprintf(&fwd->listen_str, "%s:%d",
+		    t->gateway_ports ? "*" : "localhost", fwd->listen.port);
+	}
+}
+
+/* RetryMin must not exceed either cap; reported where they were set. */
+static void
+check_retry(struct parse *p, const struct tunnel_spec *t,
+    const struct cfg_loc *loc)
+{
+	long	min, max, net;
+	char	a[32], b[32];
+
+	if (loc->file == NULL)
+		return;
+	min = t->retry_min_ms != CFG_UNSET ? t->retry_min_ms : DEF_RETRY_MIN;
+	max = t->retry_max_ms != CFG_UNSET ? t->retry_max_ms : DEF_RETRY_MAX;
+	net = t->retry_network_max_ms != CFG_UNSET ?
+	    t->retry_network_max_ms : DEF_RETRY_NET_MAX;
+	fmt_time(min, 1, a, sizeof a);
+	if (min > max) {
+		fmt_time(max, 1, b, sizeof b);
+		perr(p, loc->file, loc->line, "RetryMin (%s) is greater than "
+		    "RetryMax (%s)", a, b);
+	}
+	if (min > net) {
+		fmt_time(net, 1, b, sizeof b);
+		perr(p, loc->file, loc->line, "RetryMin (%s) is greater than "
+		    "RetryNetworkMax (%s)", a, b);
+	}
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static struct cfg *
+cfg_load_text(const char *name, char *text, struct cfg_errors *errs)
+{
+	struct parse	 p;
+	struct cfg	*cfg;
+	size_t		 i;
+
+	cfg = xcalloc(1, sizeof *cfg);
+	cfg->path = xstrdup(name);
+	spec_init(&cfg->defaults);
+
+	memset(&p, 0, sizeof p);
+	p.cfg = cfg;
+	p.errs = errs;
+	p.cur = &cfg->defaults;
+	p.cur_retry = &p.def_retry;
+	parse_text(&p, name, text);
+
+	check_retry(&p, &cfg->defaults, &p.def_retry);
+	for (i = 0; i < cfg->ntunnels; i++) {
+		spec_merge(cfg->tunnels[i], &cfg->defaults);
+		check_retry(&p, cfg->tunnels[i], &p.tunnel_retry[i]);
+		spec_fill(&p, cfg->tunnels[i]);
+		free(p.tunnel_retry[i].file);
+	}
+	free(p.tunnel_retry);
+	free(p.def_retry.file);
+
+	if (p.nerr > 0) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct cfg *
+cfg_load(const char *path, struct cfg_errors *errs)
+{
+	struct cfg	*cfg;
+	char		*text, *why;
+
+	if (read_file(path, &text, &why) != 0) {
+		cfg_errors_add(errs, path, 0, "%s", why);
+		free(why);
+		return NULL;
+	}
+	cfg = cfg_load_text(path, text, errs);
+	free(text);
+	return cfg;
+}
+
+struct cfg *
+cfg_load_string(const char *name, const char *text, struct cfg_errors *errs)
+{
+	struct cfg	*cfg;
+	char		*copy;
+
+	copy = xstrdup(text);
+	cfg = cfg_load_text(name, copy, errs);
+	free(copy);
+	return cfg;
+}
+
+void
+cfg_free(struct cfg *cfg)
+{
+	size_t	i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->ntunnels; i++)
+		tunnel_spec_free(cfg->tunnels[i]);
+	free(cfg->tunnels);
+	spec_clear(&cfg->defaults);
+	free(cfg->control_group);
+	free(cfg->path);
+	free(cfg);
+}
+
+struct tunnel_spec *
+cfg_take_tunnel(struct cfg *cfg, size_t i)
+{
+	struct tunnel_spec	*t;
+
+	if (cfg == NULL || i >= cfg->ntunnels)
+		return NULL;
+	t = cfg->tunnels[i];
+	memmove(&cfg->tunnels[i], &cfg->tunnels[i + 1],
+	    (cfg->ntunnels - i - 1) * sizeof *cfg->tunnels);
+	cfg->ntunnels--;
+	return t;
+}
+
+struct tunnel_spec *
+cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
+    struct cfg_errors *errs)
+{
+	struct parse		 p;
+	struct tunnel_spec	*t;
+	struct cfg_loc		 retry;
+	char			*copy;
+
+	if (!tunnel_name_valid(name)) {
+		cfg_errors_add(errs, "<add>", 0, "invalid tunnel name '%s' "
+		    "(expected 1 to %d of A-Z a-z 0-9 . _ -)",
+		    name == NULL ? "" : name, TUNNEL_NAME_MAX);
+		return NULL;
+	}
+	t = spec_new(name, "<add>", 0);
+	memset(&retry, 0, sizeof retry);
+	memset(&p, 0, sizeof p);
+	p.errs = errs;
+	p.cur = t;
+	p.cur_retry = &retry;
+	p.in_block = 1;
+	p.add = 1;
+	copy = xstrdup(text == NULL ? "" : text);
+	parse_text(&p, "<add>", copy);
+	free(copy);
+
+	if (base != NULL)
+		spec_merge(t, &base->defaults);
+	check_retry(&p, t, &retry);
+	free(retry.file);
+	spec_fill(&p, t);
+	if (p.nerr > 0) {
+		tunnel_spec_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* ---- dump --------------------------------------------------------------- */
+
+struct strbuf {
+	char	*s;
+	size_t	 len;
+	size_t	 size;
+};
+
+static void
+sb_printf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	size_t	 n;
+
+	va_start(ap, fmt);
+	n = (size_t)xvasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (sb->len + n + 1 > sb->size) {
+		sb->size = (sb->len + n + 1) * 2;
+		sb->s = xreallocarray(sb->s, 1, sb->size);
+	}
+	memcpy(sb->s + sb->len, s, n + 1);
+	sb->len += n;
+	free(s);
+}
+
+/* One argument, quoted when the parser would otherwise split it. */
+static void
+sb_arg(struct strbuf *sb, const char *arg)
+{
+	const char	*s;
+
+	if (*arg != '\0' && strpbrk(arg, " \t\"'\\#") == NULL) {
+		sb_printf(sb, " %s", arg);
+		return;
+	}
+	sb_printf(sb, " \"");
+	for (s = arg; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			sb_printf(sb, "\\");
+		sb_printf(sb, "%c", *s);
+	}
+	sb_printf(sb, "\"");
+}
+
+static void
+sb_kv(struct strbuf *sb, const char *kw, const char *value)
+{
+	sb_printf(sb, "%s", kw);
+	sb_arg(sb, value == NULL ? "none" : value);
+	sb_printf(sb, "\n");
+}
+
+static void
+sb_flag(struct strbuf *sb, const char *kw, int v)
+{
+	sb_printf(sb, "%s %s\n", kw, v ? "yes" : "no");
+}
+
+static void
+sb_time(struct strbuf *sb, const char *kw, long ms)
+{
+	char	buf[32];
+
+	fmt_time(ms, 0, buf, sizeof buf);
+	sb_printf(sb, "%s %s\n", kw, buf);
+}
+
+static void
+sb_jumps(struct strbuf *sb, const struct tunnel_spec *t)
+{
+	const struct jump_hop	*j;
+	size_t			 i;
+
+	sb_printf(sb, "proxyjump ");
+	if (t->njumps == 0)
+		sb_printf(sb, "none");
+	for (i = 0; i < t->njumps; i++) {
+		j = &t->jumps[i];
+		sb_printf(sb, "%s%s%s", i > 0 ? "," : "",
+		    j->user != NULL ? j->user : "", j->user != NULL ? "@" : "");
+		if (strchr(j->host, ':') != NULL)
+			sb_printf(sb, "[%s]", j->host);
+		else
+			sb_printf(sb, "%s", j->host);
+		if (j->port != 22 || strchr(j->host, ':') != NULL)
+			sb_printf(sb, ":%d", j->port);
+	}
+	sb_printf(sb, "\n");
+}
+
+static void
+sb_forward(struct strbuf *sb, const struct fwd_spec *fwd)
+{
+	const char	*kw;
+
+	switch (fwd->kind) {
+	case FWD_LOCAL:
+		kw = "localforward";
+		break;
+	case FWD_DYNAMIC:
+		kw = "dynamicforward";
+		break;
+	default:
+		kw = "remoteforward";
+		break;
+	}
+	sb_printf(sb, "%s", kw);
+	sb_arg(sb, fwd->listen_str);
+	if (fwd->target_str != NULL)
+		sb_arg(sb, fwd->target_str);
+	sb_printf(sb, "\n");
+}
+
+char *
+tunnel_spec_dump(const struct tunnel_spec *t)
+{
+	static const char	*shk[] = { "no", "yes", "accept-new" };
+	struct strbuf		 sb;
+	size_t			 i;
+
+	memset(&sb, 0, sizeof sb);
+	sb_kv(&sb, "tunnel", t->name);
+	sb_flag(&sb, "enabled", t->enabled);
+	sb_kv(&sb, "hostname", t->hostname);
+	sb_printf(&sb, "port %d\n", t->port);
+	sb_kv(&sb, "user", t->user);
+	for (i = 0; i < t->nidentity_files; i++)
+		sb_kv(&sb, "identityfile", t->identity_files[i]);
+	sb_flag(&sb, "identitiesonly", t->identities_only);
+	sb_kv(&sb, "identityagent", t->identity_agent);
+	sb_kv(&sb, "userknownhostsfile", t->user_known_hosts_file);
+	sb_printf(&sb, "stricthostkeychecking %s\n",
+	    t->strict_host_key_checking >= 0 &&
+	    t->strict_host_key_checking < (int)nitems(shk) ?
+	    shk[t->strict_host_key_checking] : "yes");
+	sb_kv(&sb, "hostkeyalias", t->host_key_alias);
+	sb_jumps(&sb, t);
+	sb_time(&sb, "connecttimeout", t->connect_timeout_ms);
+	sb_time(&sb, "serveraliveinterval", t->server_alive_interval_ms);
+	sb_printf(&sb, "serveralivecountmax %d\n", t->server_alive_count_max);
+	for (i = 0; i < t->nforwards; i++)
+		sb_forward(&sb, &t->forwards[i]);
+	sb_flag(&sb, "exitonforwardfailure", t->exit_on_forward_failure);
+	sb_flag(&sb, "gatewayports", t->gateway_ports);
+	sb_flag(&sb, "streamlocalbindunlink", t->stream_local_bind_unlink);
+	if (t->ciphers != NULL)
+		sb_kv(&sb, "ciphers", t->ciphers);
+	sb_flag(&sb, "compression", t->compression);
+	sb_time(&sb, "retrymin", t->retry_min_ms);
+	sb_time(&sb, "retrymax", t->retry_max_ms);
+	sb_time(&sb, "retrynetworkmax", t->retry_network_max_ms);
+	sb_flag(&sb, "forwardprobe", t->forward_probe);
+	sb_kv(&sb, "sshconfig", t->ssh_config);
+	return sb.s;
+}
+
+int
+tunnel_spec_equal(const struct tunnel_spec *a, const struct tunnel_spec *b)
+{
+	char	*da, *db;
+	int	 r;
+
+	if (a == b)
+		return 1;
+	if (a == NULL || b == NULL)
+		return 0;
+	da = tunnel_spec_dump(a);
+	db = tunnel_spec_dump(b);
+	r = strcmp(da, db) == 0;
+	free(da);
+	free(db);
+	return r;
+}

@@ -1,0 +1,1339 @@
+/*
+ * test_cfg.c: the configuration parser (cfg.c).
+ *
+ * Every test runs with HOME set to a fresh temporary directory and no
+ * SSH_AUTH_SOCK, so nothing depends on the user's real ~/.ssh.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+
+#define TPATH	1024
+
+static char	home[64];
+
+static void
+rm_tree(const char *path)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 sub[TPATH];
+
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+			rm_tree(sub);
+		}
+		closedir(d);
+		rmdir(path);
+	} else
+		unlink(path);
+}
+
+static void
+setup(void)
+{
+	strcpy(home, "/tmp/t_cfg.XXXXXX");
+	cr_assert_not_null(mkdtemp(home));
+	setenv("HOME", home, 1);
+	unsetenv("SSH_AUTH_SOCK");
+}
+
+static void
+teardown(void)
+{
+	rm_tree(home);
+}
+
+TestSuite(cfg, .init = setup, .fini = teardown);
+
+/* Write HOME/rel (its directory must exist); returns the full path. */
+static char *
+write_file(const char *rel, const char *text)
+{
+	static char	 path[TPATH];
+	FILE		*f;
+
+	snprintf(path, sizeof path, "%s/%s", home, rel);
+	cr_assert_not_null(f = fopen(path, "w"), "%s", path);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+make_dir(const char *rel)
+{
+	char	path[TPATH];
+
+	snprintf(path, sizeof path, "%s/%s", home, rel);
+	cr_assert_eq(mkdir(path, 0700), 0, "%s", path);
+}
+
+static struct cfg *
+load_ok(const char *text)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg		*cfg;
+	char			*msg;
+
+	cfg = cfg_load_string("t.conf", text, &errs);
+	msg = cfg_errors_join(&errs);
+	cr_assert_not_null(cfg, "unexpected errors: %s", msg);
+	cr_assert_null(msg);
+	cfg_errors_clear(&errs);
+	return cfg;
+}
+
+/* Load text that must fail; returns all messages joined (caller frees). */
+static char *
+load_err(const char *text)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg		*cfg;
+	char			*msg;
+
+	cfg = cfg_load_string("t.conf", text, &errs);
+	cr_assert_null(cfg, "expected an error for:\n%s", text);
+	msg = cfg_errors_join(&errs);
+	cr_assert_not_null(msg);
+	cfg_errors_clear(&errs);
+	return msg;
+}
+
+static void
+expect_err(const char *text, const char *want)
+{
+	char	*msg;
+
+	msg = load_err(text);
+	cr_assert_str_eq(msg, want);
+	free(msg);
+}
+
+/* The only tunnel of a one-tunnel config. */
+static struct tunnel_spec *
+only(struct cfg *cfg)
+{
+	cr_assert_eq(cfg->ntunnels, 1);
+	return cfg->tunnels[0];
+}
+
+static char *
+user_name(void)
+{
+	struct passwd	*pw;
+
+	cr_assert_not_null(pw = getpwuid(getuid()));
+	return pw->pw_name;
+}
+
+/* ---- syntax ------------------------------------------------------------- */
+
+Test(cfg, basic_tunnel)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("Tunnel bridge\n"
+	    "    HostName bridge.example.com\n"
+	    "    Port 2222\n"
+	    "    User tunnel\n");
+	t = only(cfg);
+	cr_assert_str_eq(t->name, "bridge");
+	cr_assert_str_eq(t->file, "t.conf");
+	cr_assert_eq(t->line, 1);
+	cr_assert_str_eq(t->hostname, "bridge.example.com");
+	cr_assert_eq(t->port, 2222);
+	cr_assert_str_eq(t->user, "tunnel");
+	cfg_free(cfg);
+}
+
+Test(cfg, keywords_case_insensitive)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("TUNNEL a\nhostname h\nPORT 23\nuSeR u\n"
+	    "stricthostkeychecking ACCEPT-NEW\ncompression YES\n");
+	t = only(cfg);
+	cr_assert_str_eq(t->hostname, "h");
+	cr_assert_eq(t->port, 23);
+	cr_assert_str_eq(t->user, "u");
+	cr_assert_eq(t->strict_host_key_checking, SHK_ACCEPT_NEW);
+	cr_assert_eq(t->compression, 1);
+	cfg_free(cfg);
+}
+
+Test(cfg, keyword_equals_forms)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("Tunnel a\nHostName=h1\nPort = 24\nUser= u\n"
+	    "LocalForward=8080 db:5432\n");
+	t = only(cfg);
+	cr_assert_str_eq(t->hostname, "h1");
+	cr_assert_eq(t->port, 24);
+	cr_assert_str_eq(t->user, "u");
+	cr_assert_eq(t->nforwards, 1);
+	cr_assert_str_eq(t->forwards[0].target_str, "db:5432");
+	cfg_free(cfg);
+}
+
+Test(cfg, quoted_arguments)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("Tunnel a\n"
+	    "IdentityFile \"/keys/my key\"\n"
+	    "IdentityFile '/keys/single quoted'\n"
+	    "IdentityFile /keys/escaped\\ space\n"
+	    "UserKnownHostsFile \"/kh/with \\\"quote\\\"\"\n"
+	    "LocalForward \"/tmp/a b.sock\" db:1\n");
+	t = only(cfg);
+	cr_assert_eq(t->nidentity_files, 3);
+	cr_assert_str_eq(t->identity_files[0], "/keys/my key");
+	cr_assert_str_eq(t->identity_files[1], "/keys/single quoted");
+	cr_assert_str_eq(t->identity_files[2], "/keys/escaped space");
+	cr_assert_str_eq(t->user_known_hosts_file, "/kh/with \"quote\"");
+	cr_assert_str_eq(t->forwards[0].listen.path, "/tmp/a b.sock");
+	cfg_free(cfg);
+}
+
+Test(cfg, comments_blank_lines_crlf)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("# a comment\n\n   \t\n"
+	    "Tunnel a # trailing comment\r\n"
+	    "  HostName h#notacomment\r\n"
+	    "  # Port 99\n"
+	    "  Port 25 # yes\n");
+	t = only(cfg);
+	cr_assert_str_eq(t->hostname, "h#notacomment");
+	cr_assert_eq(t->port, 25);
+	cfg_free(cfg);
+}
+
+Test(cfg, unterminated_quote)
+{
+	expect_err("Tunnel a\nIdentityFile \"/x\n",
+	    "t.conf:2: unterminated quote");
+}
+
+Test(cfg, argument_count_errors)
+{
+	expect_err("Tunnel a\nHostName\nPort 1 2\nUser \"\"\n",
+	    "t.conf:2: HostName: missing argument\n"
+	    "t.conf:3: Port: too many arguments\n"
+	    "t.conf:4: User: empty argument");
+}
+
+Test(cfg, empty_config)
+{
+	struct cfg	*cfg;
+
+	cfg = load_ok("");
+	cr_assert_eq(cfg->ntunnels, 0);
+	cr_assert_null(cfg->control_group);
+	cr_assert_str_eq(cfg->path, "t.conf");
+	cfg_free(cfg);
+}
+
+/* ---- defaults, scopes --------------------------------------------------- */
+
+Test(cfg, defaults_filled)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			 kh[TPATH];
+
+	cfg = load_ok("Tunnel plain\n");
+	t = only(cfg);
+	cr_assert_eq(t->enabled, 1);
+	cr_assert_str_eq(t->hostname, "plain");
+	cr_assert_eq(t->port, 22);
+	cr_assert_str_eq(t->user, user_name());
+	cr_assert_eq(t->nidentity_files, 0);
+	cr_assert_eq(t->identities_only, 0);
+	cr_assert_str_eq(t->identity_agent, "none");
+	snprintf(kh, sizeof kh, "%s/.ssh/known_hosts", home);
+	cr_assert_str_eq(t->user_known_hosts_file, kh);
+	cr_assert_eq(t->strict_host_key_checking, SHK_YES);
+	cr_assert_null(t->host_key_alias);
+	cr_assert_null(t->jumps);
+	cr_assert_eq(t->njumps, 0);
+	cr_assert_eq(t->connect_timeout_ms, 30000);
+	cr_assert_eq(t->server_alive_interval_ms, 15000);
+	cr_assert_eq(t->server_alive_count_max, 3);
+	cr_assert_eq(t->nforwards, 0);
+	cr_assert_eq(t->exit_on_forward_failure, 0);
+	cr_assert_eq(t->gateway_ports, 0);
+	cr_assert_eq(t->stream_local_bind_unlink, 0);
+	cr_assert_null(t->ciphers);
+	cr_assert_eq(t->compression, 0);
+	cr_assert_eq(t->retry_min_ms, 1000);
+	cr_assert_eq(t->retry_max_ms, 60000);
+	cr_assert_eq(t->retry_network_max_ms, 5000);
+	cr_assert_eq(t->forward_probe, 1);
+	cr_assert_null(t->ssh_config);
+	cfg_free(cfg);
+}
+
+Test(cfg, default_identity_files)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			 a[TPATH], b[TPATH];
+
+	make_dir(".ssh");
+	write_file(".ssh/id_rsa", "x");
+	write_file(".ssh/id_ed25519", "x");
+	cfg = load_ok("Tunnel a\n");
+	t = only(cfg);
+	snprintf(a, sizeof a, "%s/.ssh/id_ed25519", home);
+	snprintf(b, sizeof b, "%s/.ssh/id_rsa", home);
+	cr_assert_eq(t->nidentity_files, 2);
+	cr_assert_str_eq(t->identity_files[0], a);
+	cr_assert_str_eq(t->identity_files[1], b);
+	cfg_free(cfg);
+
+	/* An explicit IdentityFile replaces the default list. */
+	cfg = load_ok("Tunnel a\nIdentityFile /k\n");
+	t = only(cfg);
+	cr_assert_eq(t->nidentity_files, 1);
+	cr_assert_str_eq(t->identity_files[0], "/k");
+	cfg_free(cfg);
+}
+
+Test(cfg, identity_agent)
+{
+	struct cfg	*cfg;
+
+	setenv("SSH_AUTH_SOCK", "/run/agent.sock", 1);
+	cfg = load_ok("Tunnel a\nTunnel b\nIdentityAgent none\n"
+	    "Tunnel c\nIdentityAgent ~/agent\nTunnel d\n"
+	    "IdentityAgent SSH_AUTH_SOCK\n");
+	cr_assert_str_eq(cfg->tunnels[0]->identity_agent, "/run/agent.sock");
+	cr_assert_str_eq(cfg->tunnels[1]->identity_agent, "none");
+	cr_assert_str_eq(cfg->tunnels[2]->identity_agent,
+	    strcat(strcpy((char[TPATH]){ 0 }, home), "/agent"));
+	cr_assert_str_eq(cfg->tunnels[3]->identity_agent, "/run/agent.sock");
+	cfg_free(cfg);
+}
+
+Test(cfg, tilde_expansion)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			 want[TPATH];
+
+	cfg = load_ok("Tunnel a\nIdentityFile ~/.ssh/k\n"
+	    "UserKnownHostsFile ~/kh\nIdentityFile /abs/~/x\n");
+	t = only(cfg);
+	snprintf(want, sizeof want, "%s/.ssh/k", home);
+	cr_assert_str_eq(t->identity_files[0], want);
+	cr_assert_str_eq(t->identity_files[1], "/abs/~/x");
+	snprintf(want, sizeof want, "%s/kh", home);
+	cr_assert_str_eq(t->user_known_hosts_file, want);
+	cfg_free(cfg);
+}
+
+Test(cfg, top_level_defaults_and_override)
+{
+	struct cfg	*cfg;
+
+	cfg = load_ok("ServerAliveInterval 5\nUser tunnel\nPort 2200\n"
+	    "Tunnel a\n"
+	    "Tunnel b\n  User other\n  ServerAliveInterval 0\n");
+	cr_assert_eq(cfg->ntunnels, 2);
+	cr_assert_str_eq(cfg->tunnels[0]->user, "tunnel");
+	cr_assert_eq(cfg->tunnels[0]->server_alive_interval_ms, 5000);
+	cr_assert_eq(cfg->tunnels[0]->port, 2200);
+	cr_assert_str_eq(cfg->tunnels[1]->user, "other");
+	cr_assert_eq(cfg->tunnels[1]->server_alive_interval_ms, 0);
+	cr_assert_eq(cfg->tunnels[1]->port, 2200);
+	/* The defaults stay as parsed. */
+	cr_assert_str_eq(cfg->defaults.user, "tunnel");
+	cr_assert_eq(cfg->defaults.enabled, CFG_UNSET);
+	cfg_free(cfg);
+}
+
+Test(cfg, first_value_wins)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("User first\nUser second\n"
+	    "Tunnel a\nPort 1000\nPort 2000\nHostName x\nHostName y\n"
+	    "Compression no\nCompression yes\n");
+	t = only(cfg);
+	cr_assert_eq(t->port, 1000);
+	cr_assert_str_eq(t->hostname, "x");
+	cr_assert_str_eq(t->user, "first");
+	cr_assert_eq(t->compression, 0);
+	cfg_free(cfg);
+}
+
+Test(cfg, identity_files_accumulate)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("IdentityFile /top1\nIdentityFile /top2\n"
+	    "Tunnel a\nIdentityFile /a1\n"
+	    "Tunnel b\n");
+	t = cfg->tunnels[0];
+	cr_assert_eq(t->nidentity_files, 3);
+	cr_assert_str_eq(t->identity_files[0], "/top1");
+	cr_assert_str_eq(t->identity_files[1], "/top2");
+	cr_assert_str_eq(t->identity_files[2], "/a1");
+	cr_assert_eq(cfg->tunnels[1]->nidentity_files, 2);
+	cfg_free(cfg);
+}
+
+Test(cfg, forwards_accumulate)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("DynamicForward 1080\n"
+	    "Tunnel a\nLocalForward 5432 db:5432\nRemoteForward 2220 "
+	    "localhost:22\n");
+	t = only(cfg);
+	cr_assert_eq(t->nforwards, 3);
+	cr_assert_eq(t->forwards[0].kind, FWD_DYNAMIC);
+	cr_assert_eq(t->forwards[1].kind, FWD_LOCAL);
+	cr_assert_eq(t->forwards[2].kind, FWD_REMOTE);
+	cfg_free(cfg);
+}
+
+Test(cfg, all_flags_and_values)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("ControlGroup tunsup\n"
+	    "Tunnel a\nEnabled no\nIdentitiesOnly yes\n"
+	    "StrictHostKeyChecking no\nHostKeyAlias bridge\n"
+	    "ConnectTimeout 10\nServerAliveInterval 500ms\n"
+	    "ServerAliveCountMax 5\nExitOnForwardFailure true\n"
+	    "GatewayPorts yes\nStreamLocalBindUnlink yes\n"
+	    "Ciphers aes128-gcm@openssh.com,chacha20-poly1305@openssh.com\n"
+	    "Compression yes\nRetryMin 2s\nRetryMax 5m\nRetryNetworkMax 10s\n"
+	    "ForwardProbe false\n");
+	t = only(cfg);
+	cr_assert_str_eq(cfg->control_group, "tunsup");
+	cr_assert_eq(t->enabled, 0);
+	cr_assert_eq(t->identities_only, 1);
+	cr_assert_eq(t->strict_host_key_checking, SHK_NO);
+	cr_assert_str_eq(t->host_key_alias, "bridge");
+	cr_assert_eq(t->connect_timeout_ms, 10000);
+	cr_assert_eq(t->server_alive_interval_ms, 500);
+	cr_assert_eq(t->server_alive_count_max, 5);
+	cr_assert_eq(t->exit_on_forward_failure, 1);
+	cr_assert_eq(t->gateway_ports, 1);
+	cr_assert_eq(t->stream_local_bind_unlink, 1);
+	cr_assert_str_eq(t->ciphers,
+	    "aes128-gcm@openssh.com,chacha20-poly1305@openssh.com");
+	cr_assert_eq(t->compression, 1);
+	cr_assert_eq(t->retry_min_ms, 2000);
+	cr_assert_eq(t->retry_max_ms, 300000);
+	cr_assert_eq(t->retry_network_max_ms, 10000);
+	cr_assert_eq(t->forward_probe, 0);
+	cfg_free(cfg);
+}
+
+/* ---- value errors ------------------------------------------------------- */
+
+Test(cfg, strict_host_key_checking_values)
+{
+	expect_err("Tunnel a\n\n\n\n\n\n\n\n\n\n\n"
+	    "StrictHostKeyChecking maybe\n",
+	    "t.conf:12: StrictHostKeyChecking: expected yes, no or "
+	    "accept-new, got 'maybe'");
+	expect_err("StrictHostKeyChecking ask\n",
+	    "t.conf:1: StrictHostKeyChecking ask is not supported: a daemon "
+	    "cannot ask (use yes or accept-new)");
+}
+
+Test(cfg, yes_no_errors)
+{
+	expect_err("Compression maybe\nTunnel a\nEnabled 1\n",
+	    "t.conf:1: Compression: expected yes or no, got 'maybe'\n"
+	    "t.conf:3: Enabled: expected yes or no, got '1'");
+}
+
+Test(cfg, port_errors)
+{
+	expect_err("Tunnel a\nPort 0\nPort 65536\nPort ssh\nPort -1\n",
+	    "t.conf:2: Port: expected a number from 1 to 65535, got '0'\n"
+	    "t.conf:3: Port: expected a number from 1 to 65535, got '65536'\n"
+	    "t.conf:4: Port: expected a number from 1 to 65535, got 'ssh'\n"
+	    "t.conf:5: Port: expected a number from 1 to 65535, got '-1'");
+}
+
+Test(cfg, number_and_time_errors)
+{
+	expect_err("ServerAliveCountMax 0\nConnectTimeout 0\n"
+	    "RetryMin 0s\nServerAliveInterval soon\n",
+	    "t.conf:1: ServerAliveCountMax: expected a number of at least 1, "
+	    "got '0'\n"
+	    "t.conf:2: ConnectTimeout: must be greater than 0\n"
+	    "t.conf:3: RetryMin: must be greater than 0\n"
+	    "t.conf:4: ServerAliveInterval: expected a time such as 30, 30s, "
+	    "5m, 1h30m or 500ms, got 'soon'");
+}
+
+Test(cfg, retry_order_errors)
+{
+	expect_err("Tunnel a\nRetryMin 2m\nTunnel b\nRetryMax 10s\n"
+	    "RetryMin 20s\n",
+	    "t.conf:2: RetryMin (120s) is greater than RetryMax (60s)\n"
+	    "t.conf:2: RetryMin (120s) is greater than RetryNetworkMax (5s)\n"
+	    "t.conf:5: RetryMin (20s) is greater than RetryMax (10s)\n"
+	    "t.conf:5: RetryMin (20s) is greater than RetryNetworkMax (5s)");
+	/* Top-level conflicts are reported once, at the top level. */
+	expect_err("RetryNetworkMax 500ms\nTunnel a\nTunnel b\n",
+	    "t.conf:1: RetryMin (1s) is greater than RetryNetworkMax (500ms)");
+}
+
+Test(cfg, unknown_keyword_suggestion)
+{
+	expect_err("\n\nHostNme x\n",
+	    "t.conf:3: unknown keyword 'HostNme' (did you mean 'HostName'?)");
+	expect_err("serveraliveintervl 5\n",
+	    "t.conf:1: unknown keyword 'serveraliveintervl' (did you mean "
+	    "'ServerAliveInterval'?)");
+	expect_err("Frobnicate yes\n", "t.conf:1: unknown keyword 'Frobnicate'");
+}
+
+Test(cfg, unsupported_ssh_keywords)
+{
+	expect_err("ProxyCommand nc %h %p\nTunnel a\nRemoteCommand ls\n"
+	    "RequestTTY yes\nForwardAgent yes\nControlMaster auto\n",
+	    "t.conf:1: ProxyCommand is not supported: use ProxyJump\n"
+	    "t.conf:3: RemoteCommand is not supported: tunsup never opens a "
+	    "shell or runs commands\n"
+	    "t.conf:4: RequestTTY is not supported: tunsup never opens a "
+	    "shell or runs commands\n"
+	    "t.conf:5: ForwardAgent is not supported: tunsup never forwards "
+	    "the agent\n"
+	    "t.conf:6: ControlMaster is not supported: tunsupd holds one "
+	    "session per tunnel itself");
+}
+
+Test(cfg, errors_are_all_reported)
+{
+	char	*msg;
+
+	msg = load_err("Port x\nTunnel a\nUser\nBogus 1\nTunnel b\nPort y\n");
+	cr_assert_str_eq(msg,
+	    "t.conf:1: Port: expected a number from 1 to 65535, got 'x'\n"
+	    "t.conf:3: User: missing argument\n"
+	    "t.conf:4: unknown keyword 'Bogus'\n"
+	    "t.conf:6: Port: expected a number from 1 to 65535, got 'y'");
+	free(msg);
+}
+
+Test(cfg, errors_are_capped)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	char			*text, *w;
+	int			 i;
+
+	w = text = malloc(1000 * 16);
+	for (i = 0; i < 1000; i++)
+		w += sprintf(w, "Port bad%d\n", i);
+	cr_assert_null(cfg_load_string("t.conf", text, &errs));
+	cr_assert_eq(errs.n, 100);
+	cfg_errors_clear(&errs);
+	cr_assert_eq(errs.n, 0);
+	free(text);
+}
+
+/* ---- tunnels ------------------------------------------------------------ */
+
+Test(cfg, duplicate_tunnel)
+{
+	expect_err("Tunnel a\nHostName x\n\nTunnel a\nPort x\n",
+	    "t.conf:4: duplicate tunnel a (first defined at t.conf:1)\n"
+	    "t.conf:5: Port: expected a number from 1 to 65535, got 'x'");
+}
+
+Test(cfg, bad_tunnel_names)
+{
+	char	text[256], want[512];
+
+	expect_err("Tunnel a/b\nTunnel \"a b\"\n",
+	    "t.conf:1: invalid tunnel name 'a/b' (expected 1 to 64 of A-Z "
+	    "a-z 0-9 . _ -)\n"
+	    "t.conf:2: invalid tunnel name 'a b' (expected 1 to 64 of A-Z "
+	    "a-z 0-9 . _ -)");
+	snprintf(text, sizeof text, "Tunnel %065d\n", 0);
+	snprintf(want, sizeof want, "t.conf:1: invalid tunnel name '%065d' "
+	    "(expected 1 to 64 of A-Z a-z 0-9 . _ -)", 0);
+	expect_err(text, want);
+	expect_err("Tunnel\n", "t.conf:1: Tunnel: missing argument");
+}
+
+Test(cfg, tunnel_name_valid)
+{
+	char	name[80];
+
+	cr_assert(tunnel_name_valid("bridge-ssh"));
+	cr_assert(tunnel_name_valid("a.b_c-D9"));
+	memset(name, 'x', 64);
+	name[64] = '\0';
+	cr_assert(tunnel_name_valid(name));
+	name[64] = 'x';
+	name[65] = '\0';
+	cr_assert_not(tunnel_name_valid(name));
+	cr_assert_not(tunnel_name_valid(""));
+	cr_assert_not(tunnel_name_valid(NULL));
+	cr_assert_not(tunnel_name_valid("a b"));
+	cr_assert_not(tunnel_name_valid("a/b"));
+	cr_assert_not(tunnel_name_valid("é"));
+}
+
+Test(cfg, control_group_top_level_only)
+{
+	expect_err("Tunnel a\nControlGroup wheel\n",
+	    "t.conf:2: ControlGroup is only allowed at top level, before the "
+	    "first Tunnel");
+}
+
+Test(cfg, take_tunnel)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("Tunnel a\nTunnel b\nTunnel c\n");
+	t = cfg_take_tunnel(cfg, 1);
+	cr_assert_str_eq(t->name, "b");
+	cr_assert_eq(cfg->ntunnels, 2);
+	cr_assert_str_eq(cfg->tunnels[0]->name, "a");
+	cr_assert_str_eq(cfg->tunnels[1]->name, "c");
+	cr_assert_null(cfg_take_tunnel(cfg, 2));
+	tunnel_spec_free(t);
+	cfg_free(cfg);
+	tunnel_spec_free(NULL);
+	cfg_free(NULL);
+}
+
+/* ---- Include ------------------------------------------------------------ */
+
+Test(cfg, include_glob)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg		*cfg;
+	char			 main_path[TPATH];
+
+	make_dir("conf.d");
+	write_file("conf.d/20-b.conf", "Tunnel b\nHostName bhost\n");
+	write_file("conf.d/10-a.conf", "User fromdefaults\n"
+	    "Tunnel a\nHostName ahost\n");
+	write_file("conf.d/ignored.txt", "Tunnel zzz\n");
+	snprintf(main_path, sizeof main_path, "%s", write_file("main.conf",
+	    "Port 2022\nInclude conf.d/*.conf\n"
+	    "ServerAliveInterval 7\n"
+	    "Tunnel c\n"));
+	cfg = cfg_load(main_path, &errs);
+	cr_assert_not_null(cfg, "%s", cfg_errors_join(&errs));
+	cr_assert_eq(cfg->ntunnels, 3);
+	cr_assert_str_eq(cfg->tunnels[0]->name, "a");
+	cr_assert_str_eq(cfg->tunnels[1]->name, "b");
+	cr_assert_str_eq(cfg->tunnels[2]->name, "c");
+	cr_assert_str_eq(cfg->tunnels[0]->hostname, "ahost");
+	cr_assert_eq(cfg->tunnels[1]->port, 2022);
+	/* Lines before the included file's first Tunnel are defaults. */
+	cr_assert_str_eq(cfg->tunnels[2]->user, "fromdefaults");
+	/* A block ends with its file: line 3 is top level again. */
+	cr_assert_eq(cfg->tunnels[1]->server_alive_interval_ms, 7000);
+	cr_assert_eq(cfg->defaults.server_alive_interval_ms, 7000);
+	cr_assert_eq(cfg->tunnels[0]->line, 2);
+	cr_assert(strstr(cfg->tunnels[0]->file, "conf.d/10-a.conf") != NULL);
+	cfg_free(cfg);
+}
+
+Test(cfg, include_no_match_and_tilde)
+{
+	struct cfg		*cfg;
+	char			 text[TPATH * 2 + 64], want[TPATH * 3];
+
+	write_file("inc.conf", "Tunnel x\n");
+	cfg = load_ok("Include /nonexistent/dir/*.conf\n"
+	    "Include ~/inc.conf\n");
+	cr_assert_eq(cfg->ntunnels, 1);
+	cr_assert_str_eq(cfg->tunnels[0]->name, "x");
+	cfg_free(cfg);
+	/* Several patterns on one line; the same file twice is a dup. */
+	snprintf(text, sizeof text, "Include %s/inc.conf %s/inc.conf\n",
+	    home, home);
+	snprintf(want, sizeof want, "%s/inc.conf:1: duplicate tunnel x "
+	    "(first defined at %s/inc.conf:1)", home, home);
+	expect_err(text, want);
+}
+
+Test(cfg, include_errors_carry_file_and_line)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	char			*msg, want[TPATH * 3], inc[TPATH];
+	char			 main_path[TPATH];
+
+	snprintf(inc, sizeof inc, "%s", write_file("bad.conf",
+	    "Tunnel a\n\nPort nope\n"));
+	snprintf(main_path, sizeof main_path, "%s", write_file("main.conf",
+	    "# main\nInclude bad.conf\nTunnel b\nInclude bad.conf\n"));
+	cr_assert_null(cfg_load(main_path, &errs));
+	msg = cfg_errors_join(&errs);
+	snprintf(want, sizeof want,
+	    "%s:3: Port: expected a number from 1 to 65535, got 'nope'\n"
+	    "%s:4: Include is only allowed at top level, before the first "
+	    "Tunnel", inc, main_path);
+	cr_assert_str_eq(msg, want);
+	free(msg);
+	cfg_errors_clear(&errs);
+}
+
+Test(cfg, include_depth_limit)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	char			*msg, path[TPATH];
+
+	snprintf(path, sizeof path, "%s", write_file("loop.conf",
+	    "Include loop.conf\n"));
+	cr_assert_null(cfg_load(path, &errs));
+	msg = cfg_errors_join(&errs);
+	cr_assert(strstr(msg, ":1: Include nested too deeply (more than "
+	    "16 levels)") != NULL, "%s", msg);
+	cr_assert_eq(errs.n, 1);
+	free(msg);
+	cfg_errors_clear(&errs);
+}
+
+Test(cfg, load_missing_file)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+
+	cr_assert_null(cfg_load("/nonexistent/tunsupd.conf", &errs));
+	cr_assert_eq(errs.n, 1);
+	cr_assert_str_eq(errs.msg[0],
+	    "/nonexistent/tunsupd.conf: No such file or directory");
+	cfg_errors_clear(&errs);
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+Test(cfg, time_good)
+{
+	static const struct {
+		const char	*s;
+		long		 ms;
+	} ok[] = {
+		{ "0", 0 }, { "30", 30000 }, { "30s", 30000 },
+		{ "5m", 300000 }, { "5M", 300000 }, { "1h30m", 5400000 },
+		{ "2h", 7200000 }, { "1d", 86400000 }, { "1w", 604800000 },
+		{ "500ms", 500 }, { "500MS", 500 }, { "1s500ms", 1500 },
+		{ "1h30", 3630000 }, { "1W1D", 691200000 },
+	};
+	size_t	i;
+	long	ms;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		ms = -2;
+		cr_assert_eq(cfg_parse_time(ok[i].s, &ms), 0, "%s", ok[i].s);
+		cr_assert_eq(ms, ok[i].ms, "%s: %ld", ok[i].s, ms);
+	}
+}
+
+Test(cfg, time_bad)
+{
+	static const char *bad[] = {
+		"", "-1", "+1", "s", "1x", "1.5s", " 1", "1 ", "1hh",
+		"99999999999999999999", "9223372036854775807w",
+		"9223372036854775807", "m5", "1y",
+	};
+	size_t	i;
+	long	ms = 42;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert_eq(cfg_parse_time(bad[i], &ms), -1, "'%s'", bad[i]);
+	cr_assert_eq(cfg_parse_time(NULL, &ms), -1);
+	cr_assert_eq(ms, 42);
+}
+
+/* ---- forwards ----------------------------------------------------------- */
+
+static void
+fwd_ok(enum fwd_kind kind, const char *a1, const char *a2,
+    struct fwd_spec *fwd)
+{
+	char	*err = NULL;
+
+	cr_assert_eq(cfg_parse_forward(kind, a1, a2, fwd, &err), 0,
+	    "%s %s: %s", a1, a2 == NULL ? "" : a2, err);
+	cr_assert_null(err);
+}
+
+static void
+fwd_bad(enum fwd_kind kind, const char *a1, const char *a2, const char *want)
+{
+	struct fwd_spec	 fwd;
+	char		*err = NULL;
+
+	cr_assert_eq(cfg_parse_forward(kind, a1, a2, &fwd, &err), -1,
+	    "%s %s", a1, a2 == NULL ? "" : a2);
+	cr_assert_not_null(err);
+	if (want != NULL)
+		cr_assert_str_eq(err, want);
+	free(err);
+}
+
+Test(cfg, forward_local_tcp)
+{
+	struct fwd_spec	fwd;
+
+	fwd_ok(FWD_LOCAL, "5432", "db.internal:5432", &fwd);
+	cr_assert_eq(fwd.kind, FWD_LOCAL);
+	cr_assert_null(fwd.listen.host);
+	cr_assert_eq(fwd.listen.port, 5432);
+	cr_assert_null(fwd.listen.path);
+	cr_assert_str_eq(fwd.listen_str, "localhost:5432");
+	cr_assert_str_eq(fwd.target.host, "db.internal");
+	cr_assert_eq(fwd.target.port, 5432);
+	cr_assert_str_eq(fwd.target_str, "db.internal:5432");
+	fwd_spec_clear(&fwd);
+
+	fwd_ok(FWD_LOCAL, "127.0.0.2:80", "web:8080", &fwd);
+	cr_assert_str_eq(fwd.listen.host, "127.0.0.2");
+	cr_assert_str_eq(fwd.listen_str, "127.0.0.2:80");
+	fwd_spec_clear(&fwd);
+}
+
+Test(cfg, forward_ipv6)
+{
+	struct fwd_spec	fwd;
+
+	fwd_ok(FWD_LOCAL, "[::1]:8080", "[fe80::1]:22", &fwd);
+	cr_assert_str_eq(fwd.listen.host, "::1");
+	cr_assert_eq(fwd.listen.port, 8080);
+	cr_assert_str_eq(fwd.listen_str, "[::1]:8080");
+	cr_assert_str_eq(fwd.target.host, "fe80::1");
+	cr_assert_str_eq(fwd.target_str, "[fe80::1]:22");
+	fwd_spec_clear(&fwd);
+
+	fwd_bad(FWD_LOCAL, "::1:8080", "h:1", "LocalForward: bad listen "
+	    "address '::1:8080' (IPv6 addresses go in brackets: [::1]:8080)");
+	fwd_bad(FWD_LOCAL, "8080", "fe80::1:22", NULL);
+	fwd_bad(FWD_LOCAL, "[::1]8080", "h:1", NULL);
+	fwd_bad(FWD_LOCAL, "[]:8080", "h:1", NULL);
+}
+
+Test(cfg, forward_bind_all)
+{
+	struct fwd_spec	fwd;
+
+	fwd_ok(FWD_LOCAL, "*:8080", "h:80", &fwd);
+	cr_assert_str_eq(fwd.listen.host, "");
+	cr_assert_str_eq(fwd.listen_str, "*:8080");
+	fwd_spec_clear(&fwd);
+	fwd_ok(FWD_DYNAMIC, ":1080", NULL, &fwd);
+	cr_assert_str_eq(fwd.listen.host, "");
+	cr_assert_str_eq(fwd.listen_str, "*:1080");
+	cr_assert_null(fwd.target_str);
+	fwd_spec_clear(&fwd);
+	fwd_ok(FWD_REMOTE, "*:2220", "localhost:22", &fwd);
+	cr_assert_str_eq(fwd.listen.host, "");
+	cr_assert_str_eq(fwd.listen_str, "*:2220");
+	fwd_spec_clear(&fwd);
+}
+
+Test(cfg, forward_unix_paths)
+{
+	struct fwd_spec	fwd;
+
+	fwd_ok(FWD_LOCAL, "5432", "/run/postgresql/.s.PGSQL.5432", &fwd);
+	cr_assert_str_eq(fwd.target.path, "/run/postgresql/.s.PGSQL.5432");
+	cr_assert_eq(fwd.target.port, -1);
+	cr_assert_null(fwd.target.host);
+	cr_assert_str_eq(fwd.target_str, "/run/postgresql/.s.PGSQL.5432");
+	fwd_spec_clear(&fwd);
+
+	fwd_ok(FWD_LOCAL, "/tmp/l.sock", "db:5432", &fwd);
+	cr_assert_str_eq(fwd.listen.path, "/tmp/l.sock");
+	cr_assert_eq(fwd.listen.port, -1);
+	cr_assert_str_eq(fwd.listen_str, "/tmp/l.sock");
+	fwd_spec_clear(&fwd);
+
+	fwd_ok(FWD_LOCAL, "/tmp/l.sock", "/tmp/r.sock", &fwd);
+	cr_assert_str_eq(fwd.listen_str, "/tmp/l.sock");
+	cr_assert_str_eq(fwd.target_str, "/tmp/r.sock");
+	fwd_spec_clear(&fwd);
+}
+
+Test(cfg, forward_remote)
+{
+	struct fwd_spec	fwd;
+
+	fwd_ok(FWD_REMOTE, "2220", "localhost:22", &fwd);
+	cr_assert_eq(fwd.kind, FWD_REMOTE);
+	cr_assert_str_eq(fwd.listen.host, "localhost");
+	cr_assert_eq(fwd.listen.port, 2220);
+	cr_assert_str_eq(fwd.listen_str, "localhost:2220");
+	cr_assert_str_eq(fwd.target_str, "localhost:22");
+	fwd_spec_clear(&fwd);
+
+	fwd_ok(FWD_REMOTE, "10.0.0.1:2220", "localhost:22", &fwd);
+	cr_assert_str_eq(fwd.listen.host, "10.0.0.1");
+	fwd_spec_clear(&fwd);
+
+	/* Port 0: the server picks. */
+	fwd_ok(FWD_REMOTE, "0", "localhost:22", &fwd);
+	cr_assert_eq(fwd.listen.port, 0);
+	fwd_spec_clear(&fwd);
+	fwd_bad(FWD_LOCAL, "0", "h:1", "LocalForward: bad listen port '0' "
+	    "(expected 1 to 65535)");
+	fwd_bad(FWD_DYNAMIC, "0", NULL, NULL);
+	fwd_bad(FWD_REMOTE, "2220", "h:0", "RemoteForward: bad target port "
+	    "'0' (expected 1 to 65535)");
+}
+
+Test(cfg, forward_remote_dynamic)
+{
+	struct fwd_spec	fwd;
+
+	fwd_ok(FWD_REMOTE, "1080", NULL, &fwd);
+	cr_assert_eq(fwd.kind, FWD_REMOTE_DYNAMIC);
+	cr_assert_str_eq(fwd.listen.host, "localhost");
+	cr_assert_str_eq(fwd.listen_str, "localhost:1080");
+	cr_assert_null(fwd.target_str);
+	cr_assert_null(fwd.target.host);
+	fwd_spec_clear(&fwd);
+
+	fwd_ok(FWD_REMOTE_DYNAMIC, "[::]:1080", NULL, &fwd);
+	cr_assert_eq(fwd.kind, FWD_REMOTE_DYNAMIC);
+	cr_assert_str_eq(fwd.listen_str, "[::]:1080");
+	fwd_spec_clear(&fwd);
+}
+
+Test(cfg, forward_rejections)
+{
+	fwd_bad(FWD_REMOTE, "/tmp/remote.sock", "localhost:22",
+	    "RemoteForward to a remote unix socket is not supported: libssh "
+	    "0.10 has no streamlocal-forward@openssh.com");
+	fwd_bad(FWD_REMOTE, "/tmp/remote.sock", NULL,
+	    "RemoteForward to a remote unix socket is not supported: libssh "
+	    "0.10 has no streamlocal-forward@openssh.com");
+	fwd_bad(FWD_DYNAMIC, "/tmp/socks.sock", NULL,
+	    "DynamicForward on a unix socket is not supported");
+	fwd_bad(FWD_LOCAL, "8080", NULL, "LocalForward: missing target "
+	    "(expected host:port or /unix/socket)");
+	fwd_bad(FWD_LOCAL, "8080", "host", "LocalForward: bad target 'host' "
+	    "(expected host:port, [v6addr]:port or /unix/socket)");
+	fwd_bad(FWD_LOCAL, "8080", ":22", NULL);
+	fwd_bad(FWD_LOCAL, "8080", "*:22", NULL);
+	fwd_bad(FWD_LOCAL, "http", "h:1", NULL);
+	fwd_bad(FWD_LOCAL, "", "h:1", "LocalForward: missing listen port");
+	fwd_bad(FWD_DYNAMIC, "1080", "h:1",
+	    "DynamicForward: too many arguments");
+	fwd_bad(FWD_LOCAL, "99999", "h:1", NULL);
+}
+
+Test(cfg, forward_combined_form)
+{
+	struct fwd_spec	fwd;
+
+	fwd_ok(FWD_LOCAL, "8080:db:5432", NULL, &fwd);
+	cr_assert_str_eq(fwd.listen_str, "localhost:8080");
+	cr_assert_str_eq(fwd.target_str, "db:5432");
+	fwd_spec_clear(&fwd);
+	fwd_ok(FWD_LOCAL, "[::1]:8080:[fe80::2]:22", NULL, &fwd);
+	cr_assert_str_eq(fwd.listen_str, "[::1]:8080");
+	cr_assert_str_eq(fwd.target_str, "[fe80::2]:22");
+	fwd_spec_clear(&fwd);
+	fwd_ok(FWD_LOCAL, "8080:/run/x.sock", NULL, &fwd);
+	cr_assert_str_eq(fwd.target.path, "/run/x.sock");
+	fwd_spec_clear(&fwd);
+	fwd_ok(FWD_REMOTE, "2220:localhost:22", NULL, &fwd);
+	cr_assert_eq(fwd.kind, FWD_REMOTE);
+	cr_assert_str_eq(fwd.listen_str, "localhost:2220");
+	fwd_spec_clear(&fwd);
+	fwd_ok(FWD_REMOTE, "0.0.0.0:2220:localhost:22", NULL, &fwd);
+	cr_assert_str_eq(fwd.listen_str, "0.0.0.0:2220");
+	fwd_spec_clear(&fwd);
+	fwd_ok(FWD_REMOTE, "127.0.0.1:1080", NULL, &fwd);
+	cr_assert_eq(fwd.kind, FWD_REMOTE_DYNAMIC);
+	fwd_spec_clear(&fwd);
+}
+
+Test(cfg, forward_keywords_in_file)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("Tunnel a\nLocalForward 5432 db:5432\n"
+	    "DynamicForward 1080\nRemoteForward 2220 localhost:22\n"
+	    "RemoteForward 1081\nLocalForward 10.1.1.1:80 web:80\n"
+	    "Tunnel b\nGatewayPorts yes\nLocalForward 5432 db:5432\n"
+	    "DynamicForward 1080\n");
+	t = cfg->tunnels[0];
+	cr_assert_eq(t->nforwards, 5);
+	cr_assert_null(t->forwards[0].listen.host);
+	cr_assert_str_eq(t->forwards[0].listen_str, "localhost:5432");
+	cr_assert_eq(t->forwards[1].kind, FWD_DYNAMIC);
+	cr_assert_str_eq(t->forwards[1].listen_str, "localhost:1080");
+	cr_assert_str_eq(t->forwards[2].listen.host, "localhost");
+	cr_assert_eq(t->forwards[3].kind, FWD_REMOTE_DYNAMIC);
+	cr_assert_str_eq(t->forwards[4].listen_str, "10.1.1.1:80");
+	t = cfg->tunnels[1];
+	cr_assert_null(t->forwards[0].listen.host);
+	cr_assert_str_eq(t->forwards[0].listen_str, "*:5432");
+	cr_assert_str_eq(t->forwards[1].listen_str, "*:1080");
+	cfg_free(cfg);
+	expect_err("Tunnel a\nRemoteForward /tmp/x.sock localhost:22\n"
+	    "DynamicForward 1080 x\n",
+	    "t.conf:2: RemoteForward to a remote unix socket is not "
+	    "supported: libssh 0.10 has no streamlocal-forward@openssh.com\n"
+	    "t.conf:3: DynamicForward: too many arguments");
+}
+
+Test(cfg, fwd_kind_names)
+{
+	cr_assert_str_eq(fwd_kind_name(FWD_LOCAL), "local");
+	cr_assert_str_eq(fwd_kind_name(FWD_REMOTE), "remote");
+	cr_assert_str_eq(fwd_kind_name(FWD_DYNAMIC), "dynamic");
+	cr_assert_str_eq(fwd_kind_name(FWD_REMOTE_DYNAMIC), "remote-dynamic");
+}
+
+/* ---- ProxyJump, none values --------------------------------------------- */
+
+Test(cfg, proxy_jump_chain)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	cfg = load_ok("Tunnel a\nProxyJump jump@bastion.example.com,"
+	    "inner:2222,root@[fd00::1]:22,ssh://u@h:23\n");
+	t = only(cfg);
+	cr_assert_eq(t->njumps, 4);
+	cr_assert_str_eq(t->jumps[0].user, "jump");
+	cr_assert_str_eq(t->jumps[0].host, "bastion.example.com");
+	cr_assert_eq(t->jumps[0].port, 22);
+	cr_assert_null(t->jumps[1].user);
+	cr_assert_str_eq(t->jumps[1].host, "inner");
+	cr_assert_eq(t->jumps[1].port, 2222);
+	cr_assert_str_eq(t->jumps[2].user, "root");
+	cr_assert_str_eq(t->jumps[2].host, "fd00::1");
+	cr_assert_str_eq(t->jumps[3].user, "u");
+	cr_assert_eq(t->jumps[3].port, 23);
+	cfg_free(cfg);
+}
+
+Test(cfg, proxy_jump_errors)
+{
+	const char	*why = "(expected [user@]host[:port], comma-separated, "
+	    "IPv6 in brackets)";
+	char		 want[1024];
+
+	snprintf(want, sizeof want,
+	    "t.conf:2: ProxyJump: bad jump host in 'a,,b' %s\n"
+	    "t.conf:3: ProxyJump: bad jump host in '@h' %s\n"
+	    "t.conf:4: ProxyJump: bad jump host in 'h:99999' %s\n"
+	    "t.conf:5: ProxyJump: bad jump host in 'fe80::1' %s",
+	    why, why, why, why);
+	expect_err("Tunnel a\nProxyJump a,,b\nProxyJump @h\n"
+	    "ProxyJump h:99999\nProxyJump fe80::1\n", want);
+}
+
+Test(cfg, none_overrides_default)
+{
+	struct cfg	*cfg;
+
+	write_file("ssh_config", "Host *\n");
+	cfg = load_ok("ProxyJump bastion\nHostKeyAlias shared\n"
+	    "Tunnel a\n"
+	    "Tunnel b\nProxyJump none\nHostKeyAlias none\n");
+	cr_assert_eq(cfg->tunnels[0]->njumps, 1);
+	cr_assert_str_eq(cfg->tunnels[0]->jumps[0].host, "bastion");
+	cr_assert_str_eq(cfg->tunnels[0]->host_key_alias, "shared");
+	cr_assert_null(cfg->tunnels[1]->jumps);
+	cr_assert_eq(cfg->tunnels[1]->njumps, 0);
+	cr_assert_null(cfg->tunnels[1]->host_key_alias);
+	cfg_free(cfg);
+}
+
+/* ---- cfg_parse_tunnel --------------------------------------------------- */
+
+Test(cfg, parse_tunnel_basic)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct tunnel_spec	*t;
+
+	t = cfg_parse_tunnel(NULL, "vpn", "HostName vpn.example.com\n"
+	    "RemoteForward 2220 localhost:22\nPort 2222", &errs);
+	cr_assert_not_null(t, "%s", cfg_errors_join(&errs));
+	cr_assert_str_eq(t->name, "vpn");
+	cr_assert_str_eq(t->file, "<add>");
+	cr_assert_str_eq(t->hostname, "vpn.example.com");
+	cr_assert_eq(t->port, 2222);
+	cr_assert_eq(t->nforwards, 1);
+	cr_assert_eq(t->retry_max_ms, 60000);
+	tunnel_spec_free(t);
+	cr_assert_eq(errs.n, 0);
+}
+
+Test(cfg, parse_tunnel_with_base)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg		*base;
+	struct tunnel_spec	*t;
+
+	base = load_ok("User tunnel\nIdentityFile /etc/tunsup/id\n"
+	    "ServerAliveInterval 5\nTunnel other\nUser nobody\n");
+	t = cfg_parse_tunnel(base, "new", "IdentityFile /k2\n"
+	    "ServerAliveInterval 9\n", &errs);
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->user, "tunnel");
+	cr_assert_eq(t->server_alive_interval_ms, 9000);
+	cr_assert_eq(t->nidentity_files, 2);
+	cr_assert_str_eq(t->identity_files[0], "/etc/tunsup/id");
+	cr_assert_str_eq(t->identity_files[1], "/k2");
+	tunnel_spec_free(t);
+	cfg_free(base);
+}
+
+Test(cfg, parse_tunnel_errors)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	char			*msg;
+
+	cr_assert_null(cfg_parse_tunnel(NULL, "x", "HostName h\n"
+	    "Tunnel y\nControlGroup g\nInclude /etc/*\nPort 0\n"
+	    "RetryMin 2m", &errs));
+	msg = cfg_errors_join(&errs);
+	cr_assert_str_eq(msg,
+	    "<add>:2: Tunnel is not allowed here: the add command names the "
+	    "tunnel\n"
+	    "<add>:3: ControlGroup is only allowed at top level, before the "
+	    "first Tunnel\n"
+	    "<add>:4: Include is only allowed at top level, before the first "
+	    "Tunnel\n"
+	    "<add>:5: Port: expected a number from 1 to 65535, got '0'\n"
+	    "<add>:6: RetryMin (120s) is greater than RetryMax (60s)\n"
+	    "<add>:6: RetryMin (120s) is greater than RetryNetworkMax (5s)");
+	free(msg);
+	cfg_errors_clear(&errs);
+
+	cr_assert_null(cfg_parse_tunnel(NULL, "bad name", "", &errs));
+	cr_assert_str_eq(errs.msg[0], "<add>: invalid tunnel name 'bad name' "
+	    "(expected 1 to 64 of A-Z a-z 0-9 . _ -)");
+	cfg_errors_clear(&errs);
+	cr_assert_null(cfg_parse_tunnel(NULL, NULL, "", &errs));
+	cfg_errors_clear(&errs);
+}
+
+/* ---- dump, equal -------------------------------------------------------- */
+
+Test(cfg, dump_exact)
+{
+	struct cfg	*cfg;
+	char		*dump;
+
+	cfg = load_ok("Tunnel office\n"
+	    "HostName office-gw.example.com\nUser me\n"
+	    "IdentityFile \"/k/a key\"\nIdentityAgent none\n"
+	    "UserKnownHostsFile /kh\nStrictHostKeyChecking accept-new\n"
+	    "ProxyJump jump@bastion,[fd00::1],h:2200\n"
+	    "ServerAliveInterval 1500ms\n"
+	    "LocalForward 5432 db.internal:5432\nDynamicForward 1080\n"
+	    "RemoteForward 2220 localhost:22\nRemoteForward [::1]:1081\n"
+	    "Ciphers aes256-ctr\nRetryMax 2m\n");
+	dump = tunnel_spec_dump(only(cfg));
+	cr_assert_str_eq(dump,
+	    "tunnel office\n"
+	    "enabled yes\n"
+	    "hostname office-gw.example.com\n"
+	    "port 22\n"
+	    "user me\n"
+	    "identityfile \"/k/a key\"\n"
+	    "identitiesonly no\n"
+	    "identityagent none\n"
+	    "userknownhostsfile /kh\n"
+	    "stricthostkeychecking accept-new\n"
+	    "hostkeyalias none\n"
+	    "proxyjump jump@bastion,[fd00::1]:22,h:2200\n"
+	    "connecttimeout 30\n"
+	    "serveraliveinterval 1500ms\n"
+	    "serveralivecountmax 3\n"
+	    "localforward localhost:5432 db.internal:5432\n"
+	    "dynamicforward localhost:1080\n"
+	    "remoteforward localhost:2220 localhost:22\n"
+	    "remoteforward [::1]:1081\n"
+	    "exitonforwardfailure no\n"
+	    "gatewayports no\n"
+	    "streamlocalbindunlink no\n"
+	    "ciphers aes256-ctr\n"
+	    "compression no\n"
+	    "retrymin 1\n"
+	    "retrymax 120\n"
+	    "retrynetworkmax 5\n"
+	    "forwardprobe yes\n"
+	    "sshconfig none\n");
+	free(dump);
+	cfg_free(cfg);
+}
+
+/* The dump (minus its tunnel line) parses back to an equal spec. */
+Test(cfg, dump_round_trip)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg		*cfg;
+	struct tunnel_spec	*t, *u;
+	char			*dump, *body;
+
+	cfg = load_ok("Tunnel rt\nHostName h\nPort 2\nUser odd.user\n"
+	    "IdentityFile /a\nIdentityFile \"/b c\"\nProxyJump x@[::1]:5,y\n"
+	    "LocalForward /tmp/s.sock /tmp/t.sock\n"
+	    "RemoteForward *:2220 [::1]:22\nGatewayPorts yes\n"
+	    "LocalForward 99 h:1\nCiphers aes128-ctr\nRetryMin 250ms\n");
+	t = only(cfg);
+	dump = tunnel_spec_dump(t);
+	body = strchr(dump, '\n') + 1;
+	u = cfg_parse_tunnel(NULL, "rt", body, &errs);
+	cr_assert_not_null(u, "%s\n%s", cfg_errors_join(&errs), body);
+	cr_assert(tunnel_spec_equal(t, u));
+	free(dump);
+	tunnel_spec_free(u);
+	cfg_free(cfg);
+}
+
+Test(cfg, spec_equal)
+{
+	struct cfg	*a, *b;
+
+	a = load_ok("Tunnel x\nHostName h\nLocalForward 1 h:1\n");
+	b = load_ok("Tunnel x\nhostname=h\nLocalForward localhost:1 h:1\n");
+	cr_assert(tunnel_spec_equal(a->tunnels[0], b->tunnels[0]));
+	cr_assert(tunnel_spec_equal(a->tunnels[0], a->tunnels[0]));
+	cr_assert_not(tunnel_spec_equal(a->tunnels[0], NULL));
+	cfg_free(b);
+	b = load_ok("Tunnel x\nHostName h\nLocalForward 2 h:1\n");
+	cr_assert_not(tunnel_spec_equal(a->tunnels[0], b->tunnels[0]));
+	cfg_free(b);
+	b = load_ok("Tunnel x\nHostName h\nLocalForward 1 h:1\nEnabled no\n");
+	cr_assert_not(tunnel_spec_equal(a->tunnels[0], b->tunnels[0]));
+	cfg_free(b);
+	cfg_free(a);
+}
+
+/* ---- SshConfig ---------------------------------------------------------- */
+
+static const char *ssh_config_text =
+    "# a user's ssh config\n"
+    "Host bridge !bridge-old\n"
+    "    HostName bridge.example.com\n"
+    "    User tunnel\n"
+    "    Port 2022\n"
+    "    IdentityFile ~/.ssh/bridge\n"
+    "    ProxyJump jump@bastion:2200\n"
+    "    ForwardAgent yes\n"
+    "Match exec \"false\"\n"
+    "    User matched\n"
+    "Host b*\n"
+    "    HostName %h.fallback.example.com\n"
+    "    HostKeyAlias alias-%h\n"
+    "    UserKnownHostsFile ~/.ssh/kh_b\n"
+    "    IdentityFile ~/.ssh/second\n"
+    "Host *\n"
+    "    User everyone\n";
+
+Test(cfg, ssh_config_alias)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			 text[TPATH + 256], want[TPATH];
+	char			*sc;
+
+	sc = write_file("ssh_config", ssh_config_text);
+	snprintf(text, sizeof text, "SshConfig %s\n"
+	    "Tunnel bridge\n"
+	    "Tunnel t2\nHostName bridge\nPort 22\nUser mine\n"
+	    "Tunnel boat\n"
+	    "Tunnel bridge-old\n"
+	    "Tunnel other\nSshConfig none\n", sc);
+	cfg = load_ok(text);
+	cr_assert_eq(cfg->ntunnels, 5);
+
+	t = cfg->tunnels[0];
+	cr_assert_str_eq(t->hostname, "bridge.example.com");
+	cr_assert_str_eq(t->user, "tunnel");
+	cr_assert_eq(t->port, 2022);
+	cr_assert_eq(t->nidentity_files, 2);
+	snprintf(want, sizeof want, "%s/.ssh/bridge", home);
+	cr_assert_str_eq(t->identity_files[0], want);
+	cr_assert_eq(t->njumps, 1);
+	cr_assert_str_eq(t->jumps[0].host, "bastion");
+	cr_assert_eq(t->jumps[0].port, 2200);
+	cr_assert_str_eq(t->host_key_alias, "alias-%h");
+	cr_assert(strstr(t->ssh_config, "/ssh_config") != NULL);
+
+	/* HostName is the alias; what the tunnel set wins. */
+	t = cfg->tunnels[1];
+	cr_assert_str_eq(t->hostname, "bridge.example.com");
+	cr_assert_eq(t->port, 22);
+	cr_assert_str_eq(t->user, "mine");
+
+	t = cfg->tunnels[2];
+	cr_assert_str_eq(t->hostname, "boat.fallback.example.com");
+	cr_assert_str_eq(t->user, "everyone");
+	snprintf(want, sizeof want, "%s/.ssh/kh_b", home);
+	cr_assert_str_eq(t->user_known_hosts_file, want);
+
+	/* Negated: only "b*" and "*" apply. */
+	t = cfg->tunnels[3];
+	cr_assert_str_eq(t->hostname, "bridge-old.fallback.example.com");
+	cr_assert_eq(t->port, 22);
+
+	t = cfg->tunnels[4];
+	cr_assert_str_eq(t->hostname, "other");
+	cr_assert_null(t->ssh_config);
+	cr_assert_str_eq(t->user, user_name());
+	cfg_free(cfg);
+}
+
+Test(cfg, ssh_config_errors)
+{
+	char	text[TPATH + 64], want[TPATH * 2], *sc, *msg;
+
+	expect_err("SshConfig /nonexistent/ssh_config\n",
+	    "t.conf:1: SshConfig: cannot read /nonexistent/ssh_config: No "
+	    "such file or directory");
+	sc = write_file("bad_ssh_config", "Host *\n\n  Port twenty\n"
+	    "  ProxyJump a,,b\n");
+	snprintf(text, sizeof text, "SshConfig %s\nTunnel a\nTunnel b\n", sc);
+	snprintf(want, sizeof want,
+	    "%s:3: Port: expected a number from 1 to 65535, got 'twenty'\n"
+	    "%s:4: ProxyJump: bad jump host in 'a,,b' (expected "
+	    "[user@]host[:port], comma-separated, IPv6 in brackets)", sc, sc);
+	msg = load_err(text);
+	cr_assert_str_eq(msg, want);
+	free(msg);
+}
