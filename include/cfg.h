@@ -1,0 +1,151 @@
+/*
+ * cfg.h: the tunnel spec model and its parser (SPEC.md section 3).
+ *
+ * One parser serves the configuration file, the control "add" command and
+ * "tunsupd -t/-T". Fields start unset (CFG_UNSET / NULL); the first value
+ * obtained wins; tunnel blocks override the top-level defaults; then
+ * cfg_fill_defaults() gives every field its effective value.
+ */
+#ifndef TUNSUP_CFG_H
+#define TUNSUP_CFG_H
+
+#include <stddef.h>
+
+#define CFG_UNSET	(-1)
+#define TUNNEL_NAME_MAX	64
+
+enum shk_mode {
+	SHK_NO = 0,
+	SHK_YES = 1,
+	SHK_ACCEPT_NEW = 2,
+};
+
+enum fwd_kind {
+	FWD_LOCAL = 0,		/* -L */
+	FWD_REMOTE,		/* -R with a target */
+	FWD_DYNAMIC,		/* -D */
+	FWD_REMOTE_DYNAMIC,	/* -R without a target: reverse SOCKS */
+};
+
+/* One side of a forward: a TCP host:port or a unix socket path. */
+struct fwd_endpoint {
+	char	*host;	/* NULL when not given; "" for "*" or an empty bind */
+	int	 port;	/* TCP port, 0 = let the server pick (remote); -1 if path */
+	char	*path;	/* unix socket path, else NULL */
+};
+
+struct fwd_spec {
+	enum fwd_kind		 kind;
+	struct fwd_endpoint	 listen;
+	struct fwd_endpoint	 target;	/* FWD_LOCAL and FWD_REMOTE only */
+	/*
+	 * How status shows it: "localhost:2220", "[::1]:8080", "*:80",
+	 * "/run/x.sock". For a remote forward the host part is the bind string
+	 * sent to the server (OpenSSH's: "localhost" when none was given).
+	 */
+	char			*listen_str;
+	char			*target_str;	/* "localhost:22", or NULL */
+};
+
+struct jump_hop {
+	char	*user;	/* NULL: the tunnel's User */
+	char	*host;
+	int	 port;	/* 22 when not given */
+};
+
+struct tunnel_spec {
+	char		 *name;
+	char		 *file;		/* where the Tunnel line is ("add": "<add>") */
+	int		  line;
+
+	int		  enabled;
+	char		 *hostname;	/* default: the tunnel name */
+	int		  port;		/* default 22 */
+	char		 *user;		/* default: the daemon's user */
+	char		**identity_files;	/* accumulate; ~ expanded */
+	size_t		  nidentity_files;
+	int		  identities_only;
+	char		 *identity_agent;	/* path, "none"; default $SSH_AUTH_SOCK */
+	char		 *user_known_hosts_file;	/* default ~/.ssh/known_hosts */
+	int		  strict_host_key_checking;	/* enum shk_mode */
+	char		 *host_key_alias;
+	struct jump_hop	 *jumps;		/* ProxyJump chain, outermost first */
+	size_t		  njumps;
+	long		  connect_timeout_ms;		/* default 30s */
+	long		  server_alive_interval_ms;	/* default 15s; 0 = off */
+	int		  server_alive_count_max;	/* default 3 */
+	struct fwd_spec	 *forwards;		/* accumulate */
+	size_t		  nforwards;
+	int		  exit_on_forward_failure;
+	int		  gateway_ports;
+	int		  stream_local_bind_unlink;
+	char		 *ciphers;
+	int		  compression;
+	long		  retry_min_ms;		/* default 1s */
+	long		  retry_max_ms;		/* default 60s */
+	long		  retry_network_max_ms;	/* default 5s */
+	int		  forward_probe;	/* default yes */
+	char		 *ssh_config;		/* path or NULL ("none") */
+};
+
+struct cfg {
+	char			 *path;
+	char			 *control_group;	/* top level only */
+	struct tunnel_spec	  defaults;		/* lines before the first Tunnel */
+	struct tunnel_spec	**tunnels;
+	size_t			  ntunnels;
+};
+
+/* Error messages, each "file:line: message". */
+struct cfg_errors {
+	char	**msg;
+	size_t	  n;
+};
+
+void	cfg_errors_add(struct cfg_errors *, const char *file, int line,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	cfg_errors_clear(struct cfg_errors *);
+/* All messages joined with newlines (caller frees), or NULL if none. */
+char	*cfg_errors_join(const struct cfg_errors *);
+
+/*
+ * Parse a file (and its Includes). Returns NULL and fills errs on any error:
+ * a file with an error is never half-applied.
+ */
+struct cfg	*cfg_load(const char *path, struct cfg_errors *errs);
+/* The same, from a string (tests, fuzzers); name is used in messages. */
+struct cfg	*cfg_load_string(const char *name, const char *text,
+		    struct cfg_errors *errs);
+void		 cfg_free(struct cfg *);
+/* Remove tunnel i from cfg and hand it to the caller. */
+struct tunnel_spec *cfg_take_tunnel(struct cfg *, size_t i);
+
+/*
+ * Parse the body of one tunnel block (the control "add" command): lines
+ * separated by newlines, no "Tunnel" line. base (may be NULL) supplies the
+ * top-level defaults. Returns a filled spec or NULL with errs set.
+ */
+struct tunnel_spec *cfg_parse_tunnel(const struct cfg *base, const char *name,
+		    const char *text, struct cfg_errors *errs);
+
+void	tunnel_spec_free(struct tunnel_spec *);
+/* The effective configuration of a tunnel as "keyword value" lines (-T). */
+char	*tunnel_spec_dump(const struct tunnel_spec *);
+/* 1 if both specs mean the same tunnel (reload keeps it), else 0. */
+int	tunnel_spec_equal(const struct tunnel_spec *, const struct tunnel_spec *);
+/* Valid tunnel name: [A-Za-z0-9._-]{1,64}. */
+int	tunnel_name_valid(const char *);
+
+/* "30", "30s", "5m", "1h30m", "500ms" -> milliseconds. 0 or -1. */
+int	cfg_parse_time(const char *, long *ms);
+/*
+ * Parse forward arguments as ssh does: arg2 is NULL for DynamicForward and
+ * reverse SOCKS. Fills fwd (caller frees with fwd_spec_clear). 0, or -1
+ * with *err set (caller frees).
+ */
+int	cfg_parse_forward(enum fwd_kind, const char *arg1, const char *arg2,
+	    struct fwd_spec *fwd, char **err);
+void	fwd_spec_clear(struct fwd_spec *);
+const char *fwd_kind_name(enum fwd_kind);	/* "local", "remote", ... */
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * ctl.h: the control socket (SPEC 7): newline-delimited JSON over a Unix
+ * stream socket. ctl.c is the transport (framing, peers, subscriptions);
+ * ctl_cmds.c is the command table, transport-free.
+ */
+#ifndef TUNSUP_CTL_H
+#define TUNSUP_CTL_H
+
+#include <sys/types.h>
+
+#include <jansson.h>
+
+struct daemon;
+struct ctl;
+
+#define CTL_LINE_MAX		(64 * 1024)
+#define CTL_PROTOCOL		1
+
+/*
+ * Open the socket at path: mode 0600 (0660 with a group), a stale socket
+ * file replaced, a live one refused. 0 or -1 with *err (caller frees).
+ */
+struct ctl	*ctl_open(struct daemon *, const char *path, const char *group,
+		    char **err);
+/* Close every client and the listener, remove the socket file. */
+void		 ctl_close(struct ctl *);
+/* Queue an event line to every subscriber (reference not stolen). */
+void		 ctl_broadcast(struct ctl *, json_t *event);
+
+/*
+ * Handle one request object and return the reply object (always with "ok";
+ * "id" echoed). *subscribe is set to 1 when the connection must become an
+ * event stream.
+ */
+json_t		*ctl_dispatch(struct daemon *, json_t *req, int *subscribe);
+/* Parse one request line and dispatch it; for junk an error reply. */
+json_t		*ctl_dispatch_line(struct daemon *, const char *line, size_t len,
+		    int *subscribe);
+
+/* The default socket path (caller frees). */
+char		*ctl_default_path(void);
+
+#endif

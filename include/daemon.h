@@ -1,0 +1,67 @@
+/* daemon.h: the daemon object: the loop, the tunnel list, signals, reload. */
+#ifndef TUNSUP_DAEMON_H
+#define TUNSUP_DAEMON_H
+
+#include <sys/queue.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+struct cfg;
+struct ctl;
+struct resolver;
+struct tunnel;
+struct tunnel_spec;
+
+TAILQ_HEAD(tunnel_list, tunnel);
+
+struct daemon {
+	struct ev_loop		*loop;
+	char			*config_path;
+	struct cfg		*cfg;		/* top-level defaults, for "add" */
+	struct tunnel_list	 tunnels;
+	struct ctl		*ctl;
+	struct resolver		*resolver;	/* async DNS for every tunnel */
+	double			 started;	/* wall clock */
+
+	/* Handshakes in flight (SPEC 5: bounded, default 8). */
+	int			 handshakes;
+	int			 handshakes_max;
+	struct tunnel_list	 handshake_wait;	/* queued for a slot */
+
+	ev_signal		 sigterm;
+	ev_signal		 sigint;
+	ev_signal		 sighup;
+	int			 stopping;
+};
+
+/* Takes ownership of cfg (its tunnels become the daemon's). */
+struct daemon	*daemon_new(struct ev_loop *, struct cfg *, const char *path);
+void		 daemon_free(struct daemon *);
+/* Start every enabled tunnel and the signal watchers. */
+void		 daemon_start(struct daemon *);
+/* Stop every tunnel and break the loop (SIGTERM). */
+void		 daemon_shutdown(struct daemon *);
+
+struct tunnel	*daemon_tunnel_find(struct daemon *, const char *name);
+size_t		 daemon_tunnel_count(struct daemon *);
+/* Takes ownership of spec. 0, or -1 with *err (caller frees). */
+int		 daemon_tunnel_add(struct daemon *, struct tunnel_spec *,
+		    char **err);
+int		 daemon_tunnel_remove(struct daemon *, const char *name,
+		    char **err);
+/*
+ * Re-read the configuration file (SPEC 6). On success returns a reply
+ * object with "added", "removed", "restarted", "unchanged"; on error NULL
+ * with *err set to the file:line messages.
+ */
+json_t		*daemon_reload(struct daemon *, char **err);
+
+/* Send an event object to every subscriber (reference stolen). */
+void		 daemon_emit(struct daemon *, json_t *event);
+
+/* Handshake slots: a tunnel asks, and is called back when it may go. */
+int		 daemon_handshake_acquire(struct daemon *, struct tunnel *);
+void		 daemon_handshake_release(struct daemon *, struct tunnel *);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * forward.h: one forward of a tunnel: its listeners (local), its request to
+ * the server (remote), the connections it carries, its counters and state.
+ */
+#ifndef TUNSUP_FORWARD_H
+#define TUNSUP_FORWARD_H
+
+#include <sys/queue.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "sshconn.h"
+
+struct fwd_spec;
+struct tunnel;
+struct fconn;
+
+enum forward_state {
+	FWD_PENDING = 0,
+	FWD_UP,
+	FWD_FAILED,
+};
+
+struct flistener {
+	struct forward		*f;
+	int			 fd;
+	ev_io			 io;
+};
+
+struct forward {
+	struct tunnel		*t;
+	const struct fwd_spec	*spec;
+	enum forward_state	 state;
+	char			*error;
+	int			 bound_port;
+	int			 requested;	/* tcpip-forward in flight */
+	int			 listening;	/* the server accepted it */
+	struct pump_counters	 ctr;
+
+	struct flistener	*lis;
+	size_t			 nlis;
+	TAILQ_HEAD(, fconn)	 conns;		/* connections being set up */
+
+	/* Probe of a remote forward (SPEC 5). */
+	struct sshchan		*probe;
+	unsigned char		 probe_token[16];
+	int			 probe_unsupported;
+	double			 probe_sent;
+};
+
+const char	*forward_state_name(enum forward_state);
+struct forward	*forward_new(struct tunnel *, const struct fwd_spec *);
+void		 forward_free(struct forward *);
+
+/* The session is ready: bind listeners, request remote listens. */
+void		 forward_session_up(struct forward *);
+/* The session is gone (or going): close listeners and half-set-up links. */
+void		 forward_session_down(struct forward *);
+/* Retry a refused or failed forward inside the live session. */
+void		 forward_retry(struct forward *);
+/* An incoming forwarded-tcpip channel matched this forward. */
+int		 forward_matches(struct forward *, const char *addr, int port);
+void		 forward_incoming(struct forward *, struct sshconn_fwdmsg *);
+/* Liveness check of the forward (SPEC 5) on each keepalive round. */
+void		 forward_probe(struct forward *);
+
+json_t		*forward_status(struct forward *);
+
+#endif

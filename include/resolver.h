@@ -1,0 +1,29 @@
+/*
+ * resolver.h: name resolution that never blocks the loop (glibc
+ * getaddrinfo_a, completion signalled to the loop with an ev_async).
+ */
+#ifndef TUNSUP_RESOLVER_H
+#define TUNSUP_RESOLVER_H
+
+#include <netdb.h>
+
+#include <ev.h>
+
+struct resolver;
+struct resolve_req;
+
+/*
+ * Called once from the loop with the result: ai is freed after the call
+ * returns; err is 0 or an EAI_* code (gai_strerror).
+ */
+typedef void (*resolve_cb)(const struct addrinfo *ai, int err, void *arg);
+
+struct resolver		*resolver_new(struct ev_loop *);
+void			 resolver_free(struct resolver *);
+/* Resolve host:port for TCP. Numeric hosts complete on the next loop turn. */
+struct resolve_req	*resolver_query(struct resolver *, const char *host,
+			    int port, resolve_cb, void *arg);
+/* The callback will not be called. */
+void			 resolver_cancel(struct resolve_req *);
+
+#endif

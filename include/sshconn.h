@@ -1,0 +1,103 @@
+/*
+ * sshconn.h: one libssh session driven by the libev loop, and the byte pumps
+ * between its channels and local sockets. This is the only libssh user: the
+ * rest of tunsup sees "ready", "dead", "request answered", "channel opened".
+ */
+#ifndef TUNSUP_SSHCONN_H
+#define TUNSUP_SSHCONN_H
+
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "tunnel.h"	/* enum tunnel_fail */
+
+struct resolver;
+struct sshconn;
+struct sshchan;
+struct sshconn_fwdmsg;
+struct tunnel_spec;
+
+/* Per-forward traffic counters, updated by the pumps. */
+struct pump_counters {
+	uint64_t	 bytes_in;	/* from the SSH channel to the local socket */
+	uint64_t	 bytes_out;	/* from the local socket into the channel */
+	unsigned long	 active;
+	unsigned long	 total;
+};
+
+struct sshconn_cbs {
+	/* Authenticated: forwards may be requested. */
+	void	(*ready)(void *arg);
+	/*
+	 * The attempt or the session failed. The owner must sshconn_free() it
+	 * (it may do so from inside this callback).
+	 */
+	void	(*dead)(void *arg, enum tunnel_fail, const char *why);
+	/*
+	 * The server opened a forwarded-tcpip channel for addr:port. The owner
+	 * may call sshconn_accept(m, ...) from inside; if it does not, the open
+	 * is refused.
+	 */
+	void	(*forwarded)(void *arg, const char *addr, int port,
+		    struct sshconn_fwdmsg *m);
+	/* Progress for status and logs: "resolving", "tcp", "kex", "auth". */
+	void	(*phase)(void *arg, const char *phase);
+};
+
+/* Global request answered: result 0 ok, -1 refused, -2 session error. */
+typedef void (*sshconn_req_cb)(void *arg, int result, int bound_port,
+    double rtt_ms);
+/* Channel open finished: ch NULL on failure, with err. */
+typedef void (*sshchan_open_cb)(void *arg, struct sshchan *ch,
+    const char *err);
+
+struct sshconn	*sshconn_new(struct ev_loop *, struct resolver *,
+		    const struct tunnel_spec *, const struct sshconn_cbs *,
+		    void *arg);
+/* Safe from inside any callback of this connection. */
+void		 sshconn_free(struct sshconn *);
+const char	*sshconn_phase(struct sshconn *);
+
+/* Inbound SSH packets so far (liveness: any packet counts as an answer). */
+uint64_t	 sshconn_in_packets(struct sshconn *);
+
+/* Global requests, one outstanding at a time, in order. */
+void	sshconn_listen(struct sshconn *, const char *addr, int port,
+	    sshconn_req_cb, void *arg);
+void	sshconn_cancel(struct sshconn *, const char *addr, int port,
+	    sshconn_req_cb, void *arg);
+void	sshconn_keepalive(struct sshconn *, sshconn_req_cb, void *arg);
+/* Forget every queued callback with this arg (its owner is going away). */
+void	sshconn_forget(struct sshconn *, void *arg);
+int	sshconn_keepalive_pending(struct sshconn *);
+
+/* direct-tcpip (path NULL) or direct-streamlocal (path set). */
+struct sshchan	*sshconn_open(struct sshconn *, const char *host, int port,
+		    const char *path, const char *orig_host, int orig_port,
+		    sshchan_open_cb, void *arg);
+/* Inside the forwarded callback: take the channel. */
+struct sshchan	*sshconn_accept(struct sshconn_fwdmsg *);
+
+/*
+ * Start pumping between the channel and fd (non-blocking, now owned by the
+ * pump). counters may be NULL (probes).
+ */
+void		 sshchan_attach(struct sshchan *, int fd,
+		    struct pump_counters *);
+/* Close the channel (and its fd) now; cancels a pending open. */
+void		 sshchan_close(struct sshchan *);
+/* Write a few bytes directly (probes); returns bytes taken or -1. */
+int		 sshchan_write_raw(struct sshchan *, const void *, size_t);
+/*
+ * For a channel with no fd attached: data arriving is held in libssh and
+ * reported here (probes read it with sshchan_read_raw).
+ */
+void		 sshchan_set_data_hook(struct sshchan *,
+		    void (*)(void *, struct sshchan *), void *);
+int		 sshchan_read_raw(struct sshchan *, void *, size_t);
+
+/* Free cached private keys (at exit). */
+void		 sshconn_keys_cleanup(void);
+
+#endif

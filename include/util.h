@@ -1,0 +1,41 @@
+/* util.h: allocation that never returns NULL, small string helpers, clocks. */
+#ifndef TUNSUP_UTIL_H
+#define TUNSUP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 xvasprintf(char **, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+
+/* Wall clock, Unix seconds. */
+double	 now_wall(void);
+/* Monotonic seconds. */
+double	 now_mono(void);
+
+/* A uniformly distributed double in [0, 1). */
+double	 rand_unit(void);
+
+/* Set O_NONBLOCK and FD_CLOEXEC. Return 0 or -1 with errno. */
+int	 fd_nonblock(int);
+int	 fd_cloexec(int);
+
+/* glibc's sys/queue.h lacks the _SAFE iterators. */
+#include <sys/queue.h>
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,322 @@
+/* daemon.c: the daemon object: loop, tunnels, signals, reload. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "resolver.h"
+#include "tunnel.h"
+#include "util.h"
+
+#define HANDSHAKES_MAX	8
+
+static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
+
+struct daemon *
+daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
+{
+	struct daemon		*d;
+	struct tunnel_spec	*spec;
+	struct tunnel		*t;
+
+	d = xcalloc(1, sizeof(*d));
+	d->loop = loop;
+	d->config_path = path != NULL ? xstrdup(path) : NULL;
+	d->started = now_wall();
+	d->handshakes_max = HANDSHAKES_MAX;
+	d->resolver = resolver_new(loop);
+	TAILQ_INIT(&d->tunnels);
+	TAILQ_INIT(&d->handshake_wait);
+
+	/* The tunnels become ours; the cfg keeps the top-level defaults. */
+	while (cfg->ntunnels > 0) {
+		spec = cfg_take_tunnel(cfg, 0);
+		t = tunnel_new(d, spec);
+		TAILQ_INSERT_TAIL(&d->tunnels, t, entry);
+	}
+	d->cfg = cfg;
+
+	ev_signal_init(&d->sigterm, daemon_signal_cb, SIGTERM);
+	ev_signal_init(&d->sigint, daemon_signal_cb, SIGINT);
+	ev_signal_init(&d->sighup, daemon_signal_cb, SIGHUP);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	return d;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	struct tunnel	*t;
+
+	if (d == NULL)
+		return;
+	ev_signal_stop(d->loop, &d->sigterm);
+	ev_signal_stop(d->loop, &d->sigint);
+	ev_signal_stop(d->loop, &d->sighup);
+	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
+		TAILQ_REMOVE(&d->tunnels, t, entry);
+		tunnel_free(t);
+	}
+	if (d->ctl != NULL)
+		ctl_close(d->ctl);
+	resolver_free(d->resolver);
+	cfg_free(d->cfg);
+	free(d->config_path);
+	free(d);
+}
+
+void
+daemon_start(struct daemon *d)
+{
+	struct tunnel	*t;
+
+	/* Writes to a closed peer must give EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_start(d->loop, &d->sigterm);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_signal_start(d->loop, &d->sighup);
+	/* Signal watchers must not keep the loop alive on their own. */
+	ev_unref(d->loop);
+	ev_unref(d->loop);
+	ev_unref(d->loop);
+
+	TAILQ_FOREACH(t, &d->tunnels, entry) {
+		if (t->spec->enabled)
+			tunnel_start(t);
+	}
+}
+
+void
+daemon_shutdown(struct daemon *d)
+{
+	struct tunnel	*t;
+
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	log_info("shutting down");
+	TAILQ_FOREACH(t, &d->tunnels, entry)
+		tunnel_stop(t, "daemon shutting down");
+	if (d->ctl != NULL) {
+		ctl_close(d->ctl);
+		d->ctl = NULL;
+	}
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+static void
+daemon_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon	*d = w->data;
+	json_t		*reply;
+	char		*err = NULL;
+
+	if (w->signum == SIGHUP) {
+		log_info("SIGHUP: reloading %s", d->config_path);
+		if ((reply = daemon_reload(d, &err)) == NULL) {
+			log_err("reload failed, keeping the running set:\n%s",
+			    err);
+			free(err);
+		} else
+			json_decref(reply);
+		return;
+	}
+	log_info("signal %d received", w->signum);
+	daemon_shutdown(d);
+}
+
+struct tunnel *
+daemon_tunnel_find(struct daemon *d, const char *name)
+{
+	struct tunnel	*t;
+
+	TAILQ_FOREACH(t, &d->tunnels, entry) {
+		if (strcmp(t->spec->name, name) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+size_t
+daemon_tunnel_count(struct daemon *d)
+{
+	struct tunnel	*t;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(t, &d->tunnels, entry)
+		n++;
+	return n;
+}
+
+int
+daemon_tunnel_add(struct daemon *d, struct tunnel_spec *spec, char **err)
+{
+	struct tunnel	*t;
+
+	if (daemon_tunnel_find(d, spec->name) != NULL) {
+		xasprintf(err, "tunnel exists: %s", spec->name);
+		tunnel_spec_free(spec);
+		return -1;
+	}
+	t = tunnel_new(d, spec);
+	TAILQ_INSERT_TAIL(&d->tunnels, t, entry);
+	log_info("tunnel %s added", spec->name);
+	if (t->spec->enabled)
+		tunnel_start(t);
+	return 0;
+}
+
+int
+daemon_tunnel_remove(struct daemon *d, const char *name, char **err)
+{
+	struct tunnel	*t;
+
+	if ((t = daemon_tunnel_find(d, name)) == NULL) {
+		xasprintf(err, "no such tunnel: %s", name);
+		return -1;
+	}
+	tunnel_stop(t, "removed");
+	TAILQ_REMOVE(&d->tunnels, t, entry);
+	log_info("tunnel %s removed", name);
+	tunnel_free(t);
+	return 0;
+}
+
+json_t *
+daemon_reload(struct daemon *d, char **err)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg		*c;
+	struct tunnel		*t, *tnext;
+	struct tunnel_spec	*spec;
+	json_t			*added, *removed, *restarted, *unchanged;
+	json_t			*reply;
+	size_t			 i;
+	int			 found;
+
+	if (d->config_path == NULL) {
+		*err = xstrdup("no configuration file to reload");
+		return NULL;
+	}
+	if ((c = cfg_load(d->config_path, &errs)) == NULL) {
+		*err = cfg_errors_join(&errs);
+		if (*err == NULL)
+			*err = xstrdup("configuration rejected");
+		cfg_errors_clear(&errs);
+		return NULL;
+	}
+
+	added = json_array();
+	removed = json_array();
+	restarted = json_array();
+	unchanged = json_array();
+
+	/* Removed: running tunnels the new file does not name. */
+	TAILQ_FOREACH_SAFE(t, &d->tunnels, entry, tnext) {
+		found = 0;
+		for (i = 0; i < c->ntunnels; i++) {
+			if (strcmp(c->tunnels[i]->name, t->spec->name) == 0)
+				found = 1;
+		}
+		if (!found) {
+			json_array_append_new(removed,
+			    json_string(t->spec->name));
+			tunnel_stop(t, "removed by reload");
+			TAILQ_REMOVE(&d->tunnels, t, entry);
+			tunnel_free(t);
+		}
+	}
+	/* Changed, unchanged and new. */
+	while (c->ntunnels > 0) {
+		spec = cfg_take_tunnel(c, 0);
+		t = daemon_tunnel_find(d, spec->name);
+		if (t == NULL) {
+			json_array_append_new(added, json_string(spec->name));
+			t = tunnel_new(d, spec);
+			TAILQ_INSERT_TAIL(&d->tunnels, t, entry);
+			if (spec->enabled)
+				tunnel_start(t);
+		} else if (tunnel_spec_equal(t->spec, spec)) {
+			json_array_append_new(unchanged,
+			    json_string(spec->name));
+			tunnel_spec_free(spec);
+		} else {
+			json_array_append_new(restarted,
+			    json_string(spec->name));
+			tunnel_replace_spec(t, spec);
+		}
+	}
+	cfg_free(d->cfg);
+	d->cfg = c;
+
+	reply = json_object();
+	/* json_object_set_new steals each array. */
+	json_object_set_new(reply, "added", added);
+	json_object_set_new(reply, "removed", removed);
+	json_object_set_new(reply, "restarted", restarted);
+	json_object_set_new(reply, "unchanged", unchanged);
+	log_info("reloaded %s: %zu added, %zu removed, %zu restarted, "
+	    "%zu unchanged", d->config_path, json_array_size(added),
+	    json_array_size(removed), json_array_size(restarted),
+	    json_array_size(unchanged));
+	return reply;
+}
+
+void
+daemon_emit(struct daemon *d, json_t *event)
+{
+	if (d->ctl != NULL)
+		ctl_broadcast(d->ctl, event);
+	json_decref(event);
+}
+
+/*
+ * Handshake slots: at most handshakes_max tunnels are between TCP connect
+ * and authenticated at once, so a fleet of tunnels to one bridge does not
+ * trip sshd's MaxStartups. Returns 1 if t may go now; else t is queued and
+ * tunnel_slot_granted() is called later.
+ */
+int
+daemon_handshake_acquire(struct daemon *d, struct tunnel *t)
+{
+	if (t->has_slot)
+		return 1;
+	if (d->handshakes < d->handshakes_max) {
+		d->handshakes++;
+		t->has_slot = 1;
+		return 1;
+	}
+	if (!t->waiting) {
+		TAILQ_INSERT_TAIL(&d->handshake_wait, t, wait_entry);
+		t->waiting = 1;
+	}
+	return 0;
+}
+
+void
+daemon_handshake_release(struct daemon *d, struct tunnel *t)
+{
+	struct tunnel	*next;
+
+	if (t->waiting) {
+		TAILQ_REMOVE(&d->handshake_wait, t, wait_entry);
+		t->waiting = 0;
+	}
+	if (!t->has_slot)
+		return;
+	t->has_slot = 0;
+	d->handshakes--;
+	if ((next = TAILQ_FIRST(&d->handshake_wait)) != NULL) {
+		TAILQ_REMOVE(&d->handshake_wait, next, wait_entry);
+		next->waiting = 0;
+		next->has_slot = 1;
+		d->handshakes++;
+		tunnel_slot_granted(next);
+	}
+}

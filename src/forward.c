@@ -1,0 +1,708 @@
+/*
+ * forward.c: one forward of a tunnel.
+ *
+ * Local (-L): listeners bound while the session is ready; each accepted
+ * connection opens a direct-tcpip (or direct-streamlocal) channel and is
+ * handed to the pump once the channel is open.
+ *
+ * Remote (-R): a tcpip-forward request through the session's global-request
+ * queue; each forwarded-tcpip channel the server opens is accepted and its
+ * target connected without blocking; a refused target closes that channel
+ * only.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "daemon.h"
+#include "forward.h"
+#include "log.h"
+#include "resolver.h"
+#include "sshconn.h"
+#include "tunnel.h"
+#include "util.h"
+
+#define ACCEPT_BATCH	64
+#define PROBE_TIMEOUT	10.0
+
+/* A connection being set up: waiting for its channel or its target. */
+struct fconn {
+	struct forward		*f;
+	TAILQ_ENTRY(fconn)	 entry;
+	int			 fd;
+	struct sshchan		*ch;
+	struct resolve_req	*rq;
+	struct addrinfo		*addrs;
+	struct addrinfo		*cur;
+	ev_io			 io;
+	ev_timer		 timer;
+};
+
+static const char *const forward_state_names[] = {
+	"pending", "up", "failed",
+};
+
+static void	fconn_free(struct fconn *);
+static void	forward_set(struct forward *, enum forward_state,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+const char *
+forward_state_name(enum forward_state s)
+{
+	return forward_state_names[s];
+}
+
+struct forward *
+forward_new(struct tunnel *t, const struct fwd_spec *spec)
+{
+	struct forward	*f;
+
+	f = xcalloc(1, sizeof(*f));
+	f->t = t;
+	f->spec = spec;
+	f->state = FWD_PENDING;
+	TAILQ_INIT(&f->conns);
+	return f;
+}
+
+void
+forward_free(struct forward *f)
+{
+	if (f == NULL)
+		return;
+	forward_session_down(f);
+	free(f->error);
+	free(f);
+}
+
+static void
+forward_set(struct forward *f, enum forward_state st, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*err = NULL;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		xvasprintf(&err, fmt, ap);
+		va_end(ap);
+	}
+	if (f->state == st && ((err == NULL && f->error == NULL) ||
+	    (err != NULL && f->error != NULL && strcmp(err, f->error) == 0))) {
+		free(err);
+		return;
+	}
+	f->state = st;
+	free(f->error);
+	f->error = err;
+	tunnel_forward_changed(f->t, f);
+}
+
+/* ---- connections being set up ---------------------------------------- */
+
+static struct fconn *
+fconn_new(struct forward *f, int fd)
+{
+	struct fconn	*fc;
+
+	fc = xcalloc(1, sizeof(*fc));
+	fc->f = f;
+	fc->fd = fd;
+	ev_init(&fc->io, NULL);
+	ev_init(&fc->timer, NULL);
+	fc->io.data = fc->timer.data = fc;
+	TAILQ_INSERT_TAIL(&f->conns, fc, entry);
+	return fc;
+}
+
+static void
+fconn_free_addrs(struct fconn *fc)
+{
+	struct addrinfo	*a, *next;
+
+	for (a = fc->addrs; a != NULL; a = next) {
+		next = a->ai_next;
+		free(a->ai_addr);
+		free(a);
+	}
+	fc->addrs = fc->cur = NULL;
+}
+
+static void
+fconn_free(struct fconn *fc)
+{
+	struct ev_loop	*loop = fc->f->t->daemon->loop;
+
+	TAILQ_REMOVE(&fc->f->conns, fc, entry);
+	ev_io_stop(loop, &fc->io);
+	ev_timer_stop(loop, &fc->timer);
+	resolver_cancel(fc->rq);
+	if (fc->ch != NULL)
+		sshchan_close(fc->ch);
+	if (fc->fd != -1)
+		close(fc->fd);
+	fconn_free_addrs(fc);
+	free(fc);
+}
+
+/* Hand both ends to the pump. */
+static void
+fconn_link(struct fconn *fc)
+{
+	struct forward	*f = fc->f;
+	struct sshchan	*ch = fc->ch;
+	int		 fd = fc->fd;
+
+	fc->ch = NULL;
+	fc->fd = -1;
+	fconn_free(fc);
+	sshchan_attach(ch, fd, &f->ctr);
+}
+
+/* ---- local forwards: listeners -------------------------------------- */
+
+static void
+local_open_cb(void *arg, struct sshchan *ch, const char *err)
+{
+	struct fconn	*fc = arg;
+	struct forward	*f = fc->f;
+
+	if (ch == NULL) {
+		fc->ch = NULL;
+		tlog_info(f->t, "forward %s: channel to %s refused: %s",
+		    f->spec->listen_str, f->spec->target_str, err);
+		fconn_free(fc);
+		return;
+	}
+	fc->ch = ch;
+	fconn_link(fc);
+}
+
+static void
+local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct flistener	*l = w->data;
+	struct forward		*f = l->f;
+	struct sockaddr_storage	 ss;
+	socklen_t		 slen;
+	char			 host[INET6_ADDRSTRLEN] = "127.0.0.1";
+	int			 fd, port = 0, i;
+	struct fconn		*fc;
+	struct sshconn		*c = f->t->conn;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		slen = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &slen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				tlog_warn(f->t, "forward %s: accept: %s",
+				    f->spec->listen_str, strerror(errno));
+			return;
+		}
+		if (c == NULL) {
+			close(fd);
+			continue;
+		}
+		if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+			getnameinfo((struct sockaddr *)&ss, slen, host,
+			    sizeof(host), NULL, 0, NI_NUMERICHOST);
+			port = ntohs(ss.ss_family == AF_INET ?
+			    ((struct sockaddr_in *)&ss)->sin_port :
+			    ((struct sockaddr_in6 *)&ss)->sin6_port);
+		}
+		fc = fconn_new(f, fd);
+		fc->ch = sshconn_open(c, f->spec->target.host,
+		    f->spec->target.port, f->spec->target.path, host, port,
+		    local_open_cb, fc);
+		if (fc->ch == NULL) {
+			fconn_free(fc);
+			continue;
+		}
+	}
+}
+
+static int
+listen_tcp(struct forward *f, const struct sockaddr *sa, socklen_t len,
+    char **err)
+{
+	struct flistener	*l;
+	char			 host[INET6_ADDRSTRLEN];
+	int			 fd, one = 1;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, sa, len) == -1 || listen(fd, 128) == -1)
+		goto fail;
+	f->lis = xreallocarray(f->lis, f->nlis + 1, sizeof(*f->lis));
+	l = &f->lis[f->nlis++];
+	l->f = f;
+	l->fd = fd;
+	return 0;
+	int			 saved;
+
+fail:
+	saved = errno;
+	getnameinfo(sa, len, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
+	free(*err);
+	xasprintf(err, "cannot listen on %s%s%s:%d: %s",
+	    sa->sa_family == AF_INET6 ? "[" : "", host,
+	    sa->sa_family == AF_INET6 ? "]" : "", f->spec->listen.port,
+	    strerror(saved));
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+static int
+listen_unix(struct forward *f, char **err)
+{
+	const struct tunnel_spec *ts = f->t->spec;
+	struct sockaddr_un	 sun;
+	struct flistener	*l;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(f->spec->listen.path) >= sizeof(sun.sun_path)) {
+		xasprintf(err, "socket path too long: %s",
+		    f->spec->listen.path);
+		return -1;
+	}
+	strncpy(sun.sun_path, f->spec->listen.path, sizeof(sun.sun_path) - 1);
+	if (ts->stream_local_bind_unlink)
+		unlink(sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		xasprintf(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 128) == -1) {
+		umask(old);
+		xasprintf(err, "cannot listen on %s: %s%s", sun.sun_path,
+		    strerror(errno), errno == EADDRINUSE ?
+		    " (set StreamLocalBindUnlink yes to replace it)" : "");
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	f->lis = xreallocarray(f->lis, f->nlis + 1, sizeof(*f->lis));
+	l = &f->lis[f->nlis++];
+	l->f = f;
+	l->fd = fd;
+	return 0;
+}
+
+static void
+local_close_listeners(struct forward *f)
+{
+	struct ev_loop	*loop = f->t->daemon->loop;
+	size_t		 i;
+
+	for (i = 0; i < f->nlis; i++) {
+		ev_io_stop(loop, &f->lis[i].io);
+		close(f->lis[i].fd);
+	}
+	if (f->nlis > 0 && f->spec->listen.path != NULL)
+		unlink(f->spec->listen.path);
+	free(f->lis);
+	f->lis = NULL;
+	f->nlis = 0;
+}
+
+static void
+local_listen(struct forward *f)
+{
+	const struct fwd_spec	*fs = f->spec;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+	struct addrinfo		 hints, *res = NULL;
+	char			*err = NULL, port[8];
+	int			 loopback, any, ok = 0, r;
+	size_t			 i;
+
+	if (f->nlis > 0)
+		return;
+	if (fs->kind == FWD_DYNAMIC) {
+		forward_set(f, FWD_FAILED, "DynamicForward (SOCKS) is not "
+		    "implemented yet");
+		return;
+	}
+	if (fs->listen.path != NULL) {
+		if (listen_unix(f, &err) == 0)
+			ok = 1;
+		goto done;
+	}
+	loopback = (fs->listen.host == NULL && !f->t->spec->gateway_ports) ||
+	    (fs->listen.host != NULL &&
+	    strcasecmp(fs->listen.host, "localhost") == 0);
+	any = (fs->listen.host == NULL && f->t->spec->gateway_ports) ||
+	    (fs->listen.host != NULL && (*fs->listen.host == '\0' ||
+	    strcmp(fs->listen.host, "*") == 0));
+	if (loopback || any) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(fs->listen.port);
+		sin.sin_addr.s_addr = htonl(loopback ? INADDR_LOOPBACK :
+		    INADDR_ANY);
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(fs->listen.port);
+		sin6.sin6_addr = loopback ? in6addr_loopback : in6addr_any;
+		if (listen_tcp(f, (struct sockaddr *)&sin, sizeof(sin),
+		    &err) == 0)
+			ok = 1;
+		/* IPv6 is a bonus: a host without it still forwards. */
+		if (ok && listen_tcp(f, (struct sockaddr *)&sin6,
+		    sizeof(sin6), &err) != 0 && errno != EADDRNOTAVAIL &&
+		    errno != EAFNOSUPPORT) {
+			local_close_listeners(f);
+			ok = 0;
+		}
+		goto done;
+	}
+	/* An explicit address: numeric only, so the loop never waits. */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	snprintf(port, sizeof(port), "%d", fs->listen.port);
+	if ((r = getaddrinfo(fs->listen.host, port, &hints, &res)) != 0) {
+		xasprintf(&err, "bind address %s: %s (use a numeric address "
+		    "or localhost)", fs->listen.host, gai_strerror(r));
+		goto done;
+	}
+	if (listen_tcp(f, res->ai_addr, res->ai_addrlen, &err) == 0)
+		ok = 1;
+	freeaddrinfo(res);
+done:
+	if (!ok) {
+		local_close_listeners(f);
+		forward_set(f, FWD_FAILED, "%s", err != NULL ? err :
+		    "cannot listen");
+		free(err);
+		return;
+	}
+	free(err);
+	for (i = 0; i < f->nlis; i++) {
+		ev_io_init(&f->lis[i].io, local_accept_cb, f->lis[i].fd,
+		    EV_READ);
+		f->lis[i].io.data = &f->lis[i];
+		ev_io_start(f->t->daemon->loop, &f->lis[i].io);
+	}
+	f->bound_port = fs->listen.path != NULL ? 0 : fs->listen.port;
+	forward_set(f, FWD_UP, NULL);
+}
+
+/* ---- remote forwards ------------------------------------------------- */
+
+static void
+remote_listen_cb(void *arg, int result, int bound, double rtt)
+{
+	struct forward	*f = arg;
+
+	f->requested = 0;
+	if (result == 0) {
+		f->listening = 1;
+		f->bound_port = f->spec->listen.port != 0 ? f->spec->listen.port :
+		    bound;
+		f->t->fwd_attempt = 0;
+		forward_set(f, FWD_UP, NULL);
+		return;
+	}
+	if (result == -2)
+		return;		/* the session is failing; it says why */
+	/* The server gives no reason: name the likely ones. */
+	forward_set(f, FWD_PENDING, "server refused to listen on %s: the "
+	    "port may be held by an earlier session or another process, or "
+	    "the key's permitlisten/sshd's AllowTcpForwarding forbids it",
+	    f->spec->listen_str);
+}
+
+static void
+remote_listen(struct forward *f)
+{
+	struct sshconn	*c = f->t->conn;
+
+	if (f->requested || f->listening || c == NULL)
+		return;
+	if (f->spec->kind == FWD_REMOTE_DYNAMIC) {
+		forward_set(f, FWD_FAILED, "reverse SOCKS (RemoteForward "
+		    "without a target) is not implemented yet");
+		return;
+	}
+	f->requested = 1;
+	sshconn_listen(c, f->spec->listen.host, f->spec->listen.port,
+	    remote_listen_cb, f);
+}
+
+int
+forward_matches(struct forward *f, const char *addr, int port)
+{
+	const struct fwd_spec	*fs = f->spec;
+
+	if (fs->kind != FWD_REMOTE && fs->kind != FWD_REMOTE_DYNAMIC)
+		return 0;
+	if (!f->listening)
+		return 0;
+	if (port != fs->listen.port && port != f->bound_port)
+		return 0;
+	/* The server echoes the bind address we sent. */
+	return fs->listen.host == NULL || strcmp(fs->listen.host, addr) == 0;
+}
+
+static void	remote_connect_next(struct fconn *);
+
+static void
+remote_fail(struct fconn *fc, const char *why)
+{
+	struct forward	*f = fc->f;
+
+	tlog_info(f->t, "forward %s: target %s: %s; closing that channel",
+	    f->spec->listen_str, f->spec->target_str, why);
+	fconn_free(fc);
+}
+
+static void
+remote_connected_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct fconn	*fc = w->data;
+	int		 err = 0;
+	socklen_t	 len = sizeof(err);
+
+	ev_io_stop(loop, &fc->io);
+	if (getsockopt(fc->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		close(fc->fd);
+		fc->fd = -1;
+		if (fc->cur != NULL && fc->cur->ai_next != NULL) {
+			remote_connect_next(fc);
+			return;
+		}
+		remote_fail(fc, strerror(err));
+		return;
+	}
+	fconn_link(fc);
+}
+
+static void
+remote_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	remote_fail(w->data, "connect timed out");
+}
+
+static void
+remote_start_connect(struct fconn *fc, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct ev_loop	*loop = fc->f->t->daemon->loop;
+	int		 fd;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		remote_fail(fc, strerror(errno));
+		return;
+	}
+	fc->fd = fd;
+	if (connect(fd, sa, len) == 0) {
+		fconn_link(fc);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		close(fd);
+		fc->fd = -1;
+		if (fc->cur != NULL && fc->cur->ai_next != NULL) {
+			remote_connect_next(fc);
+			return;
+		}
+		remote_fail(fc, strerror(errno));
+		return;
+	}
+	ev_io_init(&fc->io, remote_connected_cb, fd, EV_WRITE);
+	fc->io.data = fc;
+	ev_io_start(loop, &fc->io);
+	if (!ev_is_active(&fc->timer)) {
+		ev_timer_init(&fc->timer, remote_timeout_cb,
+		    fc->f->t->spec->connect_timeout_ms / 1000.0, 0.);
+		fc->timer.data = fc;
+		ev_timer_start(loop, &fc->timer);
+	}
+}
+
+static void
+remote_connect_next(struct fconn *fc)
+{
+	fc->cur = fc->cur == NULL ? fc->addrs : fc->cur->ai_next;
+	remote_start_connect(fc, fc->cur->ai_addr, fc->cur->ai_addrlen);
+}
+
+static void
+remote_resolved(const struct addrinfo *ai, int err, void *arg)
+{
+	struct fconn		*fc = arg;
+	const struct addrinfo	*a;
+	struct addrinfo		*copy, **tail;
+
+	fc->rq = NULL;
+	if (err != 0 || ai == NULL) {
+		remote_fail(fc, gai_strerror(err));
+		return;
+	}
+	tail = &fc->addrs;
+	for (a = ai; a != NULL; a = a->ai_next) {
+		copy = xcalloc(1, sizeof(*copy));
+		copy->ai_family = a->ai_family;
+		copy->ai_addrlen = a->ai_addrlen;
+		copy->ai_addr = xmalloc(a->ai_addrlen);
+		memcpy(copy->ai_addr, a->ai_addr, a->ai_addrlen);
+		*tail = copy;
+		tail = &copy->ai_next;
+	}
+	remote_connect_next(fc);
+}
+
+void
+forward_incoming(struct forward *f, struct sshconn_fwdmsg *m)
+{
+	const struct fwd_spec	*fs = f->spec;
+	struct sockaddr_un	 sun;
+	struct fconn		*fc;
+	struct sshchan		*ch;
+
+	if (fs->kind != FWD_REMOTE)
+		return;		/* refused: nothing to connect it to */
+	if ((ch = sshconn_accept(m)) == NULL)
+		return;
+	fc = fconn_new(f, -1);
+	fc->ch = ch;
+	if (fs->target.path != NULL) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strncpy(sun.sun_path, fs->target.path,
+		    sizeof(sun.sun_path) - 1);
+		remote_start_connect(fc, (struct sockaddr *)&sun,
+		    sizeof(sun));
+		return;
+	}
+	fc->rq = resolver_query(f->t->daemon->resolver, fs->target.host,
+	    fs->target.port, remote_resolved, fc);
+}
+
+/* ---- session up and down --------------------------------------------- */
+
+void
+forward_session_up(struct forward *f)
+{
+	switch (f->spec->kind) {
+	case FWD_LOCAL:
+	case FWD_DYNAMIC:
+		local_listen(f);
+		break;
+	case FWD_REMOTE:
+	case FWD_REMOTE_DYNAMIC:
+		remote_listen(f);
+		break;
+	}
+}
+
+void
+forward_retry(struct forward *f)
+{
+	if (f->state == FWD_UP)
+		return;
+	forward_session_up(f);
+}
+
+void
+forward_session_down(struct forward *f)
+{
+	struct fconn	*fc;
+
+	if (f->t->conn != NULL)
+		sshconn_forget(f->t->conn, f);
+	while ((fc = TAILQ_FIRST(&f->conns)) != NULL)
+		fconn_free(fc);
+	if (f->probe != NULL) {
+		sshchan_close(f->probe);
+		f->probe = NULL;
+	}
+	local_close_listeners(f);
+	f->requested = 0;
+	f->listening = 0;
+	f->bound_port = 0;
+	if (f->state != FWD_PENDING || f->error != NULL) {
+		f->state = FWD_PENDING;
+		free(f->error);
+		f->error = NULL;
+	}
+}
+
+/* ---- probes ---------------------------------------------------------- */
+
+void
+forward_probe(struct forward *f)
+{
+	size_t	 i;
+
+	switch (f->spec->kind) {
+	case FWD_LOCAL:
+	case FWD_DYNAMIC:
+		/* A local forward is alive while its listeners are open. */
+		if (f->state == FWD_UP && f->nlis == 0)
+			forward_set(f, FWD_FAILED, "listener closed");
+		for (i = 0; i < f->nlis; i++) {
+			if (!ev_is_active(&f->lis[i].io))
+				forward_set(f, FWD_FAILED, "listener stopped");
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- status ---------------------------------------------------------- */
+
+json_t *
+forward_status(struct forward *f)
+{
+	const struct fwd_spec	*fs = f->spec;
+
+	/* json_pack "o" steals the reference of each new value. */
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:I}",
+	    "kind", fwd_kind_name(fs->kind),
+	    "listen", fs->listen_str != NULL ? fs->listen_str : "",
+	    "target", fs->target_str != NULL ? json_string(fs->target_str) :
+	    json_null(),
+	    "state", forward_state_name(f->state),
+	    "error", f->error != NULL ? json_string(f->error) : json_null(),
+	    "bound_port", f->bound_port > 0 ? json_integer(f->bound_port) :
+	    json_null(),
+	    "connections_active", (json_int_t)f->ctr.active,
+	    "connections_total", (json_int_t)f->ctr.total,
+	    "bytes_in", (json_int_t)f->ctr.bytes_in,
+	    "bytes_out", (json_int_t)f->ctr.bytes_out);
+}

@@ -1,0 +1,1586 @@
+/*
+ * sshconn.c: a libssh 0.10 client session inside the libev loop.
+ *
+ * The only file that calls libssh. What libssh 0.10 does in non-blocking use
+ * shapes everything here (see the project's LIBSSH-NOTES):
+ *
+ * - We resolve and connect the TCP socket ourselves (no blocking
+ *   getaddrinfo, our own ConnectTimeout), then hand libssh a blocking fd:
+ *   libssh treats EAGAIN as fatal.
+ * - Each session has its own ssh_event, polled with ssh_event_dopoll(ev, 0)
+ *   from the ev_io callback. EV_WRITE is armed only while libssh has output.
+ * - libssh writes its output buffer with a blocking send(), so no channel is
+ *   fed while the session has output pending (the output gate), and the
+ *   bytes a channel write did not take are kept and retried (writes return
+ *   0 during key re-exchange).
+ * - Only one global request may be outstanding: listen, cancel and keepalive
+ *   go through one queue. A keepalive's reply is collected by calling
+ *   ssh_channel_cancel_forward() while it is pending, which only waits for
+ *   the pending reply (SSH_AGAIN until it is in) and sends nothing.
+ * - Callbacks fire re-entrantly from libssh calls; objects are only freed
+ *   once the outermost entry into this file has returned.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+#include <libssh/server.h>	/* ssh_send_keepalive */
+
+#include "cfg.h"
+#include "log.h"
+#include "resolver.h"
+#include "sshconn.h"
+#include "util.h"
+
+#define PUMP_BUF	(64 * 1024)
+#define DOPOLL_ROUNDS	16
+
+enum sc_phase {
+	SC_RESOLVE = 0,
+	SC_TCP,
+	SC_KEX,
+	SC_AUTH,
+	SC_READY,
+	SC_DEAD,
+};
+
+static const char *const sc_phase_names[] = {
+	"resolving", "tcp", "kex", "auth", "ready", "dead",
+};
+
+enum greq_kind {
+	GR_LISTEN,
+	GR_CANCEL,
+	GR_KEEPALIVE,
+};
+
+struct greq {
+	TAILQ_ENTRY(greq)	 entry;
+	enum greq_kind		 kind;
+	char			*addr;
+	int			 port;
+	int			 started;
+	double			 sent;		/* monotonic */
+	sshconn_req_cb		 cb;
+	void			*arg;
+};
+
+enum chan_state {
+	CH_OPENING,
+	CH_OPEN,
+	CH_DONE,	/* closed, waiting to be reaped */
+};
+
+struct sshchan {
+	struct sshconn		*c;
+	TAILQ_ENTRY(sshchan)	 entry;
+	enum chan_state		 state;
+	ssh_channel		 ch;
+	struct ssh_channel_callbacks_struct cbs;
+
+	/* Pending open. */
+	char			*host;
+	int			 port;
+	char			*path;
+	char			*orig_host;
+	int			 orig_port;
+	sshchan_open_cb		 open_cb;
+	void			*open_arg;
+
+	/* Raw use without an fd (probes). */
+	void			(*data_hook)(void *, struct sshchan *);
+	void			*data_arg;
+
+	int			 fd;
+	ev_io			 rio;
+	ev_io			 wio;
+	struct pump_counters	*ctr;
+
+	/* fd -> channel */
+	char			*up;
+	size_t			 up_len, up_off;
+	int			 fd_eof;	/* read() gave 0 */
+	int			 eof_sent;
+
+	/* channel -> fd */
+	char			*down;
+	size_t			 down_len, down_off;
+	int			 held;		/* libssh holds data for us */
+	int			 ch_eof;	/* peer sent EOF */
+	int			 ch_closed;	/* peer sent CLOSE */
+	int			 fd_shut;	/* SHUT_WR done */
+};
+
+struct sshconn_fwdmsg {
+	struct sshconn		*c;
+	ssh_message		 msg;
+	struct sshchan		*accepted;
+};
+
+struct sshconn {
+	struct ev_loop		*loop;
+	const struct tunnel_spec *spec;
+	struct sshconn_cbs	 cbs;
+	void			*arg;
+
+	enum sc_phase		 phase;
+	int			 depth;		/* entries into this file */
+	int			 zombie;	/* freed while depth > 0 */
+
+	struct resolver		*resolver;
+	struct resolve_req	*rq;
+	struct addrinfo		*addrs;		/* copy of the resolved list */
+	struct addrinfo		*cur;
+	char			*last_net_err;
+
+	int			 fd;
+	ev_io			 io;
+	ev_timer		 timer;		/* ConnectTimeout */
+
+	ssh_session		 s;
+	ssh_event		 ev;
+	struct ssh_counter_struct raw;
+	size_t			 key_idx;
+	int			 tried_agent;
+	char			*auth_tried;
+
+	TAILQ_HEAD(, greq)	 greqs;
+	TAILQ_HEAD(, sshchan)	 chans;
+};
+
+static void	sc_io_cb(struct ev_loop *, ev_io *, int);
+static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	sc_tcp_next(struct sshconn *);
+static void	sc_step(struct sshconn *);
+static int	sc_options(struct sshconn *);
+static void	sc_update_io(struct sshconn *);
+static void	sc_run_greqs(struct sshconn *);
+static void	sc_run_opens(struct sshconn *);
+static void	sc_kick_pumps(struct sshconn *);
+static void	sc_reap(struct sshconn *);
+static void	sc_destroy(struct sshconn *);
+static void	chan_update(struct sshchan *);
+static void	chan_finish(struct sshchan *);
+static void	chan_pump_up(struct sshchan *);
+static void	chan_pump_down(struct sshchan *);
+
+/* ---- private keys, loaded once and shared by every session ----------- */
+
+struct cached_key {
+	char		*path;
+	time_t		 mtime;
+	ssh_key		 key;
+	char		*error;
+	struct cached_key *next;
+};
+
+static struct cached_key *key_cache;
+
+static struct cached_key *
+key_get(const char *path)
+{
+	struct cached_key	*k;
+	struct stat		 sb;
+	int			 r;
+
+	if (stat(path, &sb) != 0)
+		sb.st_mtime = 0;
+	for (k = key_cache; k != NULL; k = k->next) {
+		if (strcmp(k->path, path) == 0)
+			break;
+	}
+	if (k != NULL && k->mtime == sb.st_mtime)
+		return k;
+	if (k == NULL) {
+		k = xcalloc(1, sizeof(*k));
+		k->path = xstrdup(path);
+		k->next = key_cache;
+		key_cache = k;
+	}
+	ssh_key_free(k->key);
+	k->key = NULL;
+	free(k->error);
+	k->error = NULL;
+	k->mtime = sb.st_mtime;
+	if (sb.st_mtime == 0) {
+		xasprintf(&k->error, "cannot read identity %s: %s", path,
+		    strerror(errno));
+		return k;
+	}
+	if ((sb.st_mode & 077) != 0)
+		log_warn("identity file %s is accessible by others (mode %04o)",
+		    path, (unsigned)(sb.st_mode & 07777));
+	/*
+	 * Loading is synchronous (a bcrypt KDF for protected keys): done once
+	 * per file and reused for every session and retry.
+	 */
+	r = ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k->key);
+	if (r != SSH_OK) {
+		k->key = NULL;
+		xasprintf(&k->error, "cannot load identity %s (unreadable, "
+		    "not a private key, or protected by a passphrase: use an "
+		    "agent)", path);
+	}
+	return k;
+}
+
+void
+sshconn_keys_cleanup(void)
+{
+	struct cached_key	*k;
+
+	while ((k = key_cache) != NULL) {
+		key_cache = k->next;
+		ssh_key_free(k->key);
+		free(k->path);
+		free(k->error);
+		free(k);
+	}
+}
+
+/* ---- libssh logging into ours ---------------------------------------- */
+
+static void
+sc_log_cb(int priority, const char *function, const char *buffer,
+    void *userdata)
+{
+	log_trace("libssh: %s", buffer);
+}
+
+static void
+sc_log_init(void)
+{
+	static int	 done;
+
+	if (done)
+		return;
+	done = 1;
+	ssh_init();
+	ssh_set_log_callback(sc_log_cb);
+	ssh_set_log_level(log_get_level() >= LOG_LVL_TRACE ?
+	    SSH_LOG_PROTOCOL : SSH_LOG_NOLOG);
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+static void
+sc_enter(struct sshconn *c)
+{
+	c->depth++;
+}
+
+/* Returns 1 if c is gone. */
+static int
+sc_leave(struct sshconn *c)
+{
+	if (--c->depth > 0)
+		return c->zombie;
+	if (c->zombie) {
+		sc_destroy(c);
+		return 1;
+	}
+	sc_reap(c);
+	return 0;
+}
+
+static void
+sc_set_phase(struct sshconn *c, enum sc_phase p)
+{
+	c->phase = p;
+	if (c->cbs.phase != NULL && p < SC_READY)
+		c->cbs.phase(c->arg, sc_phase_names[p]);
+}
+
+static void
+sc_resolved(const struct addrinfo *ai, int err, void *arg)
+{
+	struct sshconn		*c = arg;
+	const struct addrinfo	*a;
+	struct addrinfo		*copy, **tail;
+
+	c->rq = NULL;
+	if (err != 0) {
+		sc_enter(c);
+		sc_fail(c, TF_NETWORK, "cannot resolve %s: %s",
+		    c->spec->hostname, gai_strerror(err));
+		sc_leave(c);
+		return;
+	}
+	/* Keep our own copy: the resolver frees its list after this call. */
+	tail = &c->addrs;
+	for (a = ai; a != NULL; a = a->ai_next) {
+		copy = xcalloc(1, sizeof(*copy));
+		copy->ai_family = a->ai_family;
+		copy->ai_socktype = a->ai_socktype;
+		copy->ai_protocol = a->ai_protocol;
+		copy->ai_addrlen = a->ai_addrlen;
+		copy->ai_addr = xmalloc(a->ai_addrlen);
+		memcpy(copy->ai_addr, a->ai_addr, a->ai_addrlen);
+		*tail = copy;
+		tail = &copy->ai_next;
+	}
+	c->cur = NULL;
+	sc_enter(c);
+	sc_set_phase(c, SC_TCP);
+	sc_tcp_next(c);
+	sc_leave(c);
+}
+
+struct sshconn *
+sshconn_new(struct ev_loop *loop, struct resolver *res,
+    const struct tunnel_spec *spec, const struct sshconn_cbs *cbs, void *arg)
+{
+	struct sshconn	*c;
+
+	sc_log_init();
+	c = xcalloc(1, sizeof(*c));
+	c->loop = loop;
+	c->spec = spec;
+	c->cbs = *cbs;
+	c->arg = arg;
+	c->fd = -1;
+	c->resolver = res;
+	TAILQ_INIT(&c->greqs);
+	TAILQ_INIT(&c->chans);
+	ev_init(&c->io, sc_io_cb);
+	c->io.data = c;
+	ev_timer_init(&c->timer, sc_timer_cb,
+	    spec->connect_timeout_ms / 1000.0, 0.);
+	c->timer.data = c;
+	ev_timer_start(loop, &c->timer);
+
+	c->phase = SC_RESOLVE;
+	c->rq = resolver_query(res, spec->hostname, spec->port, sc_resolved, c);
+	return c;
+}
+
+static void
+sc_free_addrs(struct sshconn *c)
+{
+	struct addrinfo	*a, *next;
+
+	for (a = c->addrs; a != NULL; a = next) {
+		next = a->ai_next;
+		free(a->ai_addr);
+		free(a);
+	}
+	c->addrs = c->cur = NULL;
+}
+
+static void
+chan_free(struct sshchan *sc)
+{
+	struct sshconn	*c = sc->c;
+
+	TAILQ_REMOVE(&c->chans, sc, entry);
+	ev_io_stop(c->loop, &sc->rio);
+	ev_io_stop(c->loop, &sc->wio);
+	if (sc->fd != -1)
+		close(sc->fd);
+	if (sc->ch != NULL) {
+		ssh_remove_channel_callbacks(sc->ch, &sc->cbs);
+		if (c->s != NULL && c->phase == SC_READY) {
+			/* libssh keeps it until the peer's CLOSE. */
+			if (ssh_channel_is_open(sc->ch))
+				ssh_channel_close(sc->ch);
+			ssh_channel_free(sc->ch);
+		}
+	}
+	if (sc->ctr != NULL && sc->ctr->active > 0)
+		sc->ctr->active--;
+	free(sc->up);
+	free(sc->down);
+	free(sc->host);
+	free(sc->path);
+	free(sc->orig_host);
+	free(sc);
+}
+
+static void
+sc_destroy(struct sshconn *c)
+{
+	struct greq	*q;
+	struct sshchan	*sc;
+
+	resolver_cancel(c->rq);
+	ev_timer_stop(c->loop, &c->timer);
+	ev_io_stop(c->loop, &c->io);
+	while ((q = TAILQ_FIRST(&c->greqs)) != NULL) {
+		TAILQ_REMOVE(&c->greqs, q, entry);
+		free(q->addr);
+		free(q);
+	}
+	/* The session is going: channels go with ssh_free(). */
+	c->phase = SC_DEAD;
+	while ((sc = TAILQ_FIRST(&c->chans)) != NULL) {
+		if (sc->ch != NULL)
+			ssh_remove_channel_callbacks(sc->ch, &sc->cbs);
+		sc->ch = NULL;
+		chan_free(sc);
+	}
+	if (c->ev != NULL) {
+		if (c->s != NULL)
+			ssh_event_remove_session(c->ev, c->s);
+		ssh_event_free(c->ev);
+	}
+	if (c->s != NULL) {
+		ssh_set_message_callback(c->s, NULL, NULL);
+		if (ssh_get_fd(c->s) != -1)
+			ssh_disconnect(c->s);
+		ssh_free(c->s);		/* closes the fd it was given */
+		c->fd = -1;
+	}
+	if (c->fd != -1)
+		close(c->fd);
+	sc_free_addrs(c);
+	free(c->last_net_err);
+	free(c->auth_tried);
+	free(c);
+}
+
+void
+sshconn_free(struct sshconn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->depth > 0) {
+		/* Inside one of our callbacks: stop now, free on the way out. */
+		c->zombie = 1;
+		c->phase = SC_DEAD;
+		ev_timer_stop(c->loop, &c->timer);
+		ev_io_stop(c->loop, &c->io);
+		return;
+	}
+	sc_destroy(c);
+}
+
+const char *
+sshconn_phase(struct sshconn *c)
+{
+	return sc_phase_names[c->phase];
+}
+
+uint64_t
+sshconn_in_packets(struct sshconn *c)
+{
+	return c->raw.in_packets;
+}
+
+static void
+sc_fail(struct sshconn *c, enum tunnel_fail kind, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*why;
+
+	if (c->phase == SC_DEAD)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&why, fmt, ap);
+	va_end(ap);
+	c->phase = SC_DEAD;
+	ev_timer_stop(c->loop, &c->timer);
+	ev_io_stop(c->loop, &c->io);
+	c->cbs.dead(c->arg, kind, why);
+	free(why);
+}
+
+static void
+sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sshconn	*c = w->data;
+
+	sc_enter(c);
+	switch (c->phase) {
+	case SC_RESOLVE:
+		sc_fail(c, TF_NETWORK, "timeout resolving %s after %.0f s",
+		    c->spec->hostname, c->spec->connect_timeout_ms / 1000.0);
+		break;
+	case SC_TCP:
+		sc_fail(c, TF_NETWORK, "timeout connecting to %s port %d "
+		    "after %.0f s", c->spec->hostname, c->spec->port,
+		    c->spec->connect_timeout_ms / 1000.0);
+		break;
+	case SC_KEX:
+		sc_fail(c, TF_NETWORK, "timeout during SSH handshake with %s "
+		    "after %.0f s (no banner or key exchange)",
+		    c->spec->hostname, c->spec->connect_timeout_ms / 1000.0);
+		break;
+	case SC_AUTH:
+		sc_fail(c, TF_SESSION, "timeout during authentication after "
+		    "%.0f s", c->spec->connect_timeout_ms / 1000.0);
+		break;
+	default:
+		break;
+	}
+	sc_leave(c);
+}
+
+/* ---- TCP ------------------------------------------------------------- */
+
+static void
+sc_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char	 host[INET6_ADDRSTRLEN];
+
+	if (getnameinfo(sa, sa->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+	    host, sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, len, "%s", host);
+}
+
+static void
+sc_tcp_next(struct sshconn *c)
+{
+	char	 addr[INET6_ADDRSTRLEN];
+	int	 fd;
+
+	for (;;) {
+		c->cur = c->cur == NULL ? c->addrs : c->cur->ai_next;
+		if (c->cur == NULL) {
+			sc_fail(c, TF_NETWORK, "%s", c->last_net_err != NULL ?
+			    c->last_net_err : "no address to connect to");
+			return;
+		}
+		sc_addr_str(c->cur->ai_addr, addr, sizeof(addr));
+		fd = socket(c->cur->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			free(c->last_net_err);
+			xasprintf(&c->last_net_err, "socket: %s",
+			    strerror(errno));
+			continue;
+		}
+		if (connect(fd, c->cur->ai_addr, c->cur->ai_addrlen) == -1 &&
+		    errno != EINPROGRESS) {
+			free(c->last_net_err);
+			xasprintf(&c->last_net_err, "connect to %s port %d: %s",
+			    addr, c->spec->port, strerror(errno));
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		ev_io_set(&c->io, fd, EV_WRITE);
+		ev_io_start(c->loop, &c->io);
+		return;
+	}
+}
+
+static void
+sc_tcp_done(struct sshconn *c)
+{
+	char		 addr[INET6_ADDRSTRLEN];
+	int		 err = 0, one = 1, fl;
+	socklen_t	 len = sizeof(err);
+	unsigned int	 uto;
+
+	ev_io_stop(c->loop, &c->io);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		sc_addr_str(c->cur->ai_addr, addr, sizeof(addr));
+		free(c->last_net_err);
+		xasprintf(&c->last_net_err, "connect to %s port %d: %s", addr,
+		    c->spec->port, strerror(err));
+		close(c->fd);
+		c->fd = -1;
+		sc_tcp_next(c);
+		return;
+	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (c->spec->server_alive_interval_ms > 0) {
+		/* The kernel gives up on unacknowledged data when we would. */
+		uto = (unsigned int)(c->spec->server_alive_interval_ms *
+		    c->spec->server_alive_count_max);
+		setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto,
+		    sizeof(uto));
+	}
+	/* libssh wants a blocking fd: it treats EAGAIN as fatal. */
+	if ((fl = fcntl(c->fd, F_GETFL)) != -1)
+		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+
+	c->s = ssh_new();
+	if (c->s == NULL) {
+		sc_fail(c, TF_SESSION, "ssh_new failed");
+		return;
+	}
+	if (sc_options(c) != 0) {
+		sc_fail(c, TF_SESSION, "ssh options: %s", ssh_get_error(c->s));
+		return;
+	}
+	ssh_set_blocking(c->s, 0);
+	sc_set_phase(c, SC_KEX);
+	sc_step(c);
+}
+
+/* ---- handshake, host key, authentication ----------------------------- */
+
+static int
+sc_options(struct sshconn *c)
+{
+	const struct tunnel_spec *sp = c->spec;
+	ssh_session		 s = c->s;
+	socket_t		 fd = c->fd;
+	int			 zero = 0, port = sp->port;
+	const char		*khost;
+
+	/*
+	 * The host known_hosts is checked against: the HostKeyAlias (with no
+	 * port, as OpenSSH), else HostName as configured ("[host]:port").
+	 */
+	khost = sp->hostname;
+	if (sp->host_key_alias != NULL) {
+		khost = sp->host_key_alias;
+		port = 22;
+	}
+	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &zero) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_HOST, khost) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_USER, sp->user) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_FD, &fd) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS,
+	    sp->user_known_hosts_file) != 0)
+		return -1;
+	if (sp->identity_agent != NULL &&
+	    strcmp(sp->identity_agent, "none") != 0 &&
+	    ssh_options_set(s, SSH_OPTIONS_IDENTITY_AGENT,
+	    sp->identity_agent) != 0)
+		return -1;
+	if (sp->ciphers != NULL &&
+	    (ssh_options_set(s, SSH_OPTIONS_CIPHERS_C_S, sp->ciphers) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_CIPHERS_S_C, sp->ciphers) != 0))
+		return -1;
+	if (ssh_options_set(s, SSH_OPTIONS_COMPRESSION,
+	    sp->compression ? "yes" : "no") != 0)
+		return -1;
+	return 0;
+}
+
+static char *
+sc_fingerprint(struct sshconn *c)
+{
+	ssh_key		 key = NULL;
+	unsigned char	*hash = NULL;
+	size_t		 hlen;
+	char		*fp, *ret;
+
+	if (ssh_get_server_publickey(c->s, &key) != SSH_OK)
+		return xstrdup("(no key)");
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) != 0) {
+		ssh_key_free(key);
+		return xstrdup("(no fingerprint)");
+	}
+	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	xasprintf(&ret, "%s %s", ssh_key_type_to_char(ssh_key_type(key)),
+	    fp != NULL ? fp : "?");
+	ssh_string_free_char(fp);
+	ssh_clean_pubkey_hash(&hash);
+	ssh_key_free(key);
+	return ret;
+}
+
+/* 0 to go on, -1 when the attempt has failed. */
+static int
+sc_check_host_key(struct sshconn *c)
+{
+	const struct tunnel_spec *sp = c->spec;
+	const char		*h = sp->host_key_alias != NULL ?
+				    sp->host_key_alias : sp->hostname;
+	char			*fp;
+	int			 r;
+
+	fp = sc_fingerprint(c);
+	switch (ssh_session_is_known_server(c->s)) {
+	case SSH_KNOWN_HOSTS_OK:
+		free(fp);
+		return 0;
+	case SSH_KNOWN_HOSTS_CHANGED:
+		sc_fail(c, TF_AUTH, "host key for %s has CHANGED (server "
+		    "offers %s, %s has another): possible attack, refusing",
+		    h, fp, sp->user_known_hosts_file);
+		break;
+	case SSH_KNOWN_HOSTS_OTHER:
+		sc_fail(c, TF_AUTH, "host key for %s does not match (server "
+		    "offers %s, %s has a key of another type): refusing",
+		    h, fp, sp->user_known_hosts_file);
+		break;
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		if (sp->strict_host_key_checking == SHK_ACCEPT_NEW) {
+			r = ssh_session_update_known_hosts(c->s);
+			if (r != SSH_OK) {
+				sc_fail(c, TF_AUTH, "host key for %s: cannot "
+				    "add %s to %s: %s", h, fp,
+				    sp->user_known_hosts_file,
+				    ssh_get_error(c->s));
+				break;
+			}
+			log_info("host key for %s (%s) added to %s", h, fp,
+			    sp->user_known_hosts_file);
+			free(fp);
+			return 0;
+		}
+		if (sp->strict_host_key_checking == SHK_NO) {
+			log_warn("host key for %s (%s) is not known; accepted "
+			    "because StrictHostKeyChecking is no", h, fp);
+			free(fp);
+			return 0;
+		}
+		sc_fail(c, TF_AUTH, "host key for %s is unknown (server "
+		    "offers %s): add it to %s or set StrictHostKeyChecking "
+		    "accept-new", h, fp, sp->user_known_hosts_file);
+		break;
+	default:
+		sc_fail(c, TF_AUTH, "host key for %s: cannot check: %s", h,
+		    ssh_get_error(c->s));
+		break;
+	}
+	free(fp);
+	return -1;
+}
+
+static void
+sc_auth_note(struct sshconn *c, const char *what)
+{
+	char	*s;
+
+	if (c->auth_tried == NULL)
+		c->auth_tried = xstrdup(what);
+	else {
+		xasprintf(&s, "%s, %s", c->auth_tried, what);
+		free(c->auth_tried);
+		c->auth_tried = s;
+	}
+}
+
+static int	sc_message_cb(ssh_session, ssh_message, void *);
+
+static void
+sc_ready(struct sshconn *c)
+{
+	ev_timer_stop(c->loop, &c->timer);
+	ssh_set_counters(c->s, NULL, &c->raw);
+	ssh_set_message_callback(c->s, sc_message_cb, c);
+	c->ev = ssh_event_new();
+	if (c->ev == NULL || ssh_event_add_session(c->ev, c->s) != SSH_OK) {
+		sc_fail(c, TF_SESSION, "cannot create ssh_event");
+		return;
+	}
+	c->phase = SC_READY;
+	sc_update_io(c);
+	c->cbs.ready(c->arg);
+}
+
+/* Try the next authentication method; 1 = wait for I/O. */
+static int
+sc_auth(struct sshconn *c)
+{
+	const struct tunnel_spec *sp = c->spec;
+	struct cached_key	*k;
+	const char		*base;
+	int			 r;
+
+	while (c->key_idx < sp->nidentity_files) {
+		k = key_get(sp->identity_files[c->key_idx]);
+		if (k->key == NULL) {
+			log_warn("%s", k->error);
+			c->key_idx++;
+			continue;
+		}
+		r = ssh_userauth_publickey(c->s, NULL, k->key);
+		if (r == SSH_AUTH_AGAIN)
+			return 1;
+		if (r == SSH_AUTH_SUCCESS) {
+			sc_ready(c);
+			return 0;
+		}
+		if (r == SSH_AUTH_ERROR) {
+			sc_fail(c, TF_SESSION, "authentication error: %s",
+			    ssh_get_error(c->s));
+			return 0;
+		}
+		base = strrchr(k->path, '/');
+		sc_auth_note(c, base != NULL ? base + 1 : k->path);
+		c->key_idx++;
+	}
+	if (!c->tried_agent && !sp->identities_only &&
+	    sp->identity_agent != NULL &&
+	    strcmp(sp->identity_agent, "none") != 0) {
+		/* The agent is asked synchronously: a local socket. */
+		r = ssh_userauth_agent(c->s, NULL);
+		if (r == SSH_AUTH_AGAIN)
+			return 1;
+		c->tried_agent = 1;
+		if (r == SSH_AUTH_SUCCESS) {
+			sc_ready(c);
+			return 0;
+		}
+		sc_auth_note(c, "agent");
+	}
+	sc_fail(c, TF_AUTH, "authentication failed for user %s: no key was "
+	    "accepted (tried: %s)", sp->user,
+	    c->auth_tried != NULL ? c->auth_tried : "no identities");
+	return 0;
+}
+
+/* Drive connect and auth as far as they go without blocking. */
+static void
+sc_step(struct sshconn *c)
+{
+	int	 r;
+
+	if (c->phase == SC_KEX) {
+		r = ssh_connect(c->s);
+		if (r == SSH_AGAIN) {
+			sc_update_io(c);
+			return;
+		}
+		if (r != SSH_OK) {
+			/* The peer closed or spoke garbage: not reachable. */
+			sc_fail(c, TF_NETWORK, "SSH handshake with %s port %d "
+			    "failed: %s", c->spec->hostname, c->spec->port,
+			    ssh_get_error(c->s));
+			return;
+		}
+		if (sc_check_host_key(c) != 0)
+			return;
+		sc_set_phase(c, SC_AUTH);
+	}
+	if (c->phase == SC_AUTH) {
+		if (sc_auth(c))
+			sc_update_io(c);
+	}
+}
+
+static void
+sc_update_io(struct sshconn *c)
+{
+	int	 fd, events;
+
+	if (c->s == NULL || c->zombie || c->phase == SC_DEAD)
+		return;
+	fd = ssh_get_fd(c->s);
+	if (fd == -1) {
+		/* libssh closed it (error or DISCONNECT): stop at once. */
+		ev_io_stop(c->loop, &c->io);
+		return;
+	}
+	events = EV_READ;
+	if ((ssh_get_poll_flags(c->s) & SSH_WRITE_PENDING) ||
+	    (ssh_get_status(c->s) & SSH_WRITE_PENDING))
+		events |= EV_WRITE;
+	if (ev_is_active(&c->io) && c->io.fd == fd &&
+	    (c->io.events & (EV_READ | EV_WRITE)) == events)
+		return;
+	ev_io_stop(c->loop, &c->io);
+	ev_io_set(&c->io, fd, events);
+	ev_io_start(c->loop, &c->io);
+}
+
+static int
+sc_session_lost(struct sshconn *c)
+{
+	const char	*msg;
+	int		 st;
+
+	if (ssh_get_fd(c->s) != -1) {
+		st = ssh_get_status(c->s);
+		if ((st & (SSH_CLOSED | SSH_CLOSED_ERROR)) == 0)
+			return 0;
+	}
+	msg = ssh_get_disconnect_message(c->s);
+	if (msg == NULL)
+		msg = ssh_get_error(c->s);
+	sc_fail(c, TF_SESSION, "connection lost: %s",
+	    msg != NULL && *msg != '\0' ? msg : "closed by the server");
+	return 1;
+}
+
+static void
+sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sshconn	*c = w->data;
+	int		 i, r;
+
+	sc_enter(c);
+	switch (c->phase) {
+	case SC_TCP:
+		sc_tcp_done(c);
+		break;
+	case SC_KEX:
+	case SC_AUTH:
+		sc_step(c);
+		break;
+	case SC_READY:
+		/* A bounded loop: libssh reads 4 KiB at a time. */
+		for (i = 0; i < DOPOLL_ROUNDS; i++) {
+			r = ssh_event_dopoll(c->ev, 0);
+			if (r != SSH_OK || c->zombie || c->phase != SC_READY)
+				break;
+			if (ssh_get_fd(c->s) == -1)
+				break;
+		}
+		if (c->zombie || c->phase != SC_READY)
+			break;
+		if (r == SSH_ERROR || sc_session_lost(c)) {
+			if (c->phase == SC_READY)
+				sc_fail(c, TF_SESSION, "connection lost: %s",
+				    ssh_get_error(c->s));
+			break;
+		}
+		sc_run_greqs(c);
+		sc_run_opens(c);
+		sc_kick_pumps(c);
+		sc_update_io(c);
+		break;
+	default:
+		break;
+	}
+	sc_leave(c);
+}
+
+/* ---- global requests ------------------------------------------------- */
+
+static void
+sc_greq_add(struct sshconn *c, enum greq_kind kind, const char *addr,
+    int port, sshconn_req_cb cb, void *arg)
+{
+	struct greq	*q;
+
+	q = xcalloc(1, sizeof(*q));
+	q->kind = kind;
+	q->addr = addr != NULL ? xstrdup(addr) : NULL;
+	q->port = port;
+	q->cb = cb;
+	q->arg = arg;
+	TAILQ_INSERT_TAIL(&c->greqs, q, entry);
+	if (c->phase == SC_READY) {
+		sc_enter(c);
+		sc_run_greqs(c);
+		sc_update_io(c);
+		sc_leave(c);
+	}
+}
+
+void
+sshconn_listen(struct sshconn *c, const char *addr, int port,
+    sshconn_req_cb cb, void *arg)
+{
+	sc_greq_add(c, GR_LISTEN, addr, port, cb, arg);
+}
+
+void
+sshconn_cancel(struct sshconn *c, const char *addr, int port,
+    sshconn_req_cb cb, void *arg)
+{
+	sc_greq_add(c, GR_CANCEL, addr, port, cb, arg);
+}
+
+void
+sshconn_keepalive(struct sshconn *c, sshconn_req_cb cb, void *arg)
+{
+	sc_greq_add(c, GR_KEEPALIVE, NULL, 0, cb, arg);
+}
+
+int
+sshconn_keepalive_pending(struct sshconn *c)
+{
+	struct greq	*q;
+
+	TAILQ_FOREACH(q, &c->greqs, entry) {
+		if (q->kind == GR_KEEPALIVE)
+			return 1;
+	}
+	return 0;
+}
+
+void
+sshconn_forget(struct sshconn *c, void *arg)
+{
+	struct greq	*q;
+	struct sshchan	*sc;
+
+	if (c == NULL)
+		return;
+	TAILQ_FOREACH(q, &c->greqs, entry) {
+		if (q->arg == arg)
+			q->cb = NULL;
+	}
+	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (sc->open_arg == arg)
+			sc->open_cb = NULL;
+		if (sc->data_arg == arg)
+			sc->data_hook = NULL;
+	}
+}
+
+static void
+sc_run_greqs(struct sshconn *c)
+{
+	struct greq	*q;
+	int		 r, bound, result;
+	double		 rtt;
+
+	while (c->phase == SC_READY && !c->zombie &&
+	    (q = TAILQ_FIRST(&c->greqs)) != NULL) {
+		bound = q->port;
+		if (!q->started)
+			q->sent = now_mono();
+		switch (q->kind) {
+		case GR_LISTEN:
+			r = ssh_channel_listen_forward(c->s, q->addr, q->port,
+			    &bound);
+			break;
+		case GR_CANCEL:
+			r = ssh_channel_cancel_forward(c->s, q->addr, q->port);
+			break;
+		case GR_KEEPALIVE:
+		default:
+			if (!q->started) {
+				/* Sends keepalive@openssh.com, want_reply. */
+				ssh_send_keepalive(c->s);
+				r = SSH_AGAIN;
+			} else {
+				/*
+				 * A request is pending: this call only
+				 * collects its reply (see the top of file).
+				 */
+				r = ssh_channel_cancel_forward(c->s, NULL, 0);
+			}
+			break;
+		}
+		q->started = 1;
+		if (r == SSH_AGAIN)
+			return;
+		TAILQ_REMOVE(&c->greqs, q, entry);
+		if (r == SSH_OK)
+			result = 0;
+		else if (ssh_get_error_code(c->s) == SSH_REQUEST_DENIED)
+			result = -1;
+		else
+			result = -2;
+		/* A keepalive refused is still an answer. */
+		if (q->kind == GR_KEEPALIVE && result == -1)
+			result = 0;
+		rtt = (now_mono() - q->sent) * 1000.0;
+		if (q->cb != NULL)
+			q->cb(q->arg, result, bound, rtt);
+		free(q->addr);
+		free(q);
+	}
+}
+
+/* ---- channels -------------------------------------------------------- */
+
+static int	chan_data_cb(ssh_session, ssh_channel, void *, uint32_t, int,
+		    void *);
+static void	chan_eof_cb(ssh_session, ssh_channel, void *);
+static void	chan_close_cb(ssh_session, ssh_channel, void *);
+
+static struct sshchan *
+chan_new(struct sshconn *c, ssh_channel ch)
+{
+	struct sshchan	*sc;
+
+	sc = xcalloc(1, sizeof(*sc));
+	sc->c = c;
+	sc->ch = ch;
+	sc->fd = -1;
+	ssh_callbacks_init(&sc->cbs);
+	sc->cbs.userdata = sc;
+	sc->cbs.channel_data_function = chan_data_cb;
+	sc->cbs.channel_eof_function = chan_eof_cb;
+	sc->cbs.channel_close_function = chan_close_cb;
+	ssh_add_channel_callbacks(ch, &sc->cbs);
+	TAILQ_INSERT_TAIL(&c->chans, sc, entry);
+	return sc;
+}
+
+struct sshchan *
+sshconn_open(struct sshconn *c, const char *host, int port, const char *path,
+    const char *orig_host, int orig_port, sshchan_open_cb cb, void *arg)
+{
+	struct sshchan	*sc;
+	ssh_channel	 ch;
+
+	if (c->phase != SC_READY || (ch = ssh_channel_new(c->s)) == NULL)
+		return NULL;
+	sc = chan_new(c, ch);
+	sc->state = CH_OPENING;
+	sc->host = host != NULL ? xstrdup(host) : NULL;
+	sc->port = port;
+	sc->path = path != NULL ? xstrdup(path) : NULL;
+	sc->orig_host = xstrdup(orig_host != NULL ? orig_host : "127.0.0.1");
+	sc->orig_port = orig_port;
+	sc->open_cb = cb;
+	sc->open_arg = arg;
+	sc_enter(c);
+	sc_run_opens(c);
+	sc_update_io(c);
+	sc_leave(c);
+	return sc;
+}
+
+static void
+sc_run_opens(struct sshconn *c)
+{
+	struct sshchan	*sc;
+	char		*err;
+	int		 r;
+
+	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (sc->state != CH_OPENING || c->phase != SC_READY)
+			continue;
+		if (sc->path != NULL)
+			r = ssh_channel_open_forward_unix(sc->ch, sc->path,
+			    sc->orig_host, sc->orig_port);
+		else
+			r = ssh_channel_open_forward(sc->ch, sc->host, sc->port,
+			    sc->orig_host, sc->orig_port);
+		if (r == SSH_AGAIN)
+			continue;
+		if (r == SSH_OK) {
+			sc->state = CH_OPEN;
+			if (sc->open_cb != NULL)
+				sc->open_cb(sc->open_arg, sc, NULL);
+			else
+				sshchan_close(sc);
+			continue;
+		}
+		sc->state = CH_DONE;
+		err = xstrdup(ssh_get_error(c->s));
+		if (sc->open_cb != NULL)
+			sc->open_cb(sc->open_arg, NULL, err);
+		free(err);
+	}
+}
+
+static int
+sc_message_cb(ssh_session s, ssh_message msg, void *arg)
+{
+	struct sshconn		*c = arg;
+	struct sshconn_fwdmsg	 m;
+	const char		*addr;
+
+	if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL_OPEN ||
+	    ssh_message_subtype(msg) != SSH_CHANNEL_FORWARDED_TCPIP ||
+	    c->zombie || c->phase != SC_READY)
+		return 1;	/* the default reply: refused */
+	addr = ssh_message_channel_request_open_destination(msg);
+	memset(&m, 0, sizeof(m));
+	m.c = c;
+	m.msg = msg;
+	c->cbs.forwarded(c->arg, addr != NULL ? addr : "",
+	    ssh_message_channel_request_open_destination_port(msg), &m);
+	return m.accepted != NULL ? 0 : 1;
+}
+
+struct sshchan *
+sshconn_accept(struct sshconn_fwdmsg *m)
+{
+	ssh_channel	 ch;
+	struct sshchan	*sc;
+
+	if (m->accepted != NULL)
+		return m->accepted;
+	if ((ch = ssh_message_channel_request_open_reply_accept(m->msg)) ==
+	    NULL)
+		return NULL;
+	sc = chan_new(m->c, ch);
+	sc->state = CH_OPEN;
+	m->accepted = sc;
+	return sc;
+}
+
+void
+sshchan_set_data_hook(struct sshchan *sc, void (*fn)(void *, struct sshchan *),
+    void *arg)
+{
+	sc->data_hook = fn;
+	sc->data_arg = arg;
+}
+
+int
+sshchan_write_raw(struct sshchan *sc, const void *buf, size_t len)
+{
+	int	 n;
+
+	if (sc->state != CH_OPEN || sc->ch == NULL)
+		return -1;
+	n = ssh_channel_write(sc->ch, buf, (uint32_t)len);
+	sc_update_io(sc->c);
+	return n;
+}
+
+int
+sshchan_read_raw(struct sshchan *sc, void *buf, size_t len)
+{
+	int	 n;
+
+	if (sc->state != CH_OPEN || sc->ch == NULL)
+		return -1;
+	n = ssh_channel_read_nonblocking(sc->ch, buf, (uint32_t)len, 0);
+	return n == SSH_EOF ? 0 : n;
+}
+
+void
+sshchan_attach(struct sshchan *sc, int fd, struct pump_counters *ctr)
+{
+	struct sshconn	*c = sc->c;
+
+	sc->fd = fd;
+	sc->ctr = ctr;
+	if (ctr != NULL) {
+		ctr->active++;
+		ctr->total++;
+	}
+	ev_io_init(&sc->rio, NULL, fd, EV_READ);
+	ev_io_init(&sc->wio, NULL, fd, EV_WRITE);
+	sc->rio.data = sc->wio.data = sc;
+	sc->held = 1;	/* data may have arrived before the fd */
+	sc_enter(c);
+	chan_pump_down(sc);
+	chan_update(sc);
+	sc_leave(c);
+}
+
+void
+sshchan_close(struct sshchan *sc)
+{
+	if (sc->state == CH_DONE)
+		return;
+	sc->state = CH_DONE;
+	sc->open_cb = NULL;
+	sc->data_hook = NULL;
+	ev_io_stop(sc->c->loop, &sc->rio);
+	ev_io_stop(sc->c->loop, &sc->wio);
+	if (sc->c->depth == 0)
+		sc_reap(sc->c);
+}
+
+/* Free closed channels: only when no libssh call is on the stack. */
+static void
+sc_reap(struct sshconn *c)
+{
+	struct sshchan	*sc, *next;
+
+	TAILQ_FOREACH_SAFE(sc, &c->chans, entry, next) {
+		if (sc->state == CH_DONE)
+			chan_free(sc);
+	}
+	sc_update_io(c);
+}
+
+/* Both directions are finished, or one failed: close it for both sides. */
+static void
+chan_finish(struct sshchan *sc)
+{
+	sshchan_close(sc);
+}
+
+static void chan_rio_cb(struct ev_loop *, ev_io *, int);
+static void chan_wio_cb(struct ev_loop *, ev_io *, int);
+
+/* Watchers follow the buffers (as sniproxy's reactivate_watchers). */
+static void
+chan_update(struct sshchan *sc)
+{
+	struct ev_loop	*loop = sc->c->loop;
+	int		 want_r, want_w;
+
+	if (sc->state != CH_OPEN || sc->fd == -1)
+		return;
+	want_r = !sc->fd_eof && sc->up_len == 0;
+	want_w = sc->down_len > sc->down_off;
+	if (want_r && !ev_is_active(&sc->rio)) {
+		ev_set_cb(&sc->rio, chan_rio_cb);
+		ev_io_start(loop, &sc->rio);
+	} else if (!want_r && ev_is_active(&sc->rio))
+		ev_io_stop(loop, &sc->rio);
+	if (want_w && !ev_is_active(&sc->wio)) {
+		ev_set_cb(&sc->wio, chan_wio_cb);
+		ev_io_start(loop, &sc->wio);
+	} else if (!want_w && ev_is_active(&sc->wio))
+		ev_io_stop(loop, &sc->wio);
+	/* Finished both ways? */
+	if (sc->eof_sent && (sc->fd_shut || sc->ch_closed) && !sc->held &&
+	    sc->down_len == sc->down_off)
+		chan_finish(sc);
+}
+
+/* fd -> channel, respecting the output gate and the window. */
+static void
+chan_pump_up(struct sshchan *sc)
+{
+	struct sshconn	*c = sc->c;
+	uint32_t	 win;
+	size_t		 n;
+	int		 w;
+
+	while (sc->state == CH_OPEN && sc->up_off < sc->up_len) {
+		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
+			return;		/* the gate: libssh still has output */
+		if ((win = ssh_channel_window_size(sc->ch)) == 0)
+			return;
+		n = sc->up_len - sc->up_off;
+		if (n > win)
+			n = win;
+		w = ssh_channel_write(sc->ch, sc->up + sc->up_off,
+		    (uint32_t)n);
+		if (w < 0) {
+			chan_finish(sc);
+			return;
+		}
+		if (w == 0)
+			return;		/* rekey: keep the bytes, retry */
+		sc->up_off += (size_t)w;
+		if (sc->ctr != NULL)
+			sc->ctr->bytes_out += (uint64_t)w;
+	}
+	if (sc->state != CH_OPEN)
+		return;
+	if (sc->up_off == sc->up_len) {
+		sc->up_off = sc->up_len = 0;
+		if (sc->fd_eof && !sc->eof_sent) {
+			ssh_channel_send_eof(sc->ch);
+			sc->eof_sent = 1;
+		}
+	}
+}
+
+static void
+chan_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sshchan	*sc = w->data;
+	struct sshconn	*c = sc->c;
+	ssize_t		 n;
+
+	sc_enter(c);
+	if (sc->up == NULL)
+		sc->up = xmalloc(PUMP_BUF);
+	n = read(sc->fd, sc->up, PUMP_BUF);
+	if (n > 0) {
+		sc->up_len = (size_t)n;
+		sc->up_off = 0;
+	} else if (n == 0) {
+		sc->fd_eof = 1;
+	} else if (errno != EAGAIN && errno != EINTR) {
+		chan_finish(sc);
+		goto out;
+	}
+	chan_pump_up(sc);
+	chan_update(sc);
+	sc_update_io(c);
+out:
+	sc_leave(c);
+}
+
+static int
+chan_write_fd(struct sshchan *sc)
+{
+	ssize_t	 n;
+
+	while (sc->down_off < sc->down_len) {
+		n = write(sc->fd, sc->down + sc->down_off,
+		    sc->down_len - sc->down_off);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -1;
+		}
+		sc->down_off += (size_t)n;
+	}
+	sc->down_off = sc->down_len = 0;
+	return 0;
+}
+
+/* channel -> fd: pull what libssh holds for us, write it out. */
+static void
+chan_pump_down(struct sshchan *sc)
+{
+	int	 n;
+
+	while (sc->state == CH_OPEN && sc->fd != -1) {
+		if (chan_write_fd(sc) != 0) {
+			chan_finish(sc);
+			return;
+		}
+		if (sc->down_len > 0)
+			return;		/* the fd is full: wait for EV_WRITE */
+		if (!sc->held && !sc->ch_eof && !sc->ch_closed)
+			return;
+		if (sc->down == NULL)
+			sc->down = xmalloc(PUMP_BUF);
+		n = ssh_channel_read_nonblocking(sc->ch, sc->down, PUMP_BUF, 0);
+		if (sc->state != CH_OPEN)
+			return;
+		if (n > 0) {
+			sc->down_len = (size_t)n;
+			sc->down_off = 0;
+			if (sc->ctr != NULL)
+				sc->ctr->bytes_in += (uint64_t)n;
+			continue;
+		}
+		sc->held = 0;
+		if (n == 0 && !ssh_channel_is_eof(sc->ch))
+			return;		/* nothing more for now */
+		/* EOF (or closed) and every byte delivered. */
+		if (!sc->fd_shut) {
+			shutdown(sc->fd, SHUT_WR);
+			sc->fd_shut = 1;
+		}
+		if (n < 0 && n != SSH_EOF)
+			chan_finish(sc);
+		return;
+	}
+}
+
+static void
+chan_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sshchan	*sc = w->data;
+	struct sshconn	*c = sc->c;
+
+	sc_enter(c);
+	chan_pump_down(sc);
+	chan_update(sc);
+	sc_update_io(c);
+	sc_leave(c);
+}
+
+static int
+chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct sshchan	*sc = userdata;
+	size_t		 room, n;
+	ssize_t		 w;
+
+	if (is_stderr || sc->state != CH_OPEN)
+		return (int)len;	/* nothing to do with it */
+	if (sc->fd == -1) {
+		/* Not attached yet (target still connecting) or a probe. */
+		sc->held = 1;
+		if (sc->data_hook != NULL)
+			sc->data_hook(sc->data_arg, sc);
+		return 0;
+	}
+	if (sc->down_len > sc->down_off) {
+		sc->held = 1;		/* keep order: the buffer goes first */
+		return 0;
+	}
+	/* Straight to the socket, the rest into our buffer, bounded. */
+	w = write(sc->fd, data, len);
+	if (w < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			chan_finish(sc);
+			return (int)len;
+		}
+		w = 0;
+	}
+	n = (size_t)w;
+	if (n < len) {
+		if (sc->down == NULL)
+			sc->down = xmalloc(PUMP_BUF);
+		room = PUMP_BUF;
+		if (room > len - n)
+			room = len - n;
+		memcpy(sc->down, (char *)data + n, room);
+		sc->down_off = 0;
+		sc->down_len = room;
+		n += room;
+		if (n < len)
+			sc->held = 1;
+	}
+	if (sc->ctr != NULL)
+		sc->ctr->bytes_in += n;
+	chan_update(sc);
+	return (int)n;
+}
+
+static void
+chan_eof_cb(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct sshchan	*sc = userdata;
+
+	sc->ch_eof = 1;
+	if (sc->data_hook != NULL)
+		sc->data_hook(sc->data_arg, sc);
+	if (sc->fd != -1 && sc->down_len == 0 && !sc->held) {
+		shutdown(sc->fd, SHUT_WR);
+		sc->fd_shut = 1;
+	}
+	chan_update(sc);
+}
+
+static void
+chan_close_cb(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct sshchan	*sc = userdata;
+
+	sc->ch_closed = 1;
+	sc->ch_eof = 1;
+	if (sc->data_hook != NULL)
+		sc->data_hook(sc->data_arg, sc);
+	if (sc->fd == -1 && sc->data_hook == NULL) {
+		chan_finish(sc);
+		return;
+	}
+	/* Our side can send no more; what libssh holds is still drained. */
+	sc->eof_sent = 1;
+	sc->fd_eof = 1;
+	if (sc->fd != -1 && sc->down_len == 0 && !sc->held) {
+		if (!sc->fd_shut)
+			shutdown(sc->fd, SHUT_WR);
+		sc->fd_shut = 1;
+	}
+	chan_update(sc);
+}
+
+/* After each poll: pumps stalled on the gate, the window or held data. */
+static void
+sc_kick_pumps(struct sshconn *c)
+{
+	struct sshchan	*sc;
+
+	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (sc->state != CH_OPEN || sc->fd == -1)
+			continue;
+		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
+			break;
+		if (sc->up_off < sc->up_len ||
+		    (sc->fd_eof && !sc->eof_sent)) {
+			chan_pump_up(sc);
+			chan_update(sc);
+		}
+	}
+	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (sc->state != CH_OPEN || sc->fd == -1)
+			continue;
+		if ((sc->held || sc->ch_eof) && sc->down_len == 0) {
+			chan_pump_down(sc);
+			chan_update(sc);
+		}
+	}
+}

@@ -1,0 +1,152 @@
+/* tunsupd.c: main: options, -t/-T, the control socket, READY=1, ev_run. */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "sshconn.h"
+#include "util.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: tunsupd [-f config] [-S socket] [-t] [-T] [-v]... "
+	    "[-q] [-V] [-h]\n");
+}
+
+/* Tell systemd (Type=notify) we are ready; silently nothing without it. */
+static void
+notify_ready(void)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	int			 fd;
+
+	if (path == NULL || *path == '\0' || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';		/* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun, len) == -1)
+		log_warn("cannot notify %s: %m", path);
+	close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char		*path = SYSCONFDIR "/tunsup/tunsupd.conf";
+	char			*sock = NULL, *err = NULL, *dump;
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg		*cfg;
+	struct daemon		*d;
+	struct ev_loop		*loop;
+	int			 ch, check = 0, print = 0, level = LOG_LVL_INFO;
+	size_t			 i;
+
+	while ((ch = getopt(argc, argv, "f:S:tTvqVh")) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'S':
+			free(sock);
+			sock = xstrdup(optarg);
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'T':
+			print = 1;
+			break;
+		case 'v':
+			level++;
+			break;
+		case 'q':
+			level--;
+			break;
+		case 'V':
+			printf("tunsupd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_set_level(level);
+
+	if ((cfg = cfg_load(path, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		if (errs.n == 0)
+			fprintf(stderr, "%s: configuration rejected\n", path);
+		cfg_errors_clear(&errs);
+		free(sock);
+		return 1;
+	}
+	if (check || print) {
+		if (print) {
+			for (i = 0; i < cfg->ntunnels; i++) {
+				dump = tunnel_spec_dump(cfg->tunnels[i]);
+				printf("%s%s", i > 0 ? "\n" : "", dump);
+				free(dump);
+			}
+		} else
+			fprintf(stderr, "%s: configuration OK (%zu tunnels)\n",
+			    path, cfg->ntunnels);
+		cfg_free(cfg);
+		free(sock);
+		return 0;
+	}
+
+	if (sock == NULL)
+		sock = ctl_default_path();
+	loop = ev_default_loop(EVFLAG_AUTO);
+	d = daemon_new(loop, cfg, path);
+	d->ctl = ctl_open(d, sock, cfg->control_group, &err);
+	if (d->ctl == NULL) {
+		fprintf(stderr, "tunsupd: %s\n", err != NULL ? err :
+		    "cannot open the control socket");
+		free(err);
+		daemon_free(d);
+		free(sock);
+		return 1;
+	}
+	log_info("tunsupd %s started: %zu tunnels, control socket %s",
+	    PACKAGE_VERSION, daemon_tunnel_count(d), sock);
+	daemon_start(d);
+	notify_ready();
+	ev_run(loop, 0);
+
+	daemon_free(d);
+	sshconn_keys_cleanup();
+	ev_loop_destroy(loop);
+	free(sock);
+	log_info("stopped");
+	return 0;
+}
