@@ -153,6 +153,7 @@ struct sshconn {
 	int			 fd;
 	ev_io			 io;
 	ev_timer		 timer;		/* ConnectTimeout */
+	ev_idle			 kick;		/* deferred work, next loop turn */
 
 	ssh_session		 s;
 	ssh_event		 ev;
@@ -166,6 +167,7 @@ struct sshconn {
 };
 
 static void	sc_io_cb(struct ev_loop *, ev_io *, int);
+static void	sc_kick_cb(struct ev_loop *, ev_idle *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -367,6 +369,8 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 	    spec->connect_timeout_ms / 1000.0, 0.);
 	c->timer.data = c;
 	ev_timer_start(loop, &c->timer);
+	ev_idle_init(&c->kick, sc_kick_cb);
+	c->kick.data = c;
 
 	c->phase = SC_RESOLVE;
 	c->rq = resolver_query(res, spec->hostname, spec->port, sc_resolved, c);
@@ -424,6 +428,7 @@ sc_destroy(struct sshconn *c)
 	resolver_cancel(c->rq);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
+	ev_idle_stop(c->loop, &c->kick);
 	while ((q = TAILQ_FIRST(&c->greqs)) != NULL) {
 		TAILQ_REMOVE(&c->greqs, q, entry);
 		free(q->addr);
@@ -468,6 +473,7 @@ sshconn_free(struct sshconn *c)
 		c->phase = SC_DEAD;
 		ev_timer_stop(c->loop, &c->timer);
 		ev_io_stop(c->loop, &c->io);
+		ev_idle_stop(c->loop, &c->kick);
 		return;
 	}
 	sc_destroy(c);
@@ -975,12 +981,8 @@ sc_greq_add(struct sshconn *c, enum greq_kind kind, const char *addr,
 	q->cb = cb;
 	q->arg = arg;
 	TAILQ_INSERT_TAIL(&c->greqs, q, entry);
-	if (c->phase == SC_READY) {
-		sc_enter(c);
-		sc_run_greqs(c);
-		sc_update_io(c);
-		sc_leave(c);
-	}
+	if (c->phase == SC_READY)
+		ev_idle_start(c->loop, &c->kick);
 }
 
 void
@@ -1135,11 +1137,27 @@ sshconn_open(struct sshconn *c, const char *host, int port, const char *path,
 	sc->orig_port = orig_port;
 	sc->open_cb = cb;
 	sc->open_arg = arg;
+	/* Never call back from inside the call that asked: next turn. */
+	ev_idle_start(c->loop, &c->kick);
+	return sc;
+}
+
+static void
+sc_kick_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct sshconn	*c = w->data;
+
+	ev_idle_stop(loop, w);
+	if (c->phase != SC_READY) {
+		sc_reap(c);
+		return;
+	}
 	sc_enter(c);
+	sc_run_greqs(c);
 	sc_run_opens(c);
+	sc_kick_pumps(c);
 	sc_update_io(c);
 	sc_leave(c);
-	return sc;
 }
 
 static void
@@ -1160,6 +1178,8 @@ sc_run_opens(struct sshconn *c)
 			    sc->orig_host, sc->orig_port);
 		if (r == SSH_AGAIN)
 			continue;
+		if (sc->state == CH_DONE)
+			continue;	/* closed meanwhile */
 		if (r == SSH_OK) {
 			sc->state = CH_OPEN;
 			if (sc->open_cb != NULL)
@@ -1276,7 +1296,7 @@ sshchan_close(struct sshchan *sc)
 	ev_io_stop(sc->c->loop, &sc->rio);
 	ev_io_stop(sc->c->loop, &sc->wio);
 	if (sc->c->depth == 0)
-		sc_reap(sc->c);
+		ev_idle_start(sc->c->loop, &sc->c->kick);
 }
 
 /* Free closed channels: only when no libssh call is on the stack. */
@@ -1477,7 +1497,7 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 	size_t		 room, n;
 	ssize_t		 w;
 
-	if (is_stderr || sc->state != CH_OPEN)
+	if (is_stderr || sc->state == CH_DONE)
 		return (int)len;	/* nothing to do with it */
 	if (sc->fd == -1) {
 		/* Not attached yet (target still connecting) or a probe. */
