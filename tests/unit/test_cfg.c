@@ -1337,3 +1337,70 @@ Test(cfg, ssh_config_errors)
 	cr_assert_str_eq(msg, want);
 	free(msg);
 }
+
+/* ---- the shipped example ------------------------------------------------ */
+
+/* etc/tunsupd.conf, found from this source file's path. */
+static char *
+example_text(void)
+{
+	char	 path[TPATH], *s, *text;
+	FILE	*f;
+	long	 len;
+
+	snprintf(path, sizeof path, "%s", __FILE__);
+	cr_assert_not_null(s = strstr(path, "tests/unit/test_cfg.c"));
+	strcpy(s, "etc/tunsupd.conf");
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, len + 1);
+	cr_assert_eq(fread(text, 1, len, f), (size_t)len);
+	fclose(f);
+	return text;
+}
+
+Test(cfg, example_config_parses)
+{
+	struct cfg	*cfg;
+	char		*text;
+
+	text = example_text();
+	cfg = load_ok(text);
+	cr_assert_eq(cfg->ntunnels, 0);
+	cfg_free(cfg);
+	free(text);
+}
+
+/* With its example settings ("#Keyword", "#\tKeyword") uncommented. */
+Test(cfg, example_settings_parse)
+{
+	struct cfg	*cfg;
+	char		*text, *out, *line, *nl, *w;
+
+	text = example_text();
+	w = out = calloc(1, strlen(text) + 1);
+	for (line = text; line != NULL && *line != '\0'; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		if (line[0] == '#' && line[1] != ' ' && line[1] != '#' &&
+		    line[1] != '\0' && strstr(line, "SshConfig") == NULL)
+			line++;
+		w += sprintf(w, "%s\n", line);
+	}
+	cfg = load_ok(out);
+	cr_assert_eq(cfg->ntunnels, 3);
+	cr_assert_str_eq(cfg->tunnels[0]->name, "bridge-ssh");
+	cr_assert_str_eq(cfg->tunnels[0]->forwards[0].listen_str,
+	    "localhost:2220");
+	cr_assert_str_eq(cfg->tunnels[0]->user_known_hosts_file,
+	    "/etc/tunsup/known_hosts");
+	cr_assert_str_eq(cfg->tunnels[1]->jumps[0].host,
+	    "bastion.example.com");
+	cr_assert_eq(cfg->tunnels[2]->nforwards, 5);
+	cr_assert_str_eq(cfg->control_group, "tunsup");
+	cfg_free(cfg);
+	free(out);
+	free(text);
+}
