@@ -103,10 +103,12 @@ untrack() {
 # timeout; reaps it if it is our child. Also ends the direct children of a forking
 # server we started (socat fork), by parent pid, not by name.
 kill_pid() {
-	local pid=$1 tmo=${2:-5} i=0
+	local pid=$1 tmo=${2:-5} i=0 c
 	[ -n "$pid" ] || return 0
 	if kill -0 "$pid" 2>/dev/null; then
-		pkill -TERM -P "$pid" 2>/dev/null || true
+		for c in $(_tlib_children "$pid"); do
+			kill -TERM "$c" 2>/dev/null || true
+		done
 		kill -TERM "$pid" 2>/dev/null || true
 		kill -CONT "$pid" 2>/dev/null || true
 		while kill -0 "$pid" 2>/dev/null && [ "$i" -lt $((tmo * 10)) ]; do
@@ -121,7 +123,27 @@ kill_pid() {
 	untrack "$pid"
 }
 
-_tlib_pstate() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true; }
+# _tlib_pstate PID: the state letter (R, S, T, Z...) from /proc, empty if gone. The
+# command name in parentheses may hold spaces ("sshd: root [priv]"), so cut after it.
+_tlib_pstate() {
+	local st
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 0
+	st=${st##*) }
+	echo "${st%% *}"
+}
+
+# _tlib_children PID: the pids whose parent is PID (from /proc, no procps needed).
+_tlib_children() {
+	local f st pid
+	for f in /proc/[0-9]*/stat; do
+		read -r st 2>/dev/null <"$f" || continue
+		pid=${st%% *}
+		st=${st##*) }
+		st=${st#* }
+		[ "${st%% *}" = "$1" ] && echo "$pid"
+	done
+	return 0
+}
 
 # wait_pid PID TIMEOUT_S: wait until a process we started exits; returns its status.
 wait_pid() {
@@ -172,6 +194,11 @@ tlib_cleanup() {
 			done
 			echo "FAIL: exit status $rc" >&2
 		fi
+		if [ -f "$T/ports" ]; then
+			for p in $(cat "$T/ports"); do
+				rm -f "$TLIB_PORTDIR/$p"
+			done
+		fi
 		if [ -n "${TLIB_KEEP:-}" ]; then
 			echo "kept $T" >&2
 		else
@@ -217,22 +244,22 @@ wait_for() {
 # ---- ports -----------------------------------------------------------------
 
 # free_port: a TCP port free on 127.0.0.1, below the ephemeral range (so that our
-# own outgoing connections cannot take it) and never handed out twice in one test.
+# own outgoing connections cannot take it), never handed out twice in one test and
+# reserved against concurrently running tests (make check -j) in $TLIB_PORTDIR until
+# this test ends.
+TLIB_PORTDIR=${TLIB_PORTDIR:-${TMPDIR:-/tmp}/tunsup-test-ports}
 free_port() {
-	python3 - "$T/ports" <<'EOF'
-import random, socket, sys
-used = set(open(sys.argv[1]).read().split())
+	python3 - "$T/ports" "$TLIB_PORTDIR" "$$" <<'EOF'
+import errno, os, random, socket, sys
+mine, regdir, owner = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.makedirs(regdir, exist_ok=True)
 lo, hi = 20000, 32000
 try:
-    lo_eph = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-    hi = min(hi, lo_eph)
+    hi = min(hi, int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0]))
 except Exception:
     pass
-for _ in range(2000):
-    p = random.randrange(lo, hi)
-    if str(p) in used:
-        continue
-    ok = True
+
+def bindable(p):
     for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
         try:
             s = socket.socket(fam, socket.SOCK_STREAM)
@@ -242,12 +269,35 @@ for _ in range(2000):
             s.bind((addr, p))
         except OSError as e:
             # no IPv6 on loopback is fine; a port in use is not
-            if fam == socket.AF_INET or e.errno == 98:
-                ok = False
+            if fam == socket.AF_INET or e.errno == errno.EADDRINUSE:
+                return False
         finally:
             s.close()
-    if ok:
-        with open(sys.argv[1], "a") as f:
+    return True
+
+def reserve(p):
+    path = os.path.join(regdir, str(p))
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, b"%d\n" % owner)
+            os.close(fd)
+            return True
+        except FileExistsError:
+            try:
+                pid = int(open(path).read().split()[0])
+                os.kill(pid, 0)
+                return False  # a live test holds it
+            except ProcessLookupError:
+                os.unlink(path)  # its test is gone: stale
+            except (ValueError, IndexError, OSError):
+                return False
+    return False
+
+for _ in range(5000):
+    p = random.randrange(lo, hi)
+    if bindable(p) and reserve(p):
+        with open(mine, "a") as f:
             f.write("%d\n" % p)
         print(p)
         sys.exit(0)
@@ -276,8 +326,10 @@ _tlib_var() { printf '%s' "$1" | tr -c 'A-Za-z0-9_' '_'; }
 # start_sshd NAME [CONFIG_LINE...]: a private sshd on 127.0.0.1 with its own host key
 # and authorized_keys (the test key, unrestricted). More sshd_config lines come as
 # arguments or on stdin (a here-document). Sets SSHD_PORT, SSHD_PID and
-# SSHD_PORT_<NAME>, SSHD_PID_<NAME> (NAME as given and upper-cased), and adds the host
-# key to $T/known_hosts as "[127.0.0.1]:PORT".
+# SSHD_PORT_<NAME>, SSHD_PID_<NAME> (NAME as given and upper-cased; other characters
+# than [A-Za-z0-9_] become _), and adds the host key to $T/known_hosts as
+# "[127.0.0.1]:PORT". Calling it again for a stopped NAME restarts it with the same
+# config, port and key (so a test can reserve a port: start_sshd x; stop_sshd x).
 start_sshd() {
 	local name=$1 d=$T/$1 port line
 	shift
@@ -287,7 +339,24 @@ start_sshd() {
 		ssh-keygen -q -t ed25519 -N '' -C "sshd-$name" -f "$d/ssh_host_ed25519_key" </dev/null
 		cat "$T/id_ed25519.pub" >"$d/authorized_keys"
 		{
+			for line in "$@"; do
+				printf '%s\n' "$line"
+			done
+			# a here-document, if any: read -t 0 does not block on a tty or
+			# an idle pipe, and each line has its own timeout
+			line=
+			if [ ! -t 0 ] && read -r -t 0 2>/dev/null; then
+				while IFS= read -r -t 2 line || [ -n "$line" ]; do
+					printf '%s\n' "$line"
+					line=
+				done
+			fi
+		} >"$d/extra"
+		{
 			echo "# sshd $name for tunsup tests"
+			# sshd keeps the first value of a keyword: the test's own lines
+			# come first, except a Match block and what follows it
+			sed '/^[[:space:]]*[Mm][Aa][Tt][Cc][Hh][[:space:]]/,$d' "$d/extra"
 			echo "ListenAddress 127.0.0.1"
 			echo "Port $port"
 			echo "HostKey $d/ssh_host_ed25519_key"
@@ -312,18 +381,7 @@ start_sshd() {
 				# failures some tests provoke on purpose
 				echo "PerSourcePenalties no"
 			fi
-			for line in "$@"; do
-				printf '%s\n' "$line"
-			done
-			# a here-document, if any: read -t 0 does not block on a tty or
-			# an idle pipe, and each line has its own timeout
-			line=
-			if [ ! -t 0 ] && read -r -t 0 2>/dev/null; then
-				while IFS= read -r -t 2 line || [ -n "$line" ]; do
-					printf '%s\n' "$line"
-					line=
-				done
-			fi
+			sed -n '/^[[:space:]]*[Mm][Aa][Tt][Cc][Hh][[:space:]]/,$p' "$d/extra"
 		} >"$d/config"
 	fi
 	_tlib_start_sshd "$name"
@@ -395,8 +453,9 @@ host_key_line() {
 	echo "$pat $(cut -d' ' -f1,2 "$T/$1/ssh_host_ed25519_key.pub")"
 }
 
-# stop_sshd NAME: kill it (only it: running sessions' children outlive it, as with
-# a real sshd restart, unless KILL_SESSIONS=1).
+# stop_sshd NAME: kill it and its direct children (the per-connection monitors), so
+# that the sessions it served end too, as when a server goes down. start_sshd NAME
+# starts it again on the same port (restart_sshd does both).
 stop_sshd() {
 	local pid
 	pid=$(cat "$T/$1/pid")
@@ -459,15 +518,18 @@ ConnectTimeout 3
 EOF
 }
 
-# tunnel_conf NAME SSHD_NAME: the common lines of a tunnel block to that sshd; the
-# caller appends forwards and other keywords.
+# tunnel_conf NAME SSHD_NAME [PORT [IDENTITYFILE]]: the common lines of a tunnel block
+# to that sshd (PORT: another port to reach it, e.g. a relay's; IDENTITYFILE instead of
+# the test key); the caller appends forwards and other keywords.
 tunnel_conf() {
+	local port=${3:-}
+	[ -n "$port" ] || port=$(sshd_port "$2")
 	cat <<EOF
 Tunnel $1
     HostName 127.0.0.1
-    Port $(sshd_port "$2")
+    Port $port
     User $(id -un)
-    IdentityFile $T/id_ed25519
+    IdentityFile ${4:-$T/id_ed25519}
     IdentityAgent none
     UserKnownHostsFile $T/known_hosts
 EOF
@@ -644,7 +706,7 @@ start_source() {
 # Sets ECHO_PID.
 start_echo() {
 	_tlib_server ECHO_PID echo "$1" "$T/socat.log" \
-	    socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork,backlog=256" EXEC:cat
+	    socat -t 30 "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork,backlog=256" EXEC:cat
 }
 
 # start_http PORT DIR: python3's http.server for DIR on 127.0.0.1:PORT. Sets HTTP_PID.
@@ -684,4 +746,101 @@ import sys, urllib.request
 with urllib.request.urlopen("http://127.0.0.1:%s/%s" % (sys.argv[1], sys.argv[2].lstrip("/")), timeout=30) as r:
     open(sys.argv[3], "wb").write(r.read())
 ' "$1" "$2" "$3"
+}
+
+# echo_check PORT N BYTES [TIMEOUT_S]: N concurrent connections to 127.0.0.1:PORT
+# (an echo service), each sends BYTES random bytes, half-closes and expects exactly
+# them back before EOF. Prints "N/N ok"; fails unless all N match.
+echo_check() {
+	timeout "${4:-120}" python3 - "$1" "$2" "$3" <<'EOF'
+import os, socket, sys, threading
+port, n, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+ok = 0
+errors = []
+lock = threading.Lock()
+
+def one(i):
+    global ok
+    data = os.urandom(size)
+    got = bytearray()
+    try:
+        s = socket.create_connection(("127.0.0.1", port), 30)
+        s.settimeout(60)
+        def send():
+            try:
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+            except OSError as e:
+                errors.append("conn %d send: %s" % (i, e))
+        t = threading.Thread(target=send)
+        t.start()
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+        t.join()
+        s.close()
+    except OSError as e:
+        with lock:
+            errors.append("conn %d: %s (%d bytes back)" % (i, e, len(got)))
+        return
+    with lock:
+        if bytes(got) == data:
+            ok += 1
+        else:
+            errors.append("conn %d: %d bytes back, %s" % (i, len(got),
+                          "a prefix" if data.startswith(bytes(got)) else "different"))
+
+ts = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("%d/%d ok" % (ok, n))
+for e in errors[:10]:
+    print(e, file=sys.stderr)
+sys.exit(0 if ok == n else 1)
+EOF
+}
+
+# send_through ENTRY_PORT SINK_PORT MIB: MIB MiB of random data sent into
+# 127.0.0.1:ENTRY_PORT (one end of a forward) must arrive intact at a one-shot sink
+# started on SINK_PORT (its far end).
+send_through() {
+	local in=$T/send_through.in out=$T/send_through.out size=$(($3 * 1048576))
+	mkdata "$in" "$3"
+	start_sink "$2" "$out"
+	tcp_send "$1" "$in" 180 || fail "sending $3 MiB into port $1 failed"
+	wait_pid "$SINK_PID" 60 || fail "the sink on port $2 exited with an error"
+	_tlib_same "$in" "$out" "$size" "$3 MiB from port $1 to port $2"
+}
+
+# recv_through ENTRY_PORT SOURCE_PORT MIB: MIB MiB of random data served once on
+# SOURCE_PORT must arrive intact when read from 127.0.0.1:ENTRY_PORT.
+recv_through() {
+	local in=$T/recv_through.in out=$T/recv_through.out size=$(($3 * 1048576))
+	mkdata "$in" "$3"
+	start_source "$2" "$in"
+	tcp_recv "$1" "$out" 180 || fail "receiving $3 MiB from port $1 failed"
+	wait_pid "$SOURCE_PID" 60 || fail "the source on port $2 exited with an error"
+	_tlib_same "$in" "$out" "$size" "$3 MiB from port $2 to port $1"
+}
+
+_tlib_same() {
+	local got
+	got=$(stat -c %s "$2")
+	[ "$got" = "$3" ] || fail "$4: $got of $3 bytes arrived"
+	[ "$(sha "$2")" = "$(sha "$1")" ] || fail "$4: data corrupted (sha256 differs)"
+	rm -f "$1" "$2"
+}
+
+# expect_error NAME REGEX: last_error of tunnel NAME matches the extended REGEX
+# (case-insensitive); prints it.
+expect_error() {
+	local err
+	err=$(tfield "$1" last_error)
+	printf '%s\n' "$err" | grep -Eqi -- "$2" ||
+	    fail "tunnel $1: last_error does not match /$2/: '$err'"
+	printf '%s\n' "$err"
 }
