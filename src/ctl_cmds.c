@@ -1,0 +1,348 @@
+/*
+ * ctl_cmds.c: the control commands (SPEC 7). A table of entries with flags
+ * in the manner of tmux's cmd_entry; the handlers take a request object and
+ * return a reply object and know nothing about sockets, so tests call
+ * ctl_dispatch() and ctl_dispatch_line() directly.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "tunnel.h"
+#include "util.h"
+
+/* Entry flags. */
+#define CTL_RO		0x1	/* changes nothing: not logged */
+#define CTL_TUNNEL	0x2	/* "tunnel" argument required */
+#define CTL_TUNNEL_OPT	0x4	/* "tunnel" argument optional */
+#define CTL_TUNNEL_ALL	0x8	/* "tunnel" may be "*" for every tunnel */
+
+struct ctl_cmd_entry {
+	const char	*name;
+	int		 flags;
+	json_t		*(*exec)(struct daemon *, json_t *, int *);
+};
+
+static json_t	*ctl_cmd_hello(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_status(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_start(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_stop(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_restart(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_reload(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_add(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_remove(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_subscribe(struct daemon *, json_t *, int *);
+
+static const struct ctl_cmd_entry ctl_cmd_table[] = {
+	{ "hello",	CTL_RO,				ctl_cmd_hello },
+	{ "status",	CTL_RO|CTL_TUNNEL_OPT,		ctl_cmd_status },
+	{ "start",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_start },
+	{ "stop",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_stop },
+	{ "restart",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_restart },
+	{ "reload",	0,				ctl_cmd_reload },
+	{ "add",	CTL_TUNNEL,			ctl_cmd_add },
+	{ "remove",	CTL_TUNNEL,			ctl_cmd_remove },
+	{ "subscribe",	CTL_RO,				ctl_cmd_subscribe },
+};
+
+static json_t *
+ctl_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *
+ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *
+ctl_error(const char *fmt, ...)
+{
+	json_t	*reply;
+	va_list	 ap;
+	char	*msg, *cp;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	/*
+	 * json_string() refuses invalid UTF-8, which a message quoting a bad
+	 * request may hold: fall back to plain ASCII.
+	 */
+	if ((reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg)) == NULL) {
+		for (cp = msg; *cp != '\0'; cp++) {
+			if ((unsigned char)*cp >= 0x80)
+				*cp = '?';
+		}
+		reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	}
+	free(msg);
+	return reply;
+}
+
+/* An error reply from a message we own (freed), or dflt if there is none. */
+static json_t *
+ctl_error_take(char *err, const char *dflt)
+{
+	json_t	*reply;
+
+	reply = ctl_error("%s", err != NULL ? err : dflt);
+	free(err);
+	return reply;
+}
+
+/* The "tunnel" argument, already checked to be a string when present. */
+static const char *
+ctl_arg_tunnel(json_t *req)
+{
+	return json_string_value(json_object_get(req, "tunnel"));
+}
+
+static int
+ctl_is_all(const char *name)
+{
+	return strcmp(name, "*") == 0;
+}
+
+static json_t *
+ctl_cmd_hello(struct daemon *d, json_t *req, int *subscribe)
+{
+	return json_pack("{s:b,s:s,s:i}", "ok", 1, "version", PACKAGE_VERSION,
+	    "protocol", CTL_PROTOCOL);
+}
+
+static json_t *
+ctl_cmd_status(struct daemon *d, json_t *req, int *subscribe)
+{
+	struct tunnel	*t;
+	json_t		*reply, *list;
+	const char	*name;
+
+	name = ctl_arg_tunnel(req);
+	if (name != NULL && ctl_is_all(name))
+		name = NULL;
+	list = json_array();
+	if (name != NULL) {
+		if ((t = daemon_tunnel_find(d, name)) == NULL) {
+			json_decref(list);
+			return ctl_error("no such tunnel: %s", name);
+		}
+		json_array_append_new(list, tunnel_status(t)); /* stolen */
+	} else {
+		TAILQ_FOREACH(t, &d->tunnels, entry)
+			json_array_append_new(list, tunnel_status(t));
+	}
+	reply = json_pack("{s:b,s:s,s:I,s:f,s:o}", "ok", 1,
+	    "version", PACKAGE_VERSION, "pid", (json_int_t)getpid(),
+	    "uptime_s", now_wall() - d->started,
+	    "tunnels", list);	/* "o" steals list */
+	return reply;
+}
+
+/*
+ * Apply fn to the named tunnel or, for "*", to every tunnel. The tunnel
+ * list does not change under start/stop/restart.
+ */
+static json_t *
+ctl_each_tunnel(struct daemon *d, json_t *req,
+    void (*fn)(struct tunnel *, const char *), const char *reason)
+{
+	struct tunnel	*t;
+	const char	*name;
+
+	name = ctl_arg_tunnel(req);
+	if (ctl_is_all(name)) {
+		TAILQ_FOREACH(t, &d->tunnels, entry)
+			fn(t, reason);
+		return ctl_ok();
+	}
+	if ((t = daemon_tunnel_find(d, name)) == NULL)
+		return ctl_error("no such tunnel: %s", name);
+	fn(t, reason);
+	return ctl_ok();
+}
+
+static void
+ctl_start_one(struct tunnel *t, const char *reason)
+{
+	tunnel_start(t);
+}
+
+static json_t *
+ctl_cmd_start(struct daemon *d, json_t *req, int *subscribe)
+{
+	return ctl_each_tunnel(d, req, ctl_start_one, NULL);
+}
+
+static json_t *
+ctl_cmd_stop(struct daemon *d, json_t *req, int *subscribe)
+{
+	return ctl_each_tunnel(d, req, tunnel_stop, "stopped by control command");
+}
+
+static json_t *
+ctl_cmd_restart(struct daemon *d, json_t *req, int *subscribe)
+{
+	return ctl_each_tunnel(d, req, tunnel_restart,
+	    "restarted by control command");
+}
+
+static json_t *
+ctl_cmd_reload(struct daemon *d, json_t *req, int *subscribe)
+{
+	json_t	*result, *reply;
+	char	*err = NULL;
+
+	if ((result = daemon_reload(d, &err)) == NULL)
+		return ctl_error_take(err, "reload failed");
+	reply = ctl_ok();
+	if (json_is_object(result))
+		json_object_update(reply, result);
+	json_object_set_new(reply, "ok", json_true());
+	json_decref(result);
+	return reply;
+}
+
+static json_t *
+ctl_cmd_add(struct daemon *d, json_t *req, int *subscribe)
+{
+	struct tunnel_spec	*spec;
+	struct cfg_errors	 errs = { NULL, 0 };
+	json_t			*config;
+	const char		*name;
+	char			*err = NULL;
+
+	name = ctl_arg_tunnel(req);
+	if (!tunnel_name_valid(name))
+		return ctl_error("invalid tunnel name: %s", name);
+	if (daemon_tunnel_find(d, name) != NULL)
+		return ctl_error("tunnel exists: %s", name);
+	if ((config = json_object_get(req, "config")) == NULL)
+		return ctl_error("missing argument: config");
+	if (!json_is_string(config))
+		return ctl_error("argument config must be a string");
+
+	spec = cfg_parse_tunnel(d->cfg, name, json_string_value(config), &errs);
+	if (spec == NULL) {
+		err = cfg_errors_join(&errs);
+		cfg_errors_clear(&errs);
+		return ctl_error_take(err, "invalid config");
+	}
+	cfg_errors_clear(&errs);
+	if (daemon_tunnel_add(d, spec, &err) != 0)	/* spec stolen */
+		return ctl_error_take(err, "add failed");
+	return ctl_ok();
+}
+
+static json_t *
+ctl_cmd_remove(struct daemon *d, json_t *req, int *subscribe)
+{
+	const char	*name;
+	char		*err = NULL;
+
+	name = ctl_arg_tunnel(req);
+	if (daemon_tunnel_find(d, name) == NULL)
+		return ctl_error("no such tunnel: %s", name);
+	if (daemon_tunnel_remove(d, name, &err) != 0)
+		return ctl_error_take(err, "remove failed");
+	return ctl_ok();
+}
+
+static json_t *
+ctl_cmd_subscribe(struct daemon *d, json_t *req, int *subscribe)
+{
+	*subscribe = 1;
+	return ctl_ok();
+}
+
+static const struct ctl_cmd_entry *
+ctl_cmd_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(ctl_cmd_table); i++) {
+		if (strcmp(ctl_cmd_table[i].name, name) == 0)
+			return &ctl_cmd_table[i];
+	}
+	return NULL;
+}
+
+/* Check the arguments the entry's flags describe; NULL if fine. */
+static json_t *
+ctl_check_args(const struct ctl_cmd_entry *ce, json_t *req)
+{
+	json_t	*arg;
+
+	arg = json_object_get(req, "tunnel");
+	if (arg == NULL) {
+		if (ce->flags & CTL_TUNNEL)
+			return ctl_error("missing argument: tunnel");
+		return NULL;
+	}
+	if (!(ce->flags & (CTL_TUNNEL|CTL_TUNNEL_OPT)))
+		return NULL;	/* extra members are ignored */
+	if (!json_is_string(arg))
+		return ctl_error("argument tunnel must be a string");
+	return NULL;
+}
+
+json_t *
+ctl_dispatch(struct daemon *d, json_t *req, int *subscribe)
+{
+	const struct ctl_cmd_entry	*ce;
+	json_t				*cmd, *id, *reply;
+	const char			*name;
+
+	*subscribe = 0;
+	if (!json_is_object(req))
+		return ctl_error("request must be a JSON object");
+
+	if ((cmd = json_object_get(req, "cmd")) == NULL)
+		reply = ctl_error("missing argument: cmd");
+	else if (!json_is_string(cmd))
+		reply = ctl_error("argument cmd must be a string");
+	else if ((ce = ctl_cmd_find(json_string_value(cmd))) == NULL)
+		reply = ctl_error("unknown command: %s", json_string_value(cmd));
+	else if ((reply = ctl_check_args(ce, req)) == NULL) {
+		if (!(ce->flags & CTL_RO)) {
+			name = ctl_arg_tunnel(req);
+			log_info("control: %s%s%s", ce->name,
+			    name != NULL ? " " : "", name != NULL ? name : "");
+		}
+		reply = ce->exec(d, req, subscribe);
+	}
+
+	if ((id = json_object_get(req, "id")) != NULL)
+		json_object_set(reply, "id", id);	/* not stolen */
+	return reply;
+}
+
+json_t *
+ctl_dispatch_line(struct daemon *d, const char *line, size_t len,
+    int *subscribe)
+{
+	json_error_t	 jerr;
+	json_t		*req, *reply;
+
+	*subscribe = 0;
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
+	if (req == NULL) {
+		return ctl_error("invalid JSON: %s at column %d", jerr.text,
+		    jerr.column);
+	}
+	reply = ctl_dispatch(d, req, subscribe);
+	json_decref(req);
+	return reply;
+}

@@ -1,0 +1,1259 @@
+/*
+ * tunsupctl: the command-line client of tunsupd (SPEC 8). It speaks the
+ * control protocol of SPEC 7 with blocking I/O: one connection, one request
+ * line, one reply line, and for "watch" a stream of event lines.
+ *
+ * Exit status: 0 success, 1 the daemon refused, 2 usage, 3 no daemon.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ctl.h"
+#include "util.h"
+
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+#define EXIT_NODAEMON	3
+
+#define CHECK_GRACE_DEFAULT	60.0
+#define REPLY_TIMEOUT_S		30
+
+/* Used where no real value exists: ssh never connects there. */
+#define AK_CLOSED	"255.255.255.255:9"
+
+struct client_cmd {
+	const char	*name;
+	const char	*args;
+	int		(*exec)(int, char **);
+};
+
+static int	cmd_status(int, char **);
+static int	cmd_start(int, char **);
+static int	cmd_stop(int, char **);
+static int	cmd_restart(int, char **);
+static int	cmd_reload(int, char **);
+static int	cmd_add(int, char **);
+static int	cmd_remove(int, char **);
+static int	cmd_watch(int, char **);
+static int	cmd_check(int, char **);
+static int	cmd_authorized_keys(int, char **);
+
+static const struct client_cmd client_cmds[] = {
+	{ "status",		"[NAME ...]",			cmd_status },
+	{ "start",		"NAME ... | --all",		cmd_start },
+	{ "stop",		"NAME ... | --all",		cmd_stop },
+	{ "restart",		"NAME ... | --all",		cmd_restart },
+	{ "reload",		"",				cmd_reload },
+	{ "add",		"NAME [ssh options] [user@]host", cmd_add },
+	{ "remove",		"NAME",				cmd_remove },
+	{ "watch",		"",				cmd_watch },
+	{ "check",		"[-g SECONDS] [NAME ...]",	cmd_check },
+	{ "authorized-keys",	"NAME PUBKEY_FILE",		cmd_authorized_keys },
+};
+
+static char	*socket_path;
+static int	 json_output;
+static int	 conn_fd = -1;
+static char	*conn_buf;	/* bytes read past the last line */
+static size_t	 conn_len;
+static size_t	 conn_size;
+static volatile sig_atomic_t interrupted;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	size_t	 i;
+
+	fprintf(stderr, "usage: tunsupctl [-S socket] [--json] command "
+	    "[args]\n       tunsupctl -h | -V\ncommands:\n");
+	for (i = 0; i < nitems(client_cmds); i++) {
+		fprintf(stderr, "    %s %s\n", client_cmds[i].name,
+		    client_cmds[i].args);
+	}
+	exit(EXIT_USAGE);
+}
+
+static void __attribute__((format(printf, 1, 0)))
+vwarnx(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "tunsupctl: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+}
+
+static void __attribute__((format(printf, 2, 3), noreturn))
+die(int status, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+usage_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	usage();
+}
+
+/* ---- the connection ---------------------------------------------------- */
+
+/* Connect to the daemon: 0, or -1 with errno. */
+static int
+conn_connect(void)
+{
+	struct sockaddr_un	 sun;
+	int			 saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(socket_path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, socket_path, strlen(socket_path) + 1);
+	if ((conn_fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(conn_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		saved = errno;
+		close(conn_fd);
+		conn_fd = -1;
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conn_open(int timeout)
+{
+	struct timeval	 tv;
+
+	if (conn_fd == -1 && conn_connect() != 0) {
+		die(EXIT_NODAEMON, "cannot connect to %s: %s", socket_path,
+		    strerror(errno));
+	}
+	if (timeout > 0) {
+		tv.tv_sec = timeout;
+		tv.tv_usec = 0;
+		setsockopt(conn_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(conn_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+}
+
+/*
+ * The next line from the daemon (caller frees), or NULL at EOF or on an
+ * interrupt.
+ */
+static char *
+conn_read_line(void)
+{
+	char	*nl, *line;
+	size_t	 len;
+	ssize_t	 n;
+
+	for (;;) {
+		if (conn_len > 0 &&
+		    (nl = memchr(conn_buf, '\n', conn_len)) != NULL) {
+			len = nl - conn_buf;
+			line = xstrndup(conn_buf, len);
+			conn_len -= len + 1;
+			memmove(conn_buf, nl + 1, conn_len);
+			return line;
+		}
+		if (conn_size - conn_len < 4096) {
+			conn_size = conn_size == 0 ? 65536 : conn_size * 2;
+			conn_buf = xreallocarray(conn_buf, 1, conn_size);
+		}
+		n = read(conn_fd, conn_buf + conn_len, conn_size - conn_len);
+		if (n == -1 && errno == EINTR) {
+			if (interrupted)
+				return NULL;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			die(EXIT_NODAEMON, "timed out waiting for the daemon");
+		if (n == -1)
+			die(EXIT_NODAEMON, "read: %s", strerror(errno));
+		if (n == 0)
+			return NULL;
+		conn_len += n;
+	}
+}
+
+static void
+conn_send(json_t *req)
+{
+	char	*s, *p;
+	size_t	 len;
+	ssize_t	 n;
+
+	if ((s = json_dumps(req, JSON_COMPACT)) == NULL)
+		die(EXIT_USAGE, "cannot encode the request");
+	len = strlen(s);
+	s = xreallocarray(s, 1, len + 2);
+	s[len++] = '\n';
+	for (p = s; len > 0; p += n, len -= n) {
+		if ((n = write(conn_fd, p, len)) == -1) {
+			if (errno == EINTR)
+				n = 0;
+			else
+				die(EXIT_NODAEMON, "write: %s", strerror(errno));
+		}
+	}
+	free(s);
+}
+
+/*
+ * Send a request (reference stolen) and return the reply; *raw gets the
+ * reply line as the daemon sent it when raw is not NULL.
+ */
+static json_t *
+conn_request(json_t *req, char **raw)
+{
+	json_error_t	 jerr;
+	json_t		*reply;
+	char		*line;
+
+	conn_send(req);
+	json_decref(req);
+	if ((line = conn_read_line()) == NULL)
+		die(EXIT_NODAEMON, "the daemon closed the connection");
+	reply = json_loads(line, 0, &jerr);
+	if (reply == NULL || !json_is_object(reply))
+		die(EXIT_NODAEMON, "invalid reply from the daemon: %s", line);
+	if (raw != NULL)
+		*raw = line;
+	else
+		free(line);
+	return reply;
+}
+
+static int
+reply_ok(json_t *reply)
+{
+	return json_is_true(json_object_get(reply, "ok"));
+}
+
+static const char *
+reply_error(json_t *reply)
+{
+	const char	*s;
+
+	if ((s = json_string_value(json_object_get(reply, "error"))) == NULL)
+		s = "request failed";
+	return s;
+}
+
+/*
+ * A request whose reply only says ok or not: prints the error (or in --json
+ * mode the reply) and returns 0 or EXIT_REFUSED.
+ */
+static int
+simple_request(json_t *req)
+{
+	json_t	*reply;
+	char	*raw;
+	int	 r = 0;
+
+	reply = conn_request(req, &raw);
+	if (json_output)
+		printf("%s\n", raw);
+	if (!reply_ok(reply)) {
+		fprintf(stderr, "tunsupctl: %s\n", reply_error(reply));
+		r = EXIT_REFUSED;
+	}
+	free(raw);
+	json_decref(reply);
+	return r;
+}
+
+/*
+ * The status reply, with only the named tunnels if any are given: one name
+ * is asked of the daemon, several are picked from the whole list.
+ */
+static json_t *
+get_status(int argc, char **argv, char **raw, int *status)
+{
+	json_t		*reply, *list, *keep, *t, *req;
+	const char	*name;
+	size_t		 i;
+	int		 j, found;
+
+	*status = 0;
+	req = json_pack("{s:s}", "cmd", "status");
+	if (argc == 1)
+		json_object_set_new(req, "tunnel", json_string(argv[0]));
+	reply = conn_request(req, raw);
+	if (!reply_ok(reply)) {
+		fprintf(stderr, "tunsupctl: %s\n", reply_error(reply));
+		*status = EXIT_REFUSED;
+		return reply;
+	}
+	if (argc <= 1)
+		return reply;
+
+	list = json_object_get(reply, "tunnels");
+	keep = json_array();
+	for (j = 0; j < argc; j++) {
+		found = 0;
+		json_array_foreach(list, i, t) {
+			name = json_string_value(json_object_get(t, "name"));
+			if (name != NULL && strcmp(name, argv[j]) == 0) {
+				json_array_append(keep, t);
+				found = 1;
+				break;
+			}
+		}
+		if (!found) {
+			fprintf(stderr, "tunsupctl: no such tunnel: %s\n",
+			    argv[j]);
+			*status = EXIT_REFUSED;
+		}
+	}
+	json_object_set_new(reply, "tunnels", keep);	/* stolen */
+	if (raw != NULL) {
+		free(*raw);
+		*raw = json_dumps(reply, JSON_COMPACT);
+	}
+	return reply;
+}
+
+/* ---- formatting -------------------------------------------------------- */
+
+/* "45s", "3m12s", "2h05m", "3d04h". */
+static void
+fmt_duration(double secs, char *buf, size_t len)
+{
+	long	 s;
+
+	s = secs < 0 ? 0 : (long)secs;
+	if (s < 60)
+		snprintf(buf, len, "%lds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+	else
+		snprintf(buf, len, "%ldd%02ldh", s / 86400, (s % 86400) / 3600);
+}
+
+/* "2026-11-21T14:00:00Z". */
+static void
+fmt_time(double ts, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 t;
+
+	t = (time_t)ts;
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len,
+	    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%.3f", ts);
+}
+
+static const char *
+jstr(json_t *obj, const char *key, const char *dflt)
+{
+	const char	*s;
+
+	s = json_string_value(json_object_get(obj, key));
+	return s != NULL ? s : dflt;
+}
+
+static double
+jnum(json_t *obj, const char *key, double dflt)
+{
+	json_t	*v;
+
+	v = json_object_get(obj, key);
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+#define ST_COLS	6
+
+static void
+print_row(char *const *cols, const int *width)
+{
+	int	 i;
+
+	for (i = 0; i < ST_COLS - 1; i++)
+		printf("%-*s  ", width[i], cols[i]);
+	printf("%s\n", cols[ST_COLS - 1]);
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	static const char *header[ST_COLS] = {
+		"NAME", "STATE", "SINCE", "FORWARDS", "RECONNECTS",
+		"LAST-ERROR",
+	};
+	json_t		*reply, *list, *t, *fwds, *f;
+	char		*raw, ***rows, buf[64];
+	size_t		 i, j, n, up;
+	double		 now, connects;
+	int		 width[ST_COLS], k, status;
+
+	conn_open(REPLY_TIMEOUT_S);
+	reply = get_status(argc - 1, argv + 1, &raw, &status);
+	if (json_output) {
+		printf("%s\n", raw);
+		goto out;
+	}
+	if (!reply_ok(reply))
+		goto out;
+
+	now = now_wall();
+	list = json_object_get(reply, "tunnels");
+	n = json_array_size(list);
+	rows = xcalloc(n, sizeof(*rows));
+	for (k = 0; k < ST_COLS; k++)
+		width[k] = strlen(header[k]);
+	json_array_foreach(list, i, t) {
+		rows[i] = xcalloc(ST_COLS, sizeof(**rows));
+		rows[i][0] = xstrdup(jstr(t, "name", "?"));
+		rows[i][1] = xstrdup(jstr(t, "state", "?"));
+		fmt_duration(now - jnum(t, "state_since", now), buf,
+		    sizeof(buf));
+		rows[i][2] = xstrdup(buf);
+		fwds = json_object_get(t, "forwards");
+		up = 0;
+		json_array_foreach(fwds, j, f) {
+			if (strcmp(jstr(f, "state", ""), "up") == 0)
+				up++;
+		}
+		xasprintf(&rows[i][3], "%zu/%zu", up, json_array_size(fwds));
+		connects = jnum(t, "connects", 0);
+		xasprintf(&rows[i][4], "%.0f", connects > 1 ? connects - 1 : 0);
+		rows[i][5] = xstrdup(jstr(t, "last_error", "-"));
+		for (k = 0; k < ST_COLS; k++) {
+			if ((int)strlen(rows[i][k]) > width[k])
+				width[k] = strlen(rows[i][k]);
+		}
+	}
+	print_row((char *const *)header, width);
+	for (i = 0; i < n; i++) {
+		print_row(rows[i], width);
+		for (k = 0; k < ST_COLS; k++)
+			free(rows[i][k]);
+		free(rows[i]);
+	}
+	free(rows);
+
+out:
+	free(raw);
+	json_decref(reply);
+	return status;
+}
+
+/* ---- start, stop, restart, remove, reload ------------------------------ */
+
+static int
+each_tunnel(int argc, char **argv, const char *cmd)
+{
+	int	 i, all = 0, r = 0, names = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0)
+			all = 1;
+		else if (argv[i][0] == '-')
+			usage_error("%s: unknown option %s", cmd, argv[i]);
+		else
+			names++;
+	}
+	if ((all && names > 0) || (!all && names == 0))
+		usage_error("%s: give tunnel names or --all", cmd);
+
+	conn_open(REPLY_TIMEOUT_S);
+	if (all)
+		return simple_request(json_pack("{s:s,s:s}", "cmd", cmd,
+		    "tunnel", "*"));
+	for (i = 1; i < argc; i++) {
+		if (simple_request(json_pack("{s:s,s:s}", "cmd", cmd,
+		    "tunnel", argv[i])) != 0)
+			r = EXIT_REFUSED;
+	}
+	return r;
+}
+
+static int
+cmd_start(int argc, char **argv)
+{
+	return each_tunnel(argc, argv, "start");
+}
+
+static int
+cmd_stop(int argc, char **argv)
+{
+	return each_tunnel(argc, argv, "stop");
+}
+
+static int
+cmd_restart(int argc, char **argv)
+{
+	return each_tunnel(argc, argv, "restart");
+}
+
+static int
+cmd_remove(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-')
+		usage_error("remove: give one tunnel name");
+	conn_open(REPLY_TIMEOUT_S);
+	return simple_request(json_pack("{s:s,s:s}", "cmd", "remove",
+	    "tunnel", argv[1]));
+}
+
+static int
+cmd_reload(int argc, char **argv)
+{
+	static const char *keys[] = {
+		"added", "removed", "restarted", "unchanged"
+	};
+	json_t	*reply, *list, *v;
+	char	*raw;
+	size_t	 i, j;
+	int	 r = 0;
+
+	if (argc != 1)
+		usage_error("reload takes no arguments");
+	conn_open(REPLY_TIMEOUT_S);
+	reply = conn_request(json_pack("{s:s}", "cmd", "reload"), &raw);
+	if (json_output)
+		printf("%s\n", raw);
+	if (!reply_ok(reply)) {
+		fprintf(stderr, "tunsupctl: %s\n", reply_error(reply));
+		r = EXIT_REFUSED;
+	} else if (!json_output) {
+		for (i = 0; i < nitems(keys); i++) {
+			list = json_object_get(reply, keys[i]);
+			printf("%s:", keys[i]);
+			if (json_array_size(list) == 0)
+				printf(" -");
+			json_array_foreach(list, j, v)
+				printf(" %s", json_string_value(v) != NULL ?
+				    json_string_value(v) : "?");
+			printf("\n");
+		}
+	}
+	free(raw);
+	json_decref(reply);
+	return r;
+}
+
+/* ---- add: an ssh/autossh command line to a tunnel block ---------------- */
+
+/* Append "keyword value..." to the block, quoting values with spaces. */
+static void
+block_add(char **block, const char *kw, const char *v1, const char *v2)
+{
+	const char	*v[2] = { v1, v2 };
+	char		*old, *out;
+	size_t		 i;
+
+	xasprintf(&out, "%s%s", *block != NULL ? *block : "", kw);
+	for (i = 0; i < 2; i++) {
+		if (v[i] == NULL)
+			continue;
+		if (strchr(v[i], '"') != NULL)
+			usage_error("add: cannot express a value with a "
+			    "double quote: %s", v[i]);
+		old = out;
+		if (*v[i] == '\0' || strpbrk(v[i], " \t#=") != NULL)
+			xasprintf(&out, "%s \"%s\"", old, v[i]);
+		else
+			xasprintf(&out, "%s %s", old, v[i]);
+		free(old);
+	}
+	free(*block);
+	xasprintf(block, "%s\n", out);
+	free(out);
+}
+
+/*
+ * Split an ssh forward specification at the colons outside brackets.
+ * Returns the number of fields, -1 if there are too many.
+ */
+static int
+fwd_split(char *spec, char **fields, int max)
+{
+	char	*cp = spec;
+	int	 n = 0;
+
+	for (;;) {
+		if (n == max)
+			return -1;
+		fields[n++] = cp;
+		if (*cp == '[') {
+			if ((cp = strchr(cp, ']')) == NULL)
+				return -1;
+		}
+		if ((cp = strchr(cp, ':')) == NULL)
+			return n;
+		*cp++ = '\0';
+	}
+}
+
+static int
+fwd_is_path(const char *field)
+{
+	return field[0] == '/';
+}
+
+/* "" as a bind address means every address, as ssh reads it. */
+static void
+fwd_join(char **out, const char *a, const char *b)
+{
+	xasprintf(out, "%s:%s", *a == '\0' ? "*" : a, b);
+}
+
+/* Translate -L, -R or -D spec into a forward keyword line. */
+static void
+add_forward(char **block, int opt, const char *arg)
+{
+	const char	*kw;
+	char		*copy, *f[5], *listen = NULL, *target = NULL;
+	int		 n;
+
+	copy = xstrdup(arg);
+	n = fwd_split(copy, f, (int)nitems(f));
+	if (opt == 'D') {
+		kw = "DynamicForward";
+		if (n == 1)
+			listen = xstrdup(f[0]);
+		else if (n == 2)
+			fwd_join(&listen, f[0], f[1]);
+		goto done;
+	}
+	kw = opt == 'L' ? "LocalForward" : "RemoteForward";
+	switch (n) {
+	case 1:
+		/* -R [bind:]port alone is a reverse SOCKS proxy. */
+		if (opt == 'R' && !fwd_is_path(f[0]))
+			listen = xstrdup(f[0]);
+		break;
+	case 2:
+		if (fwd_is_path(f[0]) || fwd_is_path(f[1])) {
+			listen = xstrdup(f[0]);
+			target = xstrdup(f[1]);
+		} else if (opt == 'R')
+			fwd_join(&listen, f[0], f[1]);
+		break;
+	case 3:
+		if (fwd_is_path(f[0])) {
+			listen = xstrdup(f[0]);
+			fwd_join(&target, f[1], f[2]);
+		} else if (fwd_is_path(f[2])) {
+			fwd_join(&listen, f[0], f[1]);
+			target = xstrdup(f[2]);
+		} else {
+			listen = xstrdup(f[0]);
+			fwd_join(&target, f[1], f[2]);
+		}
+		break;
+	case 4:
+		fwd_join(&listen, f[0], f[1]);
+		fwd_join(&target, f[2], f[3]);
+		break;
+	}
+done:
+	if (listen == NULL)
+		usage_error("add: bad forwarding specification -%c %s", opt,
+		    arg);
+	block_add(block, kw, listen, target);
+	free(listen);
+	free(target);
+	free(copy);
+}
+
+/* -o "Key=Value" or -o "Key Value": "Key Value" as written. */
+static void
+add_option(char **block, const char *arg)
+{
+	const char	*key, *value;
+	char		*old;
+	size_t		 len;
+
+	key = arg + strspn(arg, " \t");
+	len = strcspn(key, " \t=");
+	if (len == 0 || strchr(key, '\n') != NULL)
+		usage_error("add: bad -o option: %s", arg);
+	value = key + len;
+	value += strspn(value, " \t");
+	if (*value == '=')
+		value++;
+	value += strspn(value, " \t");
+	if (*value == '\0')
+		usage_error("add: -o %.*s needs a value", (int)len, key);
+	old = *block;
+	xasprintf(block, "%s%.*s %s\n", old != NULL ? old : "", (int)len, key,
+	    value);
+	free(old);
+}
+
+/* [user@]host or ssh://[user@]host[:port]. */
+static void
+add_destination(char **block, const char *arg)
+{
+	char	*copy, *host, *at, *cp;
+	char	*port = NULL;
+
+	copy = xstrdup(arg);
+	host = copy;
+	if (strncmp(host, "ssh://", 6) == 0) {
+		host += 6;
+		if ((cp = strrchr(host, ':')) != NULL &&
+		    strchr(cp, ']') == NULL) {
+			*cp++ = '\0';
+			port = cp;
+		}
+	}
+	if ((at = strrchr(host, '@')) != NULL) {
+		*at = '\0';
+		if (*host == '\0')
+			usage_error("add: empty user in %s", arg);
+		block_add(block, "User", host, NULL);
+		host = at + 1;
+	}
+	if (*host == '[' && host[strlen(host) - 1] == ']') {
+		host[strlen(host) - 1] = '\0';
+		host++;
+	}
+	if (*host == '\0')
+		usage_error("add: empty host in %s", arg);
+	block_add(block, "HostName", host, NULL);
+	if (port != NULL)
+		block_add(block, "Port", port, NULL);
+	free(copy);
+}
+
+/*
+ * The ssh options "add" understands besides -L -R -D -o and autossh's -M:
+ * the keyword each one becomes, with its argument or a fixed value; NULL
+ * for the ones tunsupd always behaves as (-N -T -f -n) or that are noise.
+ */
+static const struct add_opt {
+	int		 opt;
+	int		 has_arg;
+	const char	*keyword;
+	const char	*value;
+} add_opts[] = {
+	{ 'J', 1, "ProxyJump",		NULL },
+	{ 'p', 1, "Port",		NULL },
+	{ 'i', 1, "IdentityFile",	NULL },
+	{ 'l', 1, "User",		NULL },
+	{ 'c', 1, "Ciphers",		NULL },
+	{ 'F', 1, "SshConfig",		NULL },
+	{ 'C', 0, "Compression",	"yes" },
+	{ 'g', 0, "GatewayPorts",	"yes" },
+	{ 'N', 0, NULL,			NULL },
+	{ 'T', 0, NULL,			NULL },
+	{ 'f', 0, NULL,			NULL },
+	{ 'n', 0, NULL,			NULL },
+	{ 'q', 0, NULL,			NULL },
+	{ 'v', 0, NULL,			NULL },
+};
+
+/* Options taking an argument, table or not. */
+static int
+add_opt_has_arg(int c)
+{
+	size_t	 i;
+
+	if (strchr("LRDoM", c) != NULL)
+		return 1;
+	for (i = 0; i < nitems(add_opts); i++) {
+		if (add_opts[i].opt == c)
+			return add_opts[i].has_arg;
+	}
+	return 0;
+}
+
+static void
+add_one_option(char **block, int c, const char *arg)
+{
+	size_t	 i;
+
+	switch (c) {
+	case 'L':
+	case 'R':
+	case 'D':
+		add_forward(block, c, arg);
+		return;
+	case 'o':
+		add_option(block, arg);
+		return;
+	case 'M':
+		fprintf(stderr, "note: autossh -M ignored: tunsupd probes "
+		    "liveness itself\n");
+		return;
+	}
+	for (i = 0; i < nitems(add_opts); i++) {
+		if (add_opts[i].opt != c)
+			continue;
+		if (add_opts[i].keyword != NULL) {
+			block_add(block, add_opts[i].keyword,
+			    add_opts[i].has_arg ? arg : add_opts[i].value,
+			    NULL);
+		}
+		return;
+	}
+	usage_error("add: unsupported ssh option -%c", c);
+}
+
+/*
+ * Build a tunnel block from ssh options. Options may follow the destination
+ * (autossh lines often end in "-p 22"), as with GNU getopt; flags combine
+ * ("-fNT") and an argument may be attached ("-p22") or the next word.
+ */
+static char *
+add_translate(int argc, char **argv)
+{
+	char		*block = NULL, *opt;
+	const char	*arg;
+	int		 i, have_dest = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (argv[i][0] != '-' || argv[i][1] == '\0') {
+			if (have_dest)
+				usage_error("add: unexpected argument %s "
+				    "(remote commands are not supported)",
+				    argv[i]);
+			add_destination(&block, argv[i]);
+			have_dest = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--") == 0)
+			continue;
+		for (opt = argv[i] + 1; *opt != '\0'; opt++) {
+			arg = NULL;
+			if (add_opt_has_arg(*opt)) {
+				if (opt[1] != '\0')
+					arg = opt + 1;
+				else if (i + 1 < argc)
+					arg = argv[++i];
+				else
+					usage_error("add: option -%c needs an "
+					    "argument", *opt);
+			}
+			add_one_option(&block, *opt, arg);
+			if (arg != NULL)
+				break;	/* the rest of the word was the value */
+		}
+	}
+	if (!have_dest)
+		usage_error("add: missing [user@]host");
+	return block;
+}
+
+static int
+cmd_add(int argc, char **argv)
+{
+	char	*block;
+	int	 r;
+
+	if (argc < 3)
+		usage_error("add: give a name and [ssh options] [user@]host");
+	block = add_translate(argc - 2, argv + 2);
+	conn_open(REPLY_TIMEOUT_S);
+	r = simple_request(json_pack("{s:s,s:s,s:s}", "cmd", "add",
+	    "tunnel", argv[1], "config", block));
+	free(block);
+	return r;
+}
+
+/* ---- watch ------------------------------------------------------------- */
+
+static void
+on_interrupt(int sig)
+{
+	interrupted = 1;
+}
+
+/*
+ * One line per event: "TS NAME FROM -> TO (reason)" for a state change,
+ * "TS NAME forward LISTEN STATE (error)" for a forward.
+ */
+static void
+print_event(json_t *ev)
+{
+	const char	*kind, *why;
+	char		 ts[64];
+
+	fmt_time(jnum(ev, "ts", now_wall()), ts, sizeof(ts));
+	kind = jstr(ev, "event", "?");
+	if (strcmp(kind, "state") == 0) {
+		printf("%s %s %s -> %s", ts, jstr(ev, "tunnel", "?"),
+		    jstr(ev, "from", "?"), jstr(ev, "to", "?"));
+		why = jstr(ev, "reason", NULL);
+	} else if (strcmp(kind, "forward") == 0) {
+		printf("%s %s forward %s %s", ts, jstr(ev, "tunnel", "?"),
+		    jstr(ev, "listen", "?"), jstr(ev, "state", "?"));
+		why = jstr(ev, "error", NULL);
+	} else {
+		printf("%s %s %s", ts, jstr(ev, "tunnel", "-"), kind);
+		why = NULL;
+	}
+	if (why != NULL && *why != '\0')
+		printf(" (%s)", why);
+	printf("\n");
+}
+
+static int
+cmd_watch(int argc, char **argv)
+{
+	struct sigaction	 sa;
+	json_t			*reply, *ev;
+	char			*line;
+	int			 r;
+
+	if (argc != 1)
+		usage_error("watch takes no arguments");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;	/* no SA_RESTART: read() returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	conn_open(0);
+	reply = conn_request(json_pack("{s:s}", "cmd", "subscribe"), NULL);
+	r = reply_ok(reply) ? 0 : EXIT_REFUSED;
+	if (r != 0)
+		fprintf(stderr, "tunsupctl: %s\n", reply_error(reply));
+	json_decref(reply);
+	if (r != 0)
+		return r;
+
+	while ((line = conn_read_line()) != NULL) {
+		if (json_output)
+			printf("%s\n", line);
+		else if ((ev = json_loads(line, 0, NULL)) != NULL) {
+			/* A reply to nothing we sent is not an event. */
+			if (json_object_get(ev, "event") != NULL)
+				print_event(ev);
+			json_decref(ev);
+		}
+		free(line);
+	}
+	return 0;
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+/*
+ * Since when a tunnel that is not up has been down: its "down_since" if the
+ * daemon says, else the last keepalive answer, else the daemon's start.
+ */
+static double
+down_since(json_t *t, double started)
+{
+	json_t	*ka;
+	double	 since;
+
+	if ((since = jnum(t, "down_since", -1)) >= 0)
+		return since;
+	ka = json_object_get(t, "keepalive");
+	if ((since = jnum(ka, "last_ok", -1)) > 0)
+		return since;
+	return started;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	static const char *label[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	json_t		*reply, *t;
+	const char	*state, *err;
+	char		*end, *detail = NULL, *old, dur[64];
+	double		 grace = CHECK_GRACE_DEFAULT, now, started, since;
+	size_t		 i, total = 0, up = 0, stopped = 0;
+	int		 status, level = 0, bad, first;
+
+	for (first = 1; first < argc; first++) {
+		const char *a = argv[first], *v = NULL;
+
+		if (strcmp(a, "-g") == 0 || strcmp(a, "--grace") == 0) {
+			if (first + 1 >= argc)
+				usage_error("check: %s needs a value", a);
+			v = argv[++first];
+		} else if (strncmp(a, "--grace=", 8) == 0)
+			v = a + 8;
+		else if (strncmp(a, "-g", 2) == 0)
+			v = a + 2;
+		else if (strcmp(a, "--") == 0) {
+			first++;
+			break;
+		} else if (a[0] == '-')
+			usage_error("check: unknown option %s", a);
+		else
+			break;
+		errno = 0;
+		grace = strtod(v, &end);
+		if (*v == '\0' || *end != '\0' || errno != 0 || grace < 0 ||
+		    !isfinite(grace))
+			usage_error("check: bad grace period: %s", v);
+	}
+	argc -= first;
+	argv += first;
+
+	/* Nagios: anything that keeps us from knowing is UNKNOWN (3). */
+	if (conn_connect() != 0) {
+		printf("TUNSUP UNKNOWN - cannot connect to %s: %s\n",
+		    socket_path, strerror(errno));
+		return EXIT_NODAEMON;
+	}
+	conn_open(REPLY_TIMEOUT_S);
+	reply = get_status(argc, argv, NULL, &status);
+	if (status != 0) {
+		printf("TUNSUP UNKNOWN - %s\n", reply_ok(reply) ?
+		    "no such tunnel" : reply_error(reply));
+		json_decref(reply);
+		return 3;
+	}
+
+	now = now_wall();
+	started = now - jnum(reply, "uptime_s", 0);
+	json_array_foreach(json_object_get(reply, "tunnels"), i, t) {
+		state = jstr(t, "state", "?");
+		if (strcmp(state, "stopped") == 0) {
+			stopped++;
+			continue;
+		}
+		total++;
+		if (strcmp(state, "up") == 0) {
+			up++;
+			continue;
+		}
+		/*
+		 * Degraded keeps its state while the session lives; the
+		 * others cycle through connecting and backoff.
+		 */
+		if (strcmp(state, "degraded") == 0)
+			since = jnum(t, "state_since", now);
+		else
+			since = down_since(t, started);
+		bad = now - since > grace ? 2 : 1;
+		if (bad > level)
+			level = bad;
+		fmt_duration(now - since, dur, sizeof(dur));
+		err = jstr(t, "last_error", NULL);
+		old = detail;
+		xasprintf(&detail, "%s%s%s %s for %s%s%s%s",
+		    old != NULL ? old : "", old != NULL ? ", " : "",
+		    jstr(t, "name", "?"), state, dur,
+		    err != NULL ? " (" : "", err != NULL ? err : "",
+		    err != NULL ? ")" : "");
+		free(old);
+	}
+	printf("TUNSUP %s - %zu/%zu tunnels up", label[level], up, total);
+	if (stopped > 0)
+		printf(", %zu stopped", stopped);
+	if (detail != NULL)
+		printf("; %s", detail);
+	printf(" | up=%zu;;;0;%zu total=%zu stopped=%zu\n", up, total, total,
+	    stopped);
+	free(detail);
+	json_decref(reply);
+	return level;
+}
+
+/* ---- authorized-keys --------------------------------------------------- */
+
+/* The first key line of a .pub file (caller frees). */
+static char *
+read_pubkey(const char *path)
+{
+	FILE	*f;
+	char	*line = NULL, *cp, *key = NULL;
+	size_t	 size = 0;
+	ssize_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		die(EXIT_REFUSED, "%s: %s", path, strerror(errno));
+	while ((n = getline(&line, &size, f)) != -1) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		cp = line + strspn(line, " \t");
+		if (*cp == '\0' || *cp == '#')
+			continue;
+		if (strncmp(cp, "ssh-", 4) != 0 &&
+		    strncmp(cp, "ecdsa-", 6) != 0 &&
+		    strncmp(cp, "sk-", 3) != 0)
+			break;
+		if (strpbrk(cp, " \t") == NULL)
+			break;
+		key = xstrdup(cp);
+		break;
+	}
+	free(line);
+	fclose(f);
+	if (key == NULL)
+		die(EXIT_REFUSED, "%s: not an OpenSSH public key", path);
+	return key;
+}
+
+/*
+ * Append name="value" to opts; 1 if done, 0 for a unix socket path, which
+ * neither permitlisten nor permitopen can limit.
+ */
+static int
+ak_append(char **opts, const char *name, const char *value)
+{
+	char	*old = *opts;
+
+	if (*value == '/') {
+		fprintf(stderr, "note: %s cannot limit the unix socket %s\n",
+		    name, value);
+		return 0;
+	}
+	xasprintf(opts, "%s,%s=\"%s\"", old, name, value);
+	free(old);
+	return 1;
+}
+
+/*
+ * The authorized_keys line for a tunnel: "restrict" takes everything away,
+ * "port-forwarding" gives forwarding back, limited by one permitlisten per
+ * remote forward and one permitopen per local forward target. A direction
+ * the tunnel does not use is closed with an address nothing answers on.
+ */
+static int
+cmd_authorized_keys(int argc, char **argv)
+{
+	json_t		*reply, *t, *f;
+	const char	*kind, *listen, *target;
+	char		*key, *listens, *opens, *raw;
+	size_t		 i;
+	int		 status, nlisten = 0, nopen = 0, any_open = 0;
+
+	if (argc != 3)
+		usage_error("authorized-keys: give a tunnel name and a "
+		    "public key file");
+	key = read_pubkey(argv[2]);
+	conn_open(REPLY_TIMEOUT_S);
+	reply = get_status(1, argv + 1, &raw, &status);
+	free(raw);
+	if (status != 0) {
+		json_decref(reply);
+		free(key);
+		return status;
+	}
+	t = json_array_get(json_object_get(reply, "tunnels"), 0);
+
+	listens = xstrdup("");
+	opens = xstrdup("");
+	json_array_foreach(json_object_get(t, "forwards"), i, f) {
+		kind = jstr(f, "kind", "");
+		listen = jstr(f, "listen", "");
+		target = jstr(f, "target", NULL);
+		if (strcmp(kind, "remote") == 0 ||
+		    strcmp(kind, "remote-dynamic") == 0)
+			nlisten += ak_append(&listens, "permitlisten", listen);
+		else if (strcmp(kind, "local") == 0 && target != NULL)
+			nopen += ak_append(&opens, "permitopen", target);
+		else if (strcmp(kind, "dynamic") == 0)
+			any_open = 1;
+	}
+	if (nlisten == 0)
+		ak_append(&listens, "permitlisten", AK_CLOSED);
+	if (any_open) {
+		/* permitopen cannot say "anywhere": leave it out. */
+		fprintf(stderr, "note: a dynamic forward may open any "
+		    "destination: no permitopen restriction\n");
+		opens[0] = '\0';
+	} else if (nopen == 0)
+		ak_append(&opens, "permitopen", AK_CLOSED);
+	printf("restrict,port-forwarding%s%s,command=\"/bin/false\" %s\n",
+	    listens, opens, key);
+
+	free(listens);
+	free(opens);
+	free(key);
+	json_decref(reply);
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "socket",	required_argument,	NULL, 'S' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	const struct client_cmd	*cc = NULL;
+	size_t			 i;
+	int			 ch, r;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* "+": stop at the command; ssh options after it are not ours. */
+	while ((ch = getopt_long(argc, argv, "+hjS:V", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json_output = 1;
+			break;
+		case 'S':
+			free(socket_path);
+			socket_path = xstrdup(optarg);
+			break;
+		case 'V':
+			printf("tunsupctl %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage_error("missing command");
+	for (i = 0; i < nitems(client_cmds); i++) {
+		if (strcmp(client_cmds[i].name, argv[0]) == 0)
+			cc = &client_cmds[i];
+	}
+	if (cc == NULL)
+		usage_error("unknown command: %s", argv[0]);
+	if (socket_path == NULL)
+		socket_path = ctl_default_path();
+
+	r = cc->exec(argc, argv);
+	if (fflush(stdout) != 0 && r == 0)
+		r = EXIT_REFUSED;
+	if (conn_fd != -1)
+		close(conn_fd);
+	free(conn_buf);
+	free(socket_path);
+	return r;
+}

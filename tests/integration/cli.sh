@@ -1,0 +1,263 @@
+# cli: tunsupctl (SPEC 8) against a daemon with a real sshd: the status
+# table, --json, start/stop/restart, exit codes, add from an autossh command
+# line, remove, reload, check, authorized-keys and watch.
+set -eu
+. "$TESTLIB"
+tlib_init
+
+start_sshd br
+ME=$(id -un)
+P_WEB=$(free_port)
+DEAD_PORT=$(free_port)	# nothing listens there
+
+{
+	conf_header
+	tunnel_conf web br
+	echo "    LocalForward 127.0.0.1:$P_WEB 127.0.0.1:$SSHD_PORT_BR"
+	cat <<EOF
+Tunnel off
+    HostName 127.0.0.1
+    Port $DEAD_PORT
+    Enabled no
+EOF
+} >"$T/tunsupd.conf"
+
+# expect_rc WANT CMD...: run CMD, its stdout in $T/out and stderr in $T/err,
+# and fail unless it exits WANT.
+expect_rc() {
+	local want=$1 rc=0
+	shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "--- stdout" >&2
+		cat "$T/out" >&2
+		echo "--- stderr" >&2
+		cat "$T/err" >&2
+		fail "$* exited $rc, not $want"
+	fi
+}
+
+# row NAME: the status table row of NAME, from $T/out.
+row() { awk -v n="$1" '$1 == n' "$T/out"; }
+
+status_table() {
+	expect_rc 0 ctl status
+	head -1 "$T/out" | grep -Eq '^NAME +STATE +SINCE +FORWARDS +RECONNECTS +LAST-ERROR$' ||
+	    fail "bad table header: $(head -1 "$T/out")"
+	row web | grep -Eq '^web +up +[0-9]+(s|m[0-9]{2}s) +1/1 +0 +' ||
+	    fail "bad row for web: '$(row web)'"
+	row off | grep -Eq '^off +stopped +[0-9]+(s|m[0-9]{2}s) +0/0 +0 +-$' ||
+	    fail "bad row for off: '$(row off)'"
+	[ "$(wc -l <"$T/out")" = 3 ] || fail "table has $(wc -l <"$T/out") lines"
+	pass "status prints a table: name, state, since, forwards, reconnects, error"
+
+	expect_rc 0 ctl status off
+	[ "$(wc -l <"$T/out")" = 2 ] && row off | grep -q stopped ||
+	    fail "status off: $(cat "$T/out")"
+	expect_rc 1 ctl status nope
+	grep -qx "tunsupctl: no such tunnel: nope" "$T/err" || fail "status nope: $(cat "$T/err")"
+	pass "status NAME shows that tunnel; an unknown one exits 1"
+
+	expect_rc 0 ctl --json status
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] is True and len(d["tunnels"]) == 2' \
+	    "$T/out" || fail "--json status is not the daemon's reply: $(cat "$T/out")"
+	expect_rc 0 ctl --json status web off
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [t["name"] for t in d["tunnels"]] == ["web","off"]' \
+	    "$T/out" || fail "--json status web off: $(cat "$T/out")"
+	pass "--json status prints valid JSON with the tunnels"
+}
+
+start_stop_restart() {
+	expect_rc 0 ctl stop web
+	[ ! -s "$T/out" ] || fail "stop printed: $(cat "$T/out")"
+	wait_state web stopped 10
+	expect_rc 0 ctl start web
+	wait_state web up 20
+	expect_rc 0 ctl restart web
+	wait_state web up 20
+	[ "$(tfield web connects)" -ge 3 ] || fail "restart did not reconnect"
+	expect_rc 0 ctl stop --all
+	wait_state web stopped 10
+	expect_rc 0 ctl start --all
+	wait_state web up 20
+	wait_state off 'connecting|backoff' 10
+	expect_rc 0 ctl stop off
+	wait_state off stopped 10
+	pass "start, stop, restart and --all exit 0 and do it"
+
+	expect_rc 1 ctl stop nope
+	grep -qx "tunsupctl: no such tunnel: nope" "$T/err" || fail "stop nope: $(cat "$T/err")"
+	expect_rc 1 ctl restart web nope
+	pass "an unknown tunnel exits 1 with the daemon's error"
+
+	expect_rc 2 ctl
+	expect_rc 2 ctl frob
+	grep -q "usage:" "$T/err" || fail "no usage on an unknown command"
+	expect_rc 2 ctl stop
+	expect_rc 2 ctl stop --all web
+	expect_rc 2 ctl remove
+	expect_rc 2 ctl add onlyname
+	expect_rc 2 ctl add x -X 127.0.0.1
+	expect_rc 2 ctl add x -L 1 127.0.0.1
+	expect_rc 2 ctl check -g soon
+	pass "usage errors exit 2"
+
+	expect_rc 3 "$TUNSUPCTL" -S "$T/nothing.sock" status
+	grep -qx "tunsupctl: cannot connect to $T/nothing.sock: No such file or directory" "$T/err" ||
+	    fail "no daemon: $(cat "$T/err")"
+	pass "no daemon exits 3"
+}
+
+add_remove() {
+	local p_l p_r p_d
+	p_l=$(free_port)
+	p_r=$(free_port)
+	p_d=$(free_port)
+	# As pasted from an autossh line, options before and after the host.
+	expect_rc 0 ctl add vpn -M 0 -fNT -L "127.0.0.1:$p_l:127.0.0.1:$SSHD_PORT_BR" \
+	    -n -R "127.0.0.1:$p_r:localhost:22" -D"127.0.0.1:$p_d" \
+	    -i "$T/id_ed25519" -o IdentitiesOnly=yes -o "IdentityAgent none" \
+	    -oUserKnownHostsFile="$T/known_hosts" "$ME@127.0.0.1" -p "$SSHD_PORT_BR"
+	grep -qx "note: autossh -M ignored: tunsupd probes liveness itself" "$T/err" ||
+	    fail "no note about -M: $(cat "$T/err")"
+	ctl --json status vpn >"$T/vpn.json"
+	[ "$(jget 'tunnels[0].host' <"$T/vpn.json")" = 127.0.0.1 ] || fail "host"
+	[ "$(jget 'tunnels[0].port' <"$T/vpn.json")" = "$SSHD_PORT_BR" ] || fail "port"
+	[ "$(jget 'tunnels[0].user' <"$T/vpn.json")" = "$ME" ] || fail "user"
+	[ "$(jget 'tunnels[0].forwards[kind=local].listen' <"$T/vpn.json")" = "127.0.0.1:$p_l" ] ||
+	    fail "local forward: $(cat "$T/vpn.json")"
+	[ "$(jget 'tunnels[0].forwards[kind=local].target' <"$T/vpn.json")" = "127.0.0.1:$SSHD_PORT_BR" ] ||
+	    fail "local target: $(cat "$T/vpn.json")"
+	[ "$(jget 'tunnels[0].forwards[kind=remote].listen' <"$T/vpn.json")" = "127.0.0.1:$p_r" ] ||
+	    fail "remote forward: $(cat "$T/vpn.json")"
+	[ "$(jget 'tunnels[0].forwards[kind=remote].target' <"$T/vpn.json")" = "localhost:22" ] ||
+	    fail "remote target: $(cat "$T/vpn.json")"
+	[ "$(jget 'tunnels[0].forwards[kind=dynamic].listen' <"$T/vpn.json")" = "127.0.0.1:$p_d" ] ||
+	    fail "dynamic forward: $(cat "$T/vpn.json")"
+	wait_state vpn up 20
+	pass "add from an autossh command line: host, port, user and three forwards, up"
+
+	expect_rc 1 ctl add vpn 127.0.0.1
+	grep -qx "tunsupctl: tunnel exists: vpn" "$T/err" || fail "duplicate: $(cat "$T/err")"
+	expect_rc 1 ctl add 'bad name' 127.0.0.1
+	expect_rc 1 ctl add weird -o "NoSuchOption 1" 127.0.0.1
+	grep -q "NoSuchOption" "$T/err" || fail "config error not shown: $(cat "$T/err")"
+	expect_rc 1 ctl status weird
+	pass "add refuses duplicates, bad names and bad options"
+
+	expect_rc 0 ctl remove vpn
+	expect_rc 1 ctl status vpn
+	wait_for 10 "! port_listening $p_l"
+	expect_rc 1 ctl remove vpn
+	pass "remove forgets the tunnel and closes its listeners"
+}
+
+reload_cmd() {
+	{ cat "$T/tunsupd.conf"; tunnel_conf extra br; echo "    Enabled no"; } >"$T/new.conf"
+	cp "$T/new.conf" "$T/tunsupd.conf"
+	expect_rc 0 ctl reload
+	grep -qx "added: extra" "$T/out" || fail "reload output: $(cat "$T/out")"
+	grep -qx "removed: -" "$T/out" || fail "reload output: $(cat "$T/out")"
+	grep -Eq "^unchanged: (web off|off web)$" "$T/out" || fail "reload output: $(cat "$T/out")"
+	expect_rc 0 ctl status extra
+	echo "Bogus yes" >>"$T/tunsupd.conf"
+	expect_rc 1 ctl reload
+	grep -q "tunsupd.conf:[0-9]*:" "$T/err" || fail "reload error: $(cat "$T/err")"
+	sed -i '/^Bogus yes$/d' "$T/tunsupd.conf"
+	pass "reload lists added/removed/restarted/unchanged; a bad file exits 1"
+}
+
+check_cmd() {
+	wait_state web up 20
+	expect_rc 0 ctl check
+	grep -Eq "^TUNSUP OK - 1/1 tunnels up, 2 stopped" "$T/out" || fail "check: $(cat "$T/out")"
+	[ "$(wc -l <"$T/out")" = 1 ] || fail "check prints more than one line"
+	expect_rc 0 ctl start off
+	wait_state off 'connecting|backoff' 10
+	expect_rc 1 ctl check -g 3600
+	grep -Eq "^TUNSUP WARNING - 1/2 tunnels up" "$T/out" || fail "check warning: $(cat "$T/out")"
+	expect_rc 2 ctl check --grace 0
+	grep -Eq "^TUNSUP CRITICAL - 1/2 tunnels up" "$T/out" || fail "check critical: $(cat "$T/out")"
+	expect_rc 0 ctl check web
+	expect_rc 3 ctl check nope
+	expect_rc 0 ctl stop off
+	wait_state off stopped 10
+	expect_rc 0 ctl check
+	expect_rc 3 "$TUNSUPCTL" -S "$T/nothing.sock" check
+	grep -q "^TUNSUP UNKNOWN" "$T/out" || fail "check without daemon: $(cat "$T/out")"
+	pass "check: 0 all up, 1 not up, 2 not up past the grace period, 3 no daemon"
+}
+
+authorized_keys() {
+	local p_r p_x line
+	p_r=$(free_port)
+	p_x=$(free_port)
+	expect_rc 0 ctl authorized-keys web "$T/id_ed25519.pub"
+	line="restrict,port-forwarding,permitlisten=\"255.255.255.255:9\",permitopen=\"127.0.0.1:$SSHD_PORT_BR\",command=\"/bin/false\" $(cat "$T/id_ed25519.pub")"
+	[ "$(cat "$T/out")" = "$line" ] || fail "authorized-keys web: $(cat "$T/out")"
+
+	# The line must really admit the tunnel on a locked-down account.
+	start_sshd locked
+	expect_rc 0 ctl add rt -o "IdentityFile $T/id_ed25519" -o "IdentityAgent none" \
+	    -o "UserKnownHostsFile $T/known_hosts" -o "Enabled no" \
+	    -R "127.0.0.1:$p_r:127.0.0.1:$p_x" "$ME@127.0.0.1" -p "$SSHD_PORT_LOCKED"
+	expect_rc 0 ctl authorized-keys rt "$T/id_ed25519.pub"
+	grep -q "permitlisten=\"127.0.0.1:$p_r\"" "$T/out" || fail "authorized-keys rt: $(cat "$T/out")"
+	grep -q "permitopen=\"255.255.255.255:9\"" "$T/out" || fail "authorized-keys rt: $(cat "$T/out")"
+	cp "$T/out" "$T/locked/authorized_keys"
+	expect_rc 0 ctl start rt
+	wait_state rt up 20
+	wait_for 10 "port_listening $p_r"
+	# And the restriction holds: a shell is refused, another port too.
+	if tssh -p "$SSHD_PORT_LOCKED" "$ME@127.0.0.1" echo hello >"$T/out" 2>&1 &&
+	    grep -q hello "$T/out"; then
+		fail "the restricted key runs commands"
+	fi
+	expect_rc 0 ctl remove rt
+	pass "authorized-keys prints a restricted line that admits exactly this tunnel"
+
+	expect_rc 1 ctl authorized-keys web "$T/nothing.pub"
+	echo "not a key" >"$T/bad.pub"
+	expect_rc 1 ctl authorized-keys web "$T/bad.pub"
+	expect_rc 1 ctl authorized-keys nope "$T/id_ed25519.pub"
+	expect_rc 2 ctl authorized-keys web
+	pass "authorized-keys rejects missing or bad key files and unknown tunnels"
+}
+
+watch_cmd() {
+	local wpid jpid rc=0
+	# Not through ctl(): $! must be tunsupctl itself, not a subshell.
+	"$TUNSUPCTL" -S "$SOCK" watch >"$T/watch.out" 2>"$T/watch.err" &
+	wpid=$!
+	track "$wpid"
+	"$TUNSUPCTL" -S "$SOCK" --json watch >"$T/watchj.out" 2>&1 &
+	jpid=$!
+	track "$jpid"
+	# The watchers subscribe asynchronously: cycle until both saw it.
+	wait_for 20 'ctl stop web && ctl start web &&
+	    grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z web [a-z]+ -> stopped \(.+\)$" "$T/watch.out" &&
+	    grep -q "\"event\":\"state\"" "$T/watchj.out"'
+	wait_for 20 'grep -Eq "Z web stopped -> connecting" "$T/watch.out"'
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    assert ev["event"] in ("state", "forward"), ev
+' "$T/watchj.out" || fail "--json watch lines are not events: $(head -3 "$T/watchj.out")"
+	kill -INT "$wpid"
+	wait_pid "$wpid" 10 || rc=$?
+	[ "$rc" = 0 ] || fail "watch exited $rc on SIGINT"
+	kill_pid "$jpid"
+	wait_state web up 20
+	pass "watch prints one line per event; --json watch the raw events"
+}
+
+start_tunsupd "$T/tunsupd.conf"
+wait_state web up 20
+status_table
+start_stop_restart
+add_remove
+reload_cmd
+check_cmd
+authorized_keys
+watch_cmd
