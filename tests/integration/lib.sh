@@ -807,24 +807,27 @@ EOF
 # send_through ENTRY_PORT SINK_PORT MIB: MIB MiB of random data sent into
 # 127.0.0.1:ENTRY_PORT (one end of a forward) must arrive intact at a one-shot sink
 # started on SINK_PORT (its far end).
-send_through() {
-	local in=$T/send_through.in out=$T/send_through.out size=$(($3 * 1048576))
-	mkdata "$in" "$3"
-	start_sink "$2" "$out"
-	tcp_send "$1" "$in" 180 || fail "sending $3 MiB into port $1 failed"
-	wait_pid "$SINK_PID" 60 || fail "the sink on port $2 exited with an error"
-	_tlib_same "$in" "$out" "$size" "$3 MiB from port $1 to port $2"
-}
+send_through() { _tlib_through sink "$@"; }
 
 # recv_through ENTRY_PORT SOURCE_PORT MIB: MIB MiB of random data served once on
 # SOURCE_PORT must arrive intact when read from 127.0.0.1:ENTRY_PORT.
-recv_through() {
-	local in=$T/recv_through.in out=$T/recv_through.out size=$(($3 * 1048576))
-	mkdata "$in" "$3"
-	start_source "$2" "$in"
-	tcp_recv "$1" "$out" 180 || fail "receiving $3 MiB from port $1 failed"
-	wait_pid "$SOURCE_PID" 60 || fail "the source on port $2 exited with an error"
-	_tlib_same "$in" "$out" "$size" "$3 MiB from port $2 to port $1"
+recv_through() { _tlib_through source "$@"; }
+
+_tlib_through() {
+	local kind=$1 entry=$2 far=$3 mib=$4 pid
+	local in=$T/through.in out=$T/through.out
+	mkdata "$in" "$mib"
+	if [ "$kind" = sink ]; then
+		start_sink "$far" "$out"
+		pid=$SINK_PID
+		tcp_send "$entry" "$in" 180 || fail "sending $mib MiB into port $entry failed"
+	else
+		start_source "$far" "$in"
+		pid=$SOURCE_PID
+		tcp_recv "$entry" "$out" 180 || fail "receiving $mib MiB from port $entry failed"
+	fi
+	wait_pid "$pid" 60 || fail "the $kind on port $far exited with an error"
+	_tlib_same "$in" "$out" $((mib * 1048576)) "$mib MiB between ports $entry and $far"
 }
 
 _tlib_same() {
