@@ -91,7 +91,11 @@ struct tunnel_spec {
 struct cfg {
 	char			 *path;
 	char			 *control_group;	/* top level only */
-	struct tunnel_spec	  defaults;		/* lines before the first Tunnel */
+	/*
+	 * Lines before the first Tunnel, as parsed (not filled: unset fields
+	 * stay CFG_UNSET/NULL; "none" may be kept as the string "none").
+	 */
+	struct tunnel_spec	  defaults;
 	struct tunnel_spec	**tunnels;
 	size_t			  ntunnels;
 };
@@ -142,6 +146,12 @@ int	cfg_parse_time(const char *, long *ms);
  * Parse forward arguments as ssh does: arg2 is NULL for DynamicForward and
  * reverse SOCKS. Fills fwd (caller frees with fwd_spec_clear). 0, or -1
  * with *err set (caller frees).
+ * With arg2 NULL, FWD_LOCAL and FWD_REMOTE also take ssh's one-argument
+ * command-line form ("8080:db:5432", "bind:2220:localhost:22"); FWD_REMOTE
+ * with only "[bind:]port" becomes FWD_REMOTE_DYNAMIC.
+ * listen.host: NULL for a local/dynamic forward without a bind address
+ * (bind loopback, or all with GatewayPorts: the fill step sets listen_str),
+ * "localhost" for a remote one without (what OpenSSH sends), "" for "*".
  */
 int	cfg_parse_forward(enum fwd_kind, const char *arg1, const char *arg2,
 	    struct fwd_spec *fwd, char **err);

@@ -2050,7 +2050,7 @@ cfg_load_string(const char *name, const char *text, struct cfg_errors *errs)
 	struct cfg	*cfg;
 	char		*copy;
 
-	copy = xstrdup(text);
+	copy = xstrdup(text == NULL ? "" : text);
 	cfg = cfg_load_text(name, copy, errs);
 	free(copy);
 	return cfg;
