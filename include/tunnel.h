@@ -90,8 +90,12 @@ json_t		*tunnel_status(struct tunnel *);
 /* Reload: a changed spec; restarts t if it was wanted. Takes spec. */
 void		 tunnel_replace_spec(struct tunnel *, struct tunnel_spec *);
 
-/* A forward changed state or error: emit the event, re-evaluate t. */
-void		 tunnel_forward_changed(struct tunnel *, struct forward *);
+/*
+ * A forward was (re)evaluated: if changed, log and emit the event; always
+ * re-evaluate t (which re-arms the retry of refused forwards).
+ */
+void		 tunnel_forward_changed(struct tunnel *, struct forward *,
+		    int changed);
 
 /* Called by daemon when a handshake slot is free for t. */
 void		 tunnel_slot_granted(struct tunnel *);

@@ -101,13 +101,15 @@ forward_set(struct forward *f, enum forward_state st, const char *fmt, ...)
 	}
 	if (f->state == st && ((err == NULL && f->error == NULL) ||
 	    (err != NULL && f->error != NULL && strcmp(err, f->error) == 0))) {
+		/* Same answer again: no event, but the tunnel re-arms retries. */
 		free(err);
+		tunnel_forward_changed(f->t, f, 0);
 		return;
 	}
 	f->state = st;
 	free(f->error);
 	f->error = err;
-	tunnel_forward_changed(f->t, f);
+	tunnel_forward_changed(f->t, f, 1);
 }
 
 /* ---- connections being set up ---------------------------------------- */

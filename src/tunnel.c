@@ -436,9 +436,12 @@ tunnel_eval(struct tunnel *t, const char *why)
 		tunnel_fail(t, TF_SESSION, err);
 		return;
 	}
-	if (up == t->nforwards)
+	if (up == t->nforwards) {
+		ev_timer_stop(t->daemon->loop, &t->fwd_retry_timer);
+		tunnel_set_error(t, NULL);
 		tunnel_set_state(t, TS_UP, why != NULL ? why :
 		    "all forwards established");
+	}
 	else if (bad > 0) {
 		tunnel_set_state(t, TS_DEGRADED, err);
 		if (!ev_is_active(&t->fwd_retry_timer)) {
@@ -453,10 +456,14 @@ tunnel_eval(struct tunnel *t, const char *why)
 }
 
 void
-tunnel_forward_changed(struct tunnel *t, struct forward *f)
+tunnel_forward_changed(struct tunnel *t, struct forward *f, int changed)
 {
 	json_t	*ev;
 
+	if (!changed) {
+		tunnel_eval(t, NULL);
+		return;
+	}
 	if (f->error != NULL)
 		tlog_warn(t, "forward %s: %s: %s", f->spec->listen_str,
 		    forward_state_name(f->state), f->error);
