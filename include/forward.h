@@ -42,11 +42,20 @@ struct forward {
 	size_t			 nlis;
 	TAILQ_HEAD(, fconn)	 conns;		/* connections being set up */
 
-	/* Probe of a remote forward (SPEC 5). */
+	/*
+	 * Probe of a remote forward (SPEC 5): a direct-tcpip channel to the
+	 * server's own listener carries a random token; the forwarded-tcpip
+	 * channel that brings it back proves the listener works end to end.
+	 * While a probe is out, incoming channels are classified by their
+	 * first bytes before they are connected to the target.
+	 */
 	struct sshchan		*probe;
+	int			 probe_open;	/* channel open, token sent */
 	unsigned char		 probe_token[16];
 	int			 probe_unsupported;
-	double			 probe_sent;
+	double			 probe_sent;	/* monotonic */
+	unsigned long		 probes_ok;
+	TAILQ_HEAD(, fconn)	 classify;	/* incoming, not yet classified */
 };
 
 const char	*forward_state_name(enum forward_state);

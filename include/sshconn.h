@@ -85,6 +85,11 @@ struct sshchan	*sshconn_accept(struct sshconn_fwdmsg *);
  */
 void		 sshchan_attach(struct sshchan *, int fd,
 		    struct pump_counters *);
+/*
+ * Bytes already read from the channel (sshchan_read_raw) that must reach
+ * the fd first; call before sshchan_attach.
+ */
+void		 sshchan_unread(struct sshchan *, const void *, size_t);
 /* Close the channel (and its fd) now; cancels a pending open. */
 void		 sshchan_close(struct sshchan *);
 /* Write a few bytes directly (probes); returns bytes taken or -1. */
@@ -95,6 +100,7 @@ int		 sshchan_write_raw(struct sshchan *, const void *, size_t);
  */
 void		 sshchan_set_data_hook(struct sshchan *,
 		    void (*)(void *, struct sshchan *), void *);
+/* Bytes read, 0 if none yet, -1 at EOF or on error. */
 int		 sshchan_read_raw(struct sshchan *, void *, size_t);
 
 /* Free cached private keys (at exit). */

@@ -42,6 +42,9 @@
 struct fconn {
 	struct forward		*f;
 	TAILQ_ENTRY(fconn)	 entry;
+	int			 classifying;	/* on f->classify, not f->conns */
+	unsigned char		 pre[16];	/* first bytes, read to classify */
+	size_t			 prelen;
 	int			 fd;
 	struct sshchan		*ch;
 	struct resolve_req	*rq;
@@ -75,6 +78,7 @@ forward_new(struct tunnel *t, const struct fwd_spec *spec)
 	f->spec = spec;
 	f->state = FWD_PENDING;
 	TAILQ_INIT(&f->conns);
+	TAILQ_INIT(&f->classify);
 	return f;
 }
 
@@ -147,7 +151,10 @@ fconn_free(struct fconn *fc)
 {
 	struct ev_loop	*loop = fc->f->t->daemon->loop;
 
-	TAILQ_REMOVE(&fc->f->conns, fc, entry);
+	if (fc->classifying)
+		TAILQ_REMOVE(&fc->f->classify, fc, entry);
+	else
+		TAILQ_REMOVE(&fc->f->conns, fc, entry);
 	ev_io_stop(loop, &fc->io);
 	ev_timer_stop(loop, &fc->timer);
 	resolver_cancel(fc->rq);
@@ -169,6 +176,7 @@ fconn_link(struct fconn *fc)
 
 	fc->ch = NULL;
 	fc->fd = -1;
+	sshchan_unread(ch, fc->pre, fc->prelen);
 	fconn_free(fc);
 	sshchan_attach(ch, fd, &f->ctr);
 }
@@ -587,20 +595,14 @@ remote_resolved(const struct addrinfo *ai, int err, void *arg)
 	remote_connect_next(fc);
 }
 
-void
-forward_incoming(struct forward *f, struct sshconn_fwdmsg *m)
+/* Connect an accepted channel to the forward's target. */
+static void
+remote_target(struct fconn *fc)
 {
+	struct forward		*f = fc->f;
 	const struct fwd_spec	*fs = f->spec;
 	struct sockaddr_un	 sun;
-	struct fconn		*fc;
-	struct sshchan		*ch;
 
-	if (fs->kind != FWD_REMOTE)
-		return;		/* refused: nothing to connect it to */
-	if ((ch = sshconn_accept(m)) == NULL)
-		return;
-	fc = fconn_new(f, -1);
-	fc->ch = ch;
 	if (fs->target.path != NULL) {
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
@@ -612,6 +614,69 @@ forward_incoming(struct forward *f, struct sshconn_fwdmsg *m)
 	}
 	fc->rq = resolver_query(f->t->daemon->resolver, fs->target.host,
 	    fs->target.port, remote_resolved, fc);
+}
+
+/* Classified as a real connection: on to the target. */
+static void
+classify_release(struct fconn *fc)
+{
+	struct forward	*f = fc->f;
+
+	TAILQ_REMOVE(&f->classify, fc, entry);
+	fc->classifying = 0;
+	TAILQ_INSERT_TAIL(&f->conns, fc, entry);
+	sshchan_set_data_hook(fc->ch, NULL, NULL);
+	remote_target(fc);
+}
+
+static void	probe_done(struct forward *, const char *);
+
+static void
+classify_hook(void *arg, struct sshchan *ch)
+{
+	struct fconn	*fc = arg;
+	struct forward	*f = fc->f;
+	int		 n;
+
+	n = sshchan_read_raw(ch, fc->pre + fc->prelen,
+	    sizeof(fc->pre) - fc->prelen);
+	if (n > 0)
+		fc->prelen += (size_t)n;
+	if (!f->probe_open || memcmp(fc->pre, f->probe_token, fc->prelen) != 0) {
+		classify_release(fc);		/* a real client */
+		return;
+	}
+	if (fc->prelen < sizeof(fc->pre)) {
+		if (n < 0)
+			fconn_free(fc);		/* closed before a verdict */
+		return;
+	}
+	/* Our own token came back through the server's listener. */
+	fconn_free(fc);
+	probe_done(f, NULL);
+}
+
+void
+forward_incoming(struct forward *f, struct sshconn_fwdmsg *m)
+{
+	struct fconn	*fc;
+	struct sshchan	*ch;
+
+	if (f->spec->kind != FWD_REMOTE)
+		return;		/* refused: nothing to connect it to */
+	if ((ch = sshconn_accept(m)) == NULL)
+		return;
+	fc = fconn_new(f, -1);
+	fc->ch = ch;
+	if (f->probe == NULL) {
+		remote_target(fc);
+		return;
+	}
+	/* A probe is out: this may be it. Look at the first bytes. */
+	TAILQ_REMOVE(&f->conns, fc, entry);
+	fc->classifying = 1;
+	TAILQ_INSERT_TAIL(&f->classify, fc, entry);
+	sshchan_set_data_hook(ch, classify_hook, fc);
 }
 
 /* ---- session up and down --------------------------------------------- */
@@ -648,10 +713,13 @@ forward_session_down(struct forward *f)
 		sshconn_forget(f->t->conn, f);
 	while ((fc = TAILQ_FIRST(&f->conns)) != NULL)
 		fconn_free(fc);
+	while ((fc = TAILQ_FIRST(&f->classify)) != NULL)
+		fconn_free(fc);
 	if (f->probe != NULL) {
 		sshchan_close(f->probe);
 		f->probe = NULL;
 	}
+	f->probe_open = 0;
 	local_close_listeners(f);
 	f->requested = 0;
 	f->listening = 0;
@@ -665,10 +733,91 @@ forward_session_down(struct forward *f)
 
 /* ---- probes ---------------------------------------------------------- */
 
+/* The probe finished: err NULL on success. Held connections go on. */
+static void
+probe_done(struct forward *f, const char *err)
+{
+	struct fconn	*fc;
+
+	if (f->probe != NULL) {
+		sshchan_close(f->probe);
+		f->probe = NULL;
+	}
+	f->probe_open = 0;
+	while ((fc = TAILQ_FIRST(&f->classify)) != NULL)
+		classify_release(fc);
+	if (err == NULL) {
+		f->probes_ok++;
+		tlog_debug(f->t, "forward %s: probe ok in %.1f ms",
+		    f->spec->listen_str, (now_mono() - f->probe_sent) * 1000);
+		if (f->listening)
+			forward_set(f, FWD_UP, NULL);
+		return;
+	}
+	forward_set(f, FWD_FAILED, "probe: %s", err);
+}
+
+/* Data or EOF on the probe's own channel: nothing is expected there. */
+static void
+probe_hook(void *arg, struct sshchan *ch)
+{
+	struct forward	*f = arg;
+	unsigned char	 buf[64];
+
+	if (sshchan_read_raw(ch, buf, sizeof(buf)) < 0)
+		probe_done(f, "the server closed the probe channel");
+}
+
+static void
+probe_open_cb(void *arg, struct sshchan *ch, const char *err)
+{
+	struct forward	*f = arg;
+	const char	*p;
+	size_t		 i;
+	int		 reason;
+
+	if (ch == NULL) {
+		f->probe = NULL;
+		/*
+		 * libssh words it "... error (N) text": N is the RFC 4254
+		 * reason. 1 (administratively prohibited) is a permitopen
+		 * restriction, not a broken forward.
+		 */
+		p = err != NULL ? strstr(err, "error (") : NULL;
+		reason = p != NULL ? atoi(p + 7) : 0;
+		if (reason == 1 || (err != NULL &&
+		    strstr(err, "prohibited") != NULL)) {
+			/* permitopen forbids it: keepalives must do. */
+			f->probe_unsupported = 1;
+			tlog_info(f->t, "forward %s: cannot probe end to end, "
+			    "the server refuses direct-tcpip to it (%s); "
+			    "relying on keepalives", f->spec->listen_str, err);
+			probe_done(f, NULL);
+			return;
+		}
+		/*
+		 * The server could not connect to its own listener: it is
+		 * gone. Ask for it again.
+		 */
+		f->listening = 0;
+		probe_done(f, err != NULL ? err : "channel refused");
+		return;
+	}
+	for (i = 0; i < sizeof(f->probe_token); i++)
+		f->probe_token[i] = (unsigned char)(rand_unit() * 256);
+	f->probe_open = 1;
+	sshchan_set_data_hook(ch, probe_hook, f);
+	if (sshchan_write_raw(ch, f->probe_token, sizeof(f->probe_token)) !=
+	    (int)sizeof(f->probe_token))
+		probe_done(f, "cannot send the probe token");
+}
+
 void
 forward_probe(struct forward *f)
 {
-	size_t	 i;
+	struct sshconn	*c = f->t->conn;
+	const char	*host;
+	size_t		 i;
 
 	switch (f->spec->kind) {
 	case FWD_LOCAL:
@@ -680,10 +829,27 @@ forward_probe(struct forward *f)
 			if (!ev_is_active(&f->lis[i].io))
 				forward_set(f, FWD_FAILED, "listener stopped");
 		}
+		return;
+	case FWD_REMOTE:
 		break;
 	default:
-		break;
+		return;
 	}
+	if (c == NULL || f->probe_unsupported || !f->listening)
+		return;
+	if (f->probe != NULL) {
+		if (now_mono() - f->probe_sent > PROBE_TIMEOUT)
+			probe_done(f, "nothing came back through the server's "
+			    "listener");
+		return;
+	}
+	/* Where the server's listener is: its bind address, or loopback. */
+	host = f->spec->listen.host;
+	if (host == NULL || *host == '\0' || strcmp(host, "*") == 0)
+		host = "127.0.0.1";
+	f->probe_sent = now_mono();
+	f->probe = sshconn_open(c, host, f->bound_port, NULL, "127.0.0.1", 0,
+	    probe_open_cb, f);
 }
 
 /* ---- status ---------------------------------------------------------- */
@@ -692,9 +858,19 @@ json_t *
 forward_status(struct forward *f)
 {
 	const struct fwd_spec	*fs = f->spec;
+	const char		*probe = NULL;
 
+	if (fs->kind == FWD_REMOTE) {
+		if (!f->t->spec->forward_probe)
+			probe = "off";
+		else if (f->probe_unsupported)
+			probe = "unsupported";
+		else if (f->probes_ok > 0)
+			probe = "ok";
+	}
 	/* json_pack "o" steals the reference of each new value. */
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:I, "
+	    "s:s?, s:I}",
 	    "kind", fwd_kind_name(fs->kind),
 	    "listen", fs->listen_str != NULL ? fs->listen_str : "",
 	    "target", fs->target_str != NULL ? json_string(fs->target_str) :
@@ -706,5 +882,7 @@ forward_status(struct forward *f)
 	    "connections_active", (json_int_t)f->ctr.active,
 	    "connections_total", (json_int_t)f->ctr.total,
 	    "bytes_in", (json_int_t)f->ctr.bytes_in,
-	    "bytes_out", (json_int_t)f->ctr.bytes_out);
+	    "bytes_out", (json_int_t)f->ctr.bytes_out,
+	    "probe", probe,
+	    "probes_ok", (json_int_t)f->probes_ok);
 }

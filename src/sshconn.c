@@ -955,8 +955,9 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 				    ssh_get_error(c->s));
 			break;
 		}
-		sc_run_greqs(c);
+		/* Opens first: each reads its own failure from ssh_get_error. */
 		sc_run_opens(c);
+		sc_run_greqs(c);
 		sc_kick_pumps(c);
 		sc_update_io(c);
 		break;
@@ -1153,8 +1154,8 @@ sc_kick_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		return;
 	}
 	sc_enter(c);
-	sc_run_greqs(c);
 	sc_run_opens(c);
+	sc_run_greqs(c);
 	sc_kick_pumps(c);
 	sc_update_io(c);
 	sc_leave(c);
@@ -1261,7 +1262,22 @@ sshchan_read_raw(struct sshchan *sc, void *buf, size_t len)
 	if (sc->state != CH_OPEN || sc->ch == NULL)
 		return -1;
 	n = ssh_channel_read_nonblocking(sc->ch, buf, (uint32_t)len, 0);
-	return n == SSH_EOF ? 0 : n;
+	if (n == 0 && (sc->ch_closed || ssh_channel_is_eof(sc->ch)))
+		return -1;
+	return n < 0 ? -1 : n;
+}
+
+void
+sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	if (sc->down == NULL)
+		sc->down = xmalloc(PUMP_BUF);
+	if (len > PUMP_BUF - sc->down_len)
+		len = PUMP_BUF - sc->down_len;	/* callers pass a few bytes */
+	memcpy(sc->down + sc->down_len, buf, len);
+	sc->down_len += len;
 }
 
 void
@@ -1274,6 +1290,7 @@ sshchan_attach(struct sshchan *sc, int fd, struct pump_counters *ctr)
 	if (ctr != NULL) {
 		ctr->active++;
 		ctr->total++;
+		ctr->bytes_in += sc->down_len;	/* unread bytes */
 	}
 	ev_io_init(&sc->rio, NULL, fd, EV_READ);
 	ev_io_init(&sc->wio, NULL, fd, EV_WRITE);
