@@ -1,0 +1,246 @@
+#!/bin/bash
+# docs.sh: the manual pages, the bash completion and the systemd units are
+# well-formed and document what the programs really have:
+#   - each page renders without a groff warning (man --warnings; also
+#     mandoc -T lint -W warning when mandoc is installed),
+#   - every configuration keyword (the keyword table of src/cfg.c, and what
+#     "tunsupd -T" prints) has an entry in tunsupd.conf(5),
+#   - every command and option in tunsupctl's usage is in tunsupctl(1),
+#   - every option in tunsupd's usage is in tunsupd(8),
+#   - the bash completion is valid bash and offers every command,
+#   - the systemd units pass systemd-analyze verify (when it can run here).
+# Plain bash: no sshd. Needs man (man-db) and groff.
+# Environment (from make check): TOP_SRCDIR, TOP_BUILDDIR, TUNSUPD, TUNSUPCTL.
+set -u
+
+: "${TOP_SRCDIR:?}" "${TUNSUPD:?}" "${TUNSUPCTL:?}"
+
+DOC=$TOP_SRCDIR/doc
+PAGES="$DOC/tunsupd.8 $DOC/tunsupctl.1 $DOC/tunsupd.conf.5"
+COMPLETION=$TOP_SRCDIR/contrib/tunsupctl.bash-completion
+failed=0
+
+ok() { echo "ok - $*"; }
+notok() {
+	echo "not ok - $*"
+	failed=1
+}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tunsup-docs.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+# has_entry PAGE MACRO WORD: PAGE has a list entry ".It MACRO WORD"
+# (case-insensitive), e.g. ".It Cm ServerAliveInterval" or ".It Fl v".
+has_entry() {
+	grep -qiE "^\.It $2 $(printf '%s' "$3" | sed 's/[.[\*^$]/\\&/g')([ ,]|\$)" "$1"
+}
+
+# ---- rendering -----------------------------------------------------------
+
+if ! command -v man >/dev/null 2>&1; then
+	notok "man is not installed (apt-get install man-db groff-base)"
+else
+	for p in $PAGES; do
+		if [ ! -f "$p" ]; then
+			notok "$p: missing"
+			continue
+		fi
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$p" 2>&1 >/dev/null)
+		rc=$?
+		if [ $rc -ne 0 ] || [ -n "$out" ]; then
+			notok "$(basename "$p") renders with warnings (man exit $rc):"
+			printf '%s\n' "$out" | sed 's/^/#   /'
+		else
+			ok "$(basename "$p") renders without warnings"
+		fi
+		# The rendered text must not be empty either.
+		if ! LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$p" 2>/dev/null |
+		    grep -q '^NAME'; then
+			notok "$(basename "$p"): no NAME section in the rendered page"
+		fi
+	done
+fi
+
+if command -v mandoc >/dev/null 2>&1; then
+	for p in $PAGES; do
+		[ -f "$p" ] || continue
+		if out=$(mandoc -T lint -W warning "$p" 2>&1) && [ -z "$out" ]; then
+			ok "$(basename "$p") passes mandoc -T lint -W warning"
+		else
+			notok "$(basename "$p"): mandoc -T lint:"
+			printf '%s\n' "$out" | sed 's/^/#   /'
+		fi
+	done
+else
+	ok "mandoc lint # skip: mandoc not installed"
+fi
+
+# ---- tunsupd.conf(5): every keyword --------------------------------------
+
+conf=$DOC/tunsupd.conf.5
+cat >"$TMP/kw.conf" <<EOF
+ServerAliveInterval 15
+Tunnel docs-all
+	HostName 127.0.0.1
+	IdentityFile $TMP/id_none
+	Ciphers aes256-ctr
+	LocalForward 127.0.0.1:10001 127.0.0.1:22
+	RemoteForward 10002 localhost:22
+	RemoteForward 10003
+	DynamicForward 10004
+EOF
+dump=$("$TUNSUPD" -T -f "$TMP/kw.conf" 2>"$TMP/T.err")
+if [ $? -ne 0 ] || [ -z "$dump" ]; then
+	notok "tunsupd -T failed:"
+	sed 's/^/#   /' "$TMP/T.err"
+	dumpkw=""
+else
+	dumpkw=$(printf '%s\n' "$dump" | sed -n 's/^\([a-z][a-z]*\) .*/\1/p' | sort -u)
+	ok "tunsupd -T printed $(printf '%s\n' "$dumpkw" | wc -l) keywords"
+fi
+
+# The table itself: { "Keyword", oKeyword, ... } lines inside keywords[].
+tablekw=""
+if [ -f "$TOP_SRCDIR/src/cfg.c" ]; then
+	tablekw=$(sed -n '/^} keywords\[\] = {/,/^};/s/^[[:space:]]*{ *"\([A-Za-z]*\)".*/\1/p' \
+	    "$TOP_SRCDIR/src/cfg.c")
+	if [ -z "$tablekw" ]; then
+		notok "cannot find the keyword table in src/cfg.c"
+	fi
+fi
+
+missing=""
+n=0
+for kw in $(printf '%s\n%s\n' "$dumpkw" "$tablekw" | tr 'A-Z' 'a-z' | sort -u); do
+	n=$((n + 1))
+	has_entry "$conf" Cm "$kw" || missing="$missing $kw"
+done
+if [ -f "$conf" ] && [ -z "$missing" ] && [ $n -gt 0 ]; then
+	ok "tunsupd.conf.5 has an entry for each of the $n keywords"
+else
+	notok "tunsupd.conf.5 lacks an entry (.It Cm KEYWORD) for:$missing"
+fi
+
+missing=""
+for st in stopped connecting forwarding up degraded backoff; do
+	has_entry "$conf" Cm "$st" || missing="$missing $st"
+done
+if [ -z "$missing" ]; then
+	ok "tunsupd.conf.5 lists the tunnel states"
+else
+	notok "tunsupd.conf.5 lacks:$missing"
+fi
+
+# ---- tunsupctl(1): every command and option --------------------------------
+
+ctl=$DOC/tunsupctl.1
+"$TUNSUPCTL" -h >"$TMP/ctl.usage" 2>&1
+rc=$?
+if [ $rc -ne 2 ] && [ $rc -ne 0 ]; then
+	notok "tunsupctl -h: exit $rc"
+fi
+cmds=$(sed -n '/^commands:/,$s/^[[:space:]]\{1,\}\([a-z][a-z-]*\).*/\1/p' "$TMP/ctl.usage")
+if [ -z "$cmds" ]; then
+	notok "no commands in the usage of tunsupctl -h:"
+	sed 's/^/#   /' "$TMP/ctl.usage"
+fi
+missing=""
+for c in $cmds; do
+	has_entry "$ctl" Cm "$c" || missing="$missing $c"
+done
+if [ -n "$cmds" ] && [ -z "$missing" ]; then
+	ok "tunsupctl.1 has an entry for each command:" $cmds
+else
+	notok "tunsupctl.1 lacks an entry (.It Cm COMMAND) for:$missing"
+fi
+
+# Options in the usage lines (before "commands:"): -S, --json, -h, -V.
+opts=$(sed '/^commands:/,$d' "$TMP/ctl.usage" |
+    grep -oE '(^|[[ |])--?[A-Za-z][A-Za-z-]*' | sed 's/^[[ |]//' | sort -u)
+missing=""
+for o in $opts; do
+	case $o in
+	--*) has_entry "$ctl" "Fl Fl" "${o#--}" ||
+		grep -qE "^\.It .*Fl Fl ${o#--}( |,|\$)" "$ctl" || missing="$missing $o" ;;
+	-*) grep -qE "^\.It .*Fl ${o#-}( |,|\$)" "$ctl" || missing="$missing $o" ;;
+	esac
+done
+if [ -n "$opts" ] && [ -z "$missing" ]; then
+	ok "tunsupctl.1 has an entry for each option:" $opts
+else
+	notok "tunsupctl.1 lacks an entry for the options:$missing"
+fi
+missing=""
+for s in 0 1 2 3; do
+	grep -q "^\.It $s\$" "$ctl" || missing="$missing $s"
+done
+[ -z "$missing" ] && ok "tunsupctl.1 lists the exit statuses 0 1 2 3" ||
+	notok "tunsupctl.1 EXIT STATUS lacks:$missing"
+
+# ---- tunsupd(8): every option --------------------------------------------
+
+d8=$DOC/tunsupd.8
+usage=$("$TUNSUPD" -h 2>&1)
+letters=$(printf '%s\n' "$usage" | grep -oE '\[-[A-Za-z]' | cut -c3 | sort -u)
+missing=""
+for l in $letters; do
+	has_entry "$d8" Fl "$l" || missing="$missing -$l"
+done
+if [ -n "$letters" ] && [ -z "$missing" ]; then
+	ok "tunsupd.8 has an entry for each option:" $(printf -- '-%s ' $letters)
+else
+	notok "tunsupd.8 lacks an entry (.It Fl X) for:$missing (usage: $usage)"
+fi
+missing=""
+for w in SIGHUP SIGTERM NOTIFY_SOCKET READY=1 0600 tunsupd.sock; do
+	grep -q -- "$w" "$d8" || missing="$missing $w"
+done
+[ -z "$missing" ] && ok "tunsupd.8 covers signals, readiness and the socket" ||
+	notok "tunsupd.8 does not mention:$missing"
+
+# ---- bash completion -------------------------------------------------------
+
+if bash -n "$COMPLETION" 2>"$TMP/bash.err"; then
+	ok "tunsupctl.bash-completion is valid bash"
+else
+	notok "tunsupctl.bash-completion: bash -n:"
+	sed 's/^/#   /' "$TMP/bash.err"
+fi
+got=$(bash -c '
+	source "$1" || exit 1
+	COMP_WORDS=(tunsupctl ""); COMP_CWORD=1; COMPREPLY=()
+	_tunsupctl
+	printf "%s\n" "${COMPREPLY[@]}"' _ "$COMPLETION" 2>&1)
+missing=""
+for c in $cmds; do
+	printf '%s\n' "$got" | grep -qx -- "$c" || missing="$missing $c"
+done
+if [ -n "$cmds" ] && [ -z "$missing" ]; then
+	ok "the bash completion offers every command"
+else
+	notok "the bash completion does not offer:$missing"
+fi
+
+# ---- systemd units ---------------------------------------------------------
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+	for u in tunsupd.service tunsupd-user.service; do
+		# The real ExecStart is the installed path: point it at the build.
+		sed -e "s#/usr/local/sbin/tunsupd#$TUNSUPD#" -e '/^Documentation=/d' \
+		    "$TOP_SRCDIR/contrib/$u" >"$TMP/$u"
+		out=$(systemd-analyze verify "$TMP/$u" 2>&1)
+		rc=$?
+		if [ $rc -eq 0 ] && ! printf '%s\n' "$out" | grep -q "$u"; then
+			ok "$u passes systemd-analyze verify"
+		elif printf '%s\n' "$out" | grep -q "Failed to initialize manager"; then
+			ok "$u # skip: systemd-analyze cannot run here"
+		else
+			notok "$u: systemd-analyze verify:"
+			printf '%s\n' "$out" | sed 's/^/#   /'
+		fi
+	done
+else
+	ok "systemd units # skip: systemd-analyze not installed"
+fi
+
+exit $failed
