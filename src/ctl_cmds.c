@@ -47,7 +47,7 @@ static json_t	*ctl_cmd_subscribe(struct daemon *, json_t *, int *);
 
 static const struct ctl_cmd_entry ctl_cmd_table[] = {
 	{ "hello",	CTL_RO,				ctl_cmd_hello },
-	{ "status",	CTL_RO|CTL_TUNNEL_OPT,		ctl_cmd_status },
+	{ "status",	CTL_RO|CTL_TUNNEL_OPT|CTL_TUNNEL_ALL, ctl_cmd_status },
 	{ "start",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_start },
 	{ "stop",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_stop },
 	{ "restart",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_restart },
@@ -294,6 +294,8 @@ ctl_check_args(const struct ctl_cmd_entry *ce, json_t *req)
 		return NULL;	/* extra members are ignored */
 	if (!json_is_string(arg))
 		return ctl_error("argument tunnel must be a string");
+	if (!(ce->flags & CTL_TUNNEL_ALL) && ctl_is_all(json_string_value(arg)))
+		return ctl_error("%s takes one tunnel, not *", ce->name);
 	return NULL;
 }
 

@@ -511,7 +511,7 @@ Test(ctl_cmds, add)
 	expect_error("{\"cmd\":\"add\",\"tunnel\":\"\",\"config\":"
 	    "\"HostName x\"}", "invalid tunnel name: ");
 	expect_error("{\"cmd\":\"add\",\"tunnel\":\"*\",\"config\":"
-	    "\"HostName x\"}", "invalid tunnel name: *");
+	    "\"HostName x\"}", "add takes one tunnel, not *");
 
 	/* A config error is reported and nothing is added. */
 	reply = call("{\"cmd\":\"add\",\"tunnel\":\"c\",\"config\":"
@@ -546,6 +546,9 @@ Test(ctl_cmds, remove)
 	json_decref(reply);
 	expect_error("{\"cmd\":\"remove\",\"tunnel\":\"a\"}",
 	    "no such tunnel: a");
+	/* Removing everything takes more than one request. */
+	expect_error("{\"cmd\":\"remove\",\"tunnel\":\"*\"}",
+	    "remove takes one tunnel, not *");
 }
 
 Test(ctl_cmds, subscribe)
