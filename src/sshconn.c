@@ -22,6 +22,7 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -59,10 +61,11 @@ enum sc_phase {
 	SC_AUTH,
 	SC_READY,
 	SC_DEAD,
+	SC_JUMP,	/* root: waiting for the jump hosts */
 };
 
 static const char *const sc_phase_names[] = {
-	"resolving", "tcp", "kex", "auth", "ready", "dead",
+	"resolving", "tcp", "kex", "auth", "ready", "dead", "jump",
 };
 
 enum greq_kind {
@@ -112,6 +115,7 @@ struct sshchan {
 	ev_io			 rio;
 	ev_io			 wio;
 	struct pump_counters	*ctr;
+	struct sshconn		*carries;	/* a jump session rides on it */
 
 	/* fd -> channel */
 	char			*up;
@@ -141,8 +145,22 @@ struct sshconn {
 	void			*arg;
 
 	enum sc_phase		 phase;
-	int			 depth;		/* entries into this file */
-	int			 zombie;	/* freed while depth > 0 */
+	int			 depth;		/* entries into this file (root) */
+	int			 zombie;	/* freed while depth > 0 (root) */
+
+	/*
+	 * ProxyJump: the tunnel's session is the root; each jump host is a
+	 * session of its own, and each session after the first rides on a
+	 * direct-tcpip channel of the one before (a socketpair in between).
+	 */
+	struct sshconn		*root;
+	struct sshconn		*outer;		/* the hop we ride on, or NULL */
+	struct sshconn		*next;		/* the session riding on us */
+	struct sshchan		*via;		/* our transport on outer */
+	const char		*host;
+	int			 port;
+	const char		*user;
+	const char		*alias;		/* HostKeyAlias (root only) */
 
 	struct resolver		*resolver;
 	struct resolve_req	*rq;
@@ -174,6 +192,8 @@ static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
 static void	sc_tcp_next(struct sshconn *);
 static void	sc_step(struct sshconn *);
 static int	sc_options(struct sshconn *);
+static void	sc_start_ssh(struct sshconn *);
+static void	sc_hop_ready(struct sshconn *);
 static void	sc_update_io(struct sshconn *);
 static void	sc_run_greqs(struct sshconn *);
 static void	sc_run_opens(struct sshconn *);
@@ -287,20 +307,23 @@ sc_log_init(void)
 static void
 sc_enter(struct sshconn *c)
 {
-	c->depth++;
+	c->root->depth++;
 }
 
 /* Returns 1 if c is gone. */
 static int
 sc_leave(struct sshconn *c)
 {
-	if (--c->depth > 0)
-		return c->zombie;
-	if (c->zombie) {
-		sc_destroy(c);
+	struct sshconn	*r = c->root, *h;
+
+	if (--r->depth > 0)
+		return r->zombie;
+	if (r->zombie) {
+		sc_destroy(r);
 		return 1;
 	}
-	sc_reap(c);
+	for (h = r; h != NULL; h = h->outer)
+		sc_reap(h);
 	return 0;
 }
 
@@ -323,7 +346,7 @@ sc_resolved(const struct addrinfo *ai, int err, void *arg)
 	if (err != 0) {
 		sc_enter(c);
 		sc_fail(c, TF_NETWORK, "cannot resolve %s: %s",
-		    c->spec->hostname, gai_strerror(err));
+		    c->host, gai_strerror(err));
 		sc_leave(c);
 		return;
 	}
@@ -347,33 +370,78 @@ sc_resolved(const struct addrinfo *ai, int err, void *arg)
 	sc_leave(c);
 }
 
-struct sshconn *
-sshconn_new(struct ev_loop *loop, struct resolver *res,
-    const struct tunnel_spec *spec, const struct sshconn_cbs *cbs, void *arg)
+static struct sshconn *
+sc_alloc(struct ev_loop *loop, struct resolver *res,
+    const struct tunnel_spec *spec, struct sshconn *root)
 {
 	struct sshconn	*c;
 
-	sc_log_init();
 	c = xcalloc(1, sizeof(*c));
 	c->loop = loop;
 	c->spec = spec;
-	c->cbs = *cbs;
-	c->arg = arg;
+	c->root = root != NULL ? root : c;
 	c->fd = -1;
 	c->resolver = res;
 	TAILQ_INIT(&c->greqs);
 	TAILQ_INIT(&c->chans);
 	ev_init(&c->io, sc_io_cb);
 	c->io.data = c;
-	ev_timer_init(&c->timer, sc_timer_cb,
-	    spec->connect_timeout_ms / 1000.0, 0.);
+	ev_init(&c->timer, sc_timer_cb);
 	c->timer.data = c;
-	ev_timer_start(loop, &c->timer);
 	ev_idle_init(&c->kick, sc_kick_cb);
 	c->kick.data = c;
+	return c;
+}
 
+static void
+sc_begin(struct sshconn *c)
+{
 	c->phase = SC_RESOLVE;
-	c->rq = resolver_query(res, spec->hostname, spec->port, sc_resolved, c);
+	c->rq = resolver_query(c->resolver, c->host, c->port, sc_resolved, c);
+}
+
+struct sshconn *
+sshconn_new(struct ev_loop *loop, struct resolver *res,
+    const struct tunnel_spec *spec, const struct sshconn_cbs *cbs, void *arg)
+{
+	struct sshconn		*c, *hop, *prev = NULL;
+	const struct jump_hop	*j;
+	size_t			 i;
+
+	sc_log_init();
+	c = sc_alloc(loop, res, spec, NULL);
+	c->cbs = *cbs;
+	c->arg = arg;
+	c->host = spec->hostname;
+	c->port = spec->port;
+	c->user = spec->user;
+	c->alias = spec->host_key_alias;
+	/* One ConnectTimeout covers the whole chain, TCP to authenticated. */
+	ev_timer_set(&c->timer, spec->connect_timeout_ms / 1000.0, 0.);
+	ev_timer_start(loop, &c->timer);
+
+	if (spec->njumps == 0) {
+		sc_begin(c);
+		return c;
+	}
+	/* Jump hosts, outermost first; the tunnel's session rides last. */
+	for (i = 0; i < spec->njumps; i++) {
+		j = &spec->jumps[i];
+		hop = sc_alloc(loop, res, spec, c);
+		hop->host = j->host;
+		hop->port = j->port;
+		hop->user = j->user != NULL ? j->user : spec->user;
+		hop->outer = prev;
+		if (prev != NULL)
+			prev->next = hop;
+		prev = hop;
+	}
+	prev->next = c;
+	c->outer = prev;
+	c->phase = SC_JUMP;
+	for (hop = c; hop->outer != NULL; hop = hop->outer)
+		;
+	sc_begin(hop);
 	return c;
 }
 
@@ -459,21 +527,30 @@ sc_destroy(struct sshconn *c)
 	sc_free_addrs(c);
 	free(c->last_net_err);
 	free(c->auth_tried);
+	/* The root goes first, then the hops it rode on, inside out. */
+	if (c->outer != NULL) {
+		c->outer->next = NULL;
+		sc_destroy(c->outer);
+	}
 	free(c);
 }
 
 void
 sshconn_free(struct sshconn *c)
 {
+	struct sshconn	*h;
+
 	if (c == NULL)
 		return;
 	if (c->depth > 0) {
 		/* Inside one of our callbacks: stop now, free on the way out. */
 		c->zombie = 1;
-		c->phase = SC_DEAD;
-		ev_timer_stop(c->loop, &c->timer);
-		ev_io_stop(c->loop, &c->io);
-		ev_idle_stop(c->loop, &c->kick);
+		for (h = c; h != NULL; h = h->outer) {
+			h->phase = SC_DEAD;
+			ev_timer_stop(h->loop, &h->timer);
+			ev_io_stop(h->loop, &h->io);
+			ev_idle_stop(h->loop, &h->kick);
+		}
 		return;
 	}
 	sc_destroy(c);
@@ -505,6 +582,13 @@ sc_fail(struct sshconn *c, enum tunnel_fail kind, const char *fmt, ...)
 	c->phase = SC_DEAD;
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
+	if (c != c->root) {
+		/* A jump host failed: the tunnel's session fails with it. */
+		sc_fail(c->root, kind, "jump host %s@%s:%d: %s", c->user,
+		    c->host, c->port, why);
+		free(why);
+		return;
+	}
 	c->cbs.dead(c->arg, kind, why);
 	free(why);
 }
@@ -512,23 +596,35 @@ sc_fail(struct sshconn *c, enum tunnel_fail kind, const char *fmt, ...)
 static void
 sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct sshconn	*c = w->data;
+	struct sshconn	*c = w->data, *h;
 
 	sc_enter(c);
 	switch (c->phase) {
+	case SC_JUMP:
+		/* The root's timer: name the hop that is stuck. */
+		for (h = c->outer; h != NULL && h->phase == SC_READY;
+		    h = h->outer)
+			;
+		if (h == NULL)
+			h = c->outer;
+		sc_fail(c, TF_NETWORK, "timeout after %.0f s reaching %s through "
+		    "jump host %s@%s:%d (%s)",
+		    c->spec->connect_timeout_ms / 1000.0, c->host, h->user,
+		    h->host, h->port, sc_phase_names[h->phase]);
+		break;
 	case SC_RESOLVE:
 		sc_fail(c, TF_NETWORK, "timeout resolving %s after %.0f s",
-		    c->spec->hostname, c->spec->connect_timeout_ms / 1000.0);
+		    c->host, c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_TCP:
 		sc_fail(c, TF_NETWORK, "timeout connecting to %s port %d "
-		    "after %.0f s", c->spec->hostname, c->spec->port,
+		    "after %.0f s", c->host, c->port,
 		    c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_KEX:
 		sc_fail(c, TF_NETWORK, "timeout during SSH handshake with %s "
 		    "after %.0f s (no banner or key exchange)",
-		    c->spec->hostname, c->spec->connect_timeout_ms / 1000.0);
+		    c->host, c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_AUTH:
 		sc_fail(c, TF_SESSION, "timeout during authentication after "
@@ -580,7 +676,7 @@ sc_tcp_next(struct sshconn *c)
 		    errno != EINPROGRESS) {
 			free(c->last_net_err);
 			xasprintf(&c->last_net_err, "connect to %s port %d: %s",
-			    addr, c->spec->port, strerror(errno));
+			    addr, c->port, strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -606,7 +702,7 @@ sc_tcp_done(struct sshconn *c)
 		sc_addr_str(c->cur->ai_addr, addr, sizeof(addr));
 		free(c->last_net_err);
 		xasprintf(&c->last_net_err, "connect to %s port %d: %s", addr,
-		    c->spec->port, strerror(err));
+		    c->port, strerror(err));
 		close(c->fd);
 		c->fd = -1;
 		sc_tcp_next(c);
@@ -624,7 +720,13 @@ sc_tcp_done(struct sshconn *c)
 	/* libssh wants a blocking fd: it treats EAGAIN as fatal. */
 	if ((fl = fcntl(c->fd, F_GETFL)) != -1)
 		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+	sc_start_ssh(c);
+}
 
+/* c->fd is connected (TCP, or a socketpair to a jump host's channel). */
+static void
+sc_start_ssh(struct sshconn *c)
+{
 	c->s = ssh_new();
 	if (c->s == NULL) {
 		sc_fail(c, TF_SESSION, "ssh_new failed");
@@ -647,22 +749,22 @@ sc_options(struct sshconn *c)
 	const struct tunnel_spec *sp = c->spec;
 	ssh_session		 s = c->s;
 	socket_t		 fd = c->fd;
-	int			 zero = 0, port = sp->port;
+	int			 zero = 0, port = c->port;
 	const char		*khost;
 
 	/*
 	 * The host known_hosts is checked against: the HostKeyAlias (with no
 	 * port, as OpenSSH), else HostName as configured ("[host]:port").
 	 */
-	khost = sp->hostname;
-	if (sp->host_key_alias != NULL) {
-		khost = sp->host_key_alias;
+	khost = c->host;
+	if (c->alias != NULL) {
+		khost = c->alias;
 		port = 22;
 	}
 	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &zero) != 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_HOST, khost) != 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_USER, sp->user) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_USER, c->user) != 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_FD, &fd) != 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS,
 	    sp->user_known_hosts_file) != 0)
@@ -711,8 +813,7 @@ static int
 sc_check_host_key(struct sshconn *c)
 {
 	const struct tunnel_spec *sp = c->spec;
-	const char		*h = sp->host_key_alias != NULL ?
-				    sp->host_key_alias : sp->hostname;
+	const char		*h = c->alias != NULL ? c->alias : c->host;
 	char			*fp;
 	int			 r;
 
@@ -795,7 +896,70 @@ sc_ready(struct sshconn *c)
 	}
 	c->phase = SC_READY;
 	sc_update_io(c);
+	if (c != c->root) {
+		sc_hop_ready(c);
+		return;
+	}
+	ev_timer_stop(c->loop, &c->timer);
 	c->cbs.ready(c->arg);
+}
+
+/*
+ * Bytes the transport socketpair of a jump session holds, not yet pumped
+ * into the outer channel. libssh sends with a blocking send(): it must
+ * never find the socketpair full, or the loop waits on itself.
+ */
+#define TRANSPORT_HIGH	(64 * 1024)
+
+static int
+sc_transport_full(struct sshconn *c)
+{
+	int	 n = 0;
+
+	if (c->outer == NULL || c->s == NULL)
+		return 0;
+	if (ioctl(ssh_get_fd(c->s), SIOCOUTQ, &n) == -1)
+		return 0;
+	return n > TRANSPORT_HIGH;
+}
+
+static void
+sc_hop_channel_cb(void *arg, struct sshchan *ch, const char *err)
+{
+	struct sshconn	*next = arg, *hop = next->outer;
+	int		 sv[2], sz = 1024 * 1024;
+
+	if (ch == NULL) {
+		sc_fail(hop, TF_NETWORK, "cannot reach %s:%d from there: %s",
+		    next->host, next->port, err != NULL ? err : "refused");
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		sc_fail(hop, TF_SESSION, "socketpair: %s", strerror(errno));
+		sshchan_close(ch);
+		return;
+	}
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	fd_nonblock(sv[0]);
+	ch->carries = next;
+	next->via = ch;
+	sshchan_attach(ch, sv[0], NULL);
+	/* The next session speaks over the other end, a blocking fd. */
+	next->fd = sv[1];
+	sc_start_ssh(next);
+}
+
+/* A jump host is authenticated: open the way to the next host. */
+static void
+sc_hop_ready(struct sshconn *c)
+{
+	struct sshconn	*next = c->next;
+
+	if (sshconn_open(c, next->host, next->port, NULL, "127.0.0.1", 0,
+	    sc_hop_channel_cb, next) == NULL)
+		sc_fail(c, TF_SESSION, "cannot open a channel to %s:%d",
+		    next->host, next->port);
 }
 
 /* Try the next authentication method; 1 = wait for I/O. */
@@ -807,6 +971,21 @@ sc_auth(struct sshconn *c)
 	const char		*base;
 	int			 r;
 
+	/* As OpenSSH: the agent's keys first, unless IdentitiesOnly. */
+	if (!c->tried_agent && !sp->identities_only &&
+	    sp->identity_agent != NULL &&
+	    strcmp(sp->identity_agent, "none") != 0) {
+		/* The agent is asked synchronously: a local socket. */
+		r = ssh_userauth_agent(c->s, NULL);
+		if (r == SSH_AUTH_AGAIN)
+			return 1;
+		c->tried_agent = 1;
+		if (r == SSH_AUTH_SUCCESS) {
+			sc_ready(c);
+			return 0;
+		}
+		sc_auth_note(c, "agent");
+	}
 	while (c->key_idx < sp->nidentity_files) {
 		k = key_get(sp->identity_files[c->key_idx]);
 		if (k->key == NULL) {
@@ -830,22 +1009,8 @@ sc_auth(struct sshconn *c)
 		sc_auth_note(c, base != NULL ? base + 1 : k->path);
 		c->key_idx++;
 	}
-	if (!c->tried_agent && !sp->identities_only &&
-	    sp->identity_agent != NULL &&
-	    strcmp(sp->identity_agent, "none") != 0) {
-		/* The agent is asked synchronously: a local socket. */
-		r = ssh_userauth_agent(c->s, NULL);
-		if (r == SSH_AUTH_AGAIN)
-			return 1;
-		c->tried_agent = 1;
-		if (r == SSH_AUTH_SUCCESS) {
-			sc_ready(c);
-			return 0;
-		}
-		sc_auth_note(c, "agent");
-	}
 	sc_fail(c, TF_AUTH, "authentication failed for user %s: no key was "
-	    "accepted (tried: %s)", sp->user,
+	    "accepted (tried: %s)", c->user,
 	    c->auth_tried != NULL ? c->auth_tried : "no identities");
 	return 0;
 }
@@ -865,7 +1030,7 @@ sc_step(struct sshconn *c)
 		if (r != SSH_OK) {
 			/* The peer closed or spoke garbage: not reachable. */
 			sc_fail(c, TF_NETWORK, "SSH handshake with %s port %d "
-			    "failed: %s", c->spec->hostname, c->spec->port,
+			    "failed: %s", c->host, c->port,
 			    ssh_get_error(c->s));
 			return;
 		}
@@ -884,7 +1049,7 @@ sc_update_io(struct sshconn *c)
 {
 	int	 fd, events;
 
-	if (c->s == NULL || c->zombie || c->phase == SC_DEAD)
+	if (c->s == NULL || c->root->zombie || c->phase == SC_DEAD)
 		return;
 	fd = ssh_get_fd(c->s);
 	if (fd == -1) {
@@ -942,12 +1107,12 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		/* A bounded loop: libssh reads 4 KiB at a time. */
 		for (i = 0; i < DOPOLL_ROUNDS; i++) {
 			r = ssh_event_dopoll(c->ev, 0);
-			if (r != SSH_OK || c->zombie || c->phase != SC_READY)
+			if (r != SSH_OK || c->root->zombie || c->phase != SC_READY)
 				break;
 			if (ssh_get_fd(c->s) == -1)
 				break;
 		}
-		if (c->zombie || c->phase != SC_READY)
+		if (c->root->zombie || c->phase != SC_READY)
 			break;
 		if (r == SSH_ERROR || sc_session_lost(c)) {
 			if (c->phase == SC_READY)
@@ -1045,7 +1210,7 @@ sc_run_greqs(struct sshconn *c)
 	int		 r, bound, result;
 	double		 rtt;
 
-	while (c->phase == SC_READY && !c->zombie &&
+	while (c->phase == SC_READY && !c->root->zombie &&
 	    (q = TAILQ_FIRST(&c->greqs)) != NULL) {
 		bound = q->port;
 		if (!q->started)
@@ -1206,7 +1371,8 @@ sc_message_cb(ssh_session s, ssh_message msg, void *arg)
 
 	if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL_OPEN ||
 	    ssh_message_subtype(msg) != SSH_CHANNEL_FORWARDED_TCPIP ||
-	    c->zombie || c->phase != SC_READY)
+	    c->root->zombie || c->phase != SC_READY ||
+	    c->cbs.forwarded == NULL)
 		return 1;	/* the default reply: refused */
 	addr = ssh_message_channel_request_open_destination(msg);
 	memset(&m, 0, sizeof(m));
@@ -1312,7 +1478,7 @@ sshchan_close(struct sshchan *sc)
 	sc->data_hook = NULL;
 	ev_io_stop(sc->c->loop, &sc->rio);
 	ev_io_stop(sc->c->loop, &sc->wio);
-	if (sc->c->depth == 0)
+	if (sc->c->root->depth == 0)
 		ev_idle_start(sc->c->loop, &sc->c->kick);
 }
 
@@ -1378,6 +1544,8 @@ chan_pump_up(struct sshchan *sc)
 	while (sc->state == CH_OPEN && sc->up_off < sc->up_len) {
 		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
 			return;		/* the gate: libssh still has output */
+		if (sc_transport_full(c))
+			return;		/* a jump's socketpair is filling up */
 		if ((win = ssh_channel_window_size(sc->ch)) == 0)
 			return;
 		n = sc->up_len - sc->up_off;
@@ -1417,6 +1585,8 @@ chan_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (sc->up == NULL)
 		sc->up = xmalloc(PUMP_BUF);
 	n = read(sc->fd, sc->up, PUMP_BUF);
+	if (sc->carries != NULL && sc->carries->phase == SC_READY)
+		ev_idle_start(loop, &sc->carries->kick);	/* room again */
 	if (n > 0) {
 		sc->up_len = (size_t)n;
 		sc->up_off = 0;
@@ -1604,7 +1774,8 @@ sc_kick_pumps(struct sshconn *c)
 	TAILQ_FOREACH(sc, &c->chans, entry) {
 		if (sc->state != CH_OPEN || sc->fd == -1)
 			continue;
-		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
+		if ((ssh_get_status(c->s) & SSH_WRITE_PENDING) ||
+		    sc_transport_full(c))
 			break;
 		if (sc->up_off < sc->up_len ||
 		    (sc->fd_eof && !sc->eof_sent)) {

@@ -539,9 +539,10 @@ tunnel_alive_cb(struct ev_loop *loop, ev_timer *w, int revents)
 json_t *
 tunnel_status(struct tunnel *t)
 {
-	json_t	*o, *fwds, *ka;
-	size_t	 i;
-	double	 next = -1;
+	const struct jump_hop	*j;
+	json_t			*o, *fwds, *ka, *jumps = NULL;
+	size_t			 i;
+	double			 next = -1;
 
 	fwds = json_array();
 	for (i = 0; i < t->nforwards; i++)
@@ -556,6 +557,15 @@ tunnel_status(struct tunnel *t)
 	    "count_max", t->spec->server_alive_count_max,
 	    "rtt_ms", t->rtt_ms >= 0 ? json_real(t->rtt_ms) : json_null(),
 	    "last_ok", t->last_ok > 0 ? json_real(t->last_ok) : json_null());
+	if (t->spec->njumps > 0) {
+		jumps = json_array();
+		for (i = 0; i < t->spec->njumps; i++) {
+			j = &t->spec->jumps[i];
+			json_array_append_new(jumps, json_sprintf("%s@%s:%d",
+			    j->user != NULL ? j->user : t->spec->user, j->host,
+			    j->port));
+		}
+	}
 	/* "o" steals each reference. */
 	o = json_pack("{s:s, s:s, s:f, s:s, s:i, s:s, s:I, s:I, s:o, s:o, "
 	    "s:o, s:o}",
@@ -572,5 +582,7 @@ tunnel_status(struct tunnel *t)
 	    "next_retry_s", next >= 0 ? json_real(next) : json_null(),
 	    "keepalive", ka,
 	    "forwards", fwds);
+	if (jumps != NULL)
+		json_object_set_new(o, "jumps", jumps);	/* steals */
 	return o;
 }

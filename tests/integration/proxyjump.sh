@@ -1,0 +1,69 @@
+# ProxyJump in process: each hop a session over a direct-tcpip channel of the
+# previous one. Two jump hosts whose keys only allow the next hop
+# (permitopen), an HTTP download through a LocalForward at the far end, the
+# chain surviving a jump host's restart, and a refused hop named in
+# last_error.
+. "$TESTLIB"
+tlib_init
+
+start_sshd target
+start_sshd j2
+start_sshd j1
+TP=$(sshd_port target)
+J2=$(sshd_port j2)
+J1=$(sshd_port j1)
+me=$(id -un)
+# The jump hosts are locked down: each only lets us on to the next hop.
+unauthorize j1
+authorize j1 "restrict,port-forwarding,permitopen=\"127.0.0.1:$J2\",permitlisten=\"255.255.255.255:9\",command=\"/bin/false\"" "$T/id_ed25519.pub"
+unauthorize j2
+authorize j2 "restrict,port-forwarding,permitopen=\"127.0.0.1:$TP\",permitlisten=\"255.255.255.255:9\",command=\"/bin/false\"" "$T/id_ed25519.pub"
+
+mkdir -p "$T/www"
+mkdata "$T/www/blob" 32
+HTTP=$(free_port)
+start_http "$HTTP" "$T/www"
+L=$(free_port)
+{
+	conf_header
+	tunnel_conf chain target
+	echo "    ProxyJump $me@127.0.0.1:$J1,$me@127.0.0.1:$J2"
+	echo "    LocalForward $L 127.0.0.1:$HTTP"
+} >"$T/t.conf"
+start_tunsupd "$T/t.conf"
+wait_state chain up 20
+[ "$(ctl --json status | jget 'tunnels[name=chain].jumps[1]')" = "$me@127.0.0.1:$J2" ] ||
+	fail "status does not list the hops"
+http_get "$L" blob "$T/got" || fail "HTTP download through the chain"
+[ "$(sha "$T/got")" = "$(sha "$T/www/blob")" ] || fail "download corrupted"
+pass "two locked-down jump hosts: 32 MiB HTTP download intact through the chain"
+
+# The middle hop restarts: the chain is rebuilt.
+c0=$(tfield chain connects)
+stop_sshd j2
+wait_for 15 sh -c "[ \"\$(\"$TUNSUPCTL\" -S \"$SOCK\" --json status | python3 -c 'import json,sys; print([t for t in json.load(sys.stdin)[\"tunnels\"] if t[\"name\"]==\"chain\"][0][\"state\"])')\" != up ]"
+restart_sshd j2
+wait_state chain up 20
+[ "$(tfield chain connects)" -gt "$c0" ] || fail "connects did not grow"
+http_get "$L" blob "$T/got2" || fail "HTTP download after the restart"
+[ "$(sha "$T/got2")" = "$(sha "$T/www/blob")" ] || fail "download corrupted after restart"
+pass "a jump host restart: the chain reconnects and carries data again"
+
+# A hop that refuses the next one: last_error names the jump host.
+P2=$(free_port)
+{
+	conf_header
+	tunnel_conf chain target
+	echo "    ProxyJump $me@127.0.0.1:$J1,$me@127.0.0.1:$J2"
+	echo "    LocalForward $L 127.0.0.1:$HTTP"
+	tunnel_conf badhop target "$P2"
+	echo "    ProxyJump $me@127.0.0.1:$J2"
+} >"$T/t.conf"
+ctl reload >/dev/null || fail "reload"
+has_jump_error() { tfield badhop last_error | grep -q "jump host $me@127.0.0.1:$J2: cannot reach"; }
+wait_for 15 has_jump_error
+[ "$(tstate badhop)" != up ] || fail "badhop is up"
+pass "a refused hop: last_error names the jump host ($(tfield badhop last_error | cut -c1-80)...)"
+
+stop_tunsupd || fail "tunsupd exit status $?"
+pass "clean shutdown"
