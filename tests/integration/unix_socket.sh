@@ -1,0 +1,85 @@
+# Unix domain sockets: LocalForward from a local socket (created 0600,
+# StreamLocalBindUnlink honoured, removed on stop), LocalForward to a socket
+# on the server (direct-streamlocal@openssh.com), RemoteForward to a local
+# socket.
+. "$TESTLIB"
+tlib_init
+
+start_sshd bridge
+ECHO=$(free_port)
+start_echo "$ECHO"
+# A unix echo server standing for a service on the server side.
+socat UNIX-LISTEN:"$T/remote.sock",fork EXEC:cat </dev/null >>"$T/socat.log" 2>&1 &
+track $!
+# And one on our side, the target of a remote forward.
+socat UNIX-LISTEN:"$T/target.sock",fork EXEC:cat </dev/null >>"$T/socat.log" 2>&1 &
+track $!
+wait_for 5 test -S "$T/remote.sock"
+wait_for 5 test -S "$T/target.sock"
+L=$(free_port)
+R=$(free_port)
+# A stale socket file where the stale-unlink forward will listen.
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/stale.sock"
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/stale2.sock"
+
+{
+	conf_header
+	tunnel_conf u bridge
+	echo "    LocalForward $T/local.sock 127.0.0.1:$ECHO"
+	echo "    LocalForward $L $T/remote.sock"
+	echo "    RemoteForward $R $T/target.sock"
+	tunnel_conf unlink bridge
+	echo "    StreamLocalBindUnlink yes"
+	echo "    LocalForward $T/stale.sock 127.0.0.1:$ECHO"
+	tunnel_conf nounlink bridge
+	echo "    LocalForward $T/stale2.sock 127.0.0.1:$ECHO"
+} >"$T/t.conf"
+start_tunsupd "$T/t.conf"
+wait_state u up 15
+
+uecho() {
+	python3 - "$1" <<'PY'
+import os, socket, sys
+path = sys.argv[1]
+if path.startswith("/"):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+else:
+    s = socket.create_connection(("127.0.0.1", int(path)), 10)
+s.settimeout(10)
+data = os.urandom(200000)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    c = s.recv(65536)
+    if not c:
+        break
+    got += c
+sys.exit(0 if got == data else 1)
+PY
+}
+
+[ "$(stat -c %a "$T/local.sock")" = 600 ] || fail "local socket mode $(stat -c %a "$T/local.sock")"
+uecho "$T/local.sock" || fail "echo through the local unix socket"
+pass "LocalForward from a unix socket (mode 0600) carries data"
+uecho "$L" || fail "echo to the server's unix socket"
+pass "LocalForward to a unix socket on the server (direct-streamlocal)"
+uecho "$R" || fail "echo through the remote forward to a local unix socket"
+pass "RemoteForward to a local unix socket"
+
+wait_state unlink up 15
+uecho "$T/stale.sock" || fail "echo through the replaced socket"
+pass "StreamLocalBindUnlink yes replaces a stale socket file"
+wait_state nounlink degraded 15
+tfield nounlink forwards | grep -q "Address already in use" ||
+	fail "nounlink error: $(tfield nounlink forwards)"
+pass "without StreamLocalBindUnlink a stale socket file is an error naming the fix"
+
+ctl stop u >/dev/null || fail "stop u"
+wait_state u stopped 10
+[ -e "$T/local.sock" ] && fail "local socket file left behind after stop"
+pass "the local socket file is removed on stop"
+
+stop_tunsupd || fail "tunsupd exit status $?"
+pass "clean shutdown"
