@@ -90,6 +90,9 @@ void		 sshchan_attach(struct sshchan *, int fd,
  * the fd first; call before sshchan_attach.
  */
 void		 sshchan_unread(struct sshchan *, const void *, size_t);
+/* Bytes from the fd side already read (a SOCKS client's pipelined data)
+ * that must enter the channel first; call before sshchan_attach. */
+void		 sshchan_preload(struct sshchan *, const void *, size_t);
 /* Close the channel (and its fd) now; cancels a pending open. */
 void		 sshchan_close(struct sshchan *);
 /* Write a few bytes directly (probes); returns bytes taken or -1. */

@@ -31,12 +31,14 @@
 #include "forward.h"
 #include "log.h"
 #include "resolver.h"
+#include "socks.h"
 #include "sshconn.h"
 #include "tunnel.h"
 #include "util.h"
 
 #define ACCEPT_BATCH	64
 #define PROBE_TIMEOUT	10.0
+#define SOCKS_TIMEOUT	10.0	/* a client must finish its handshake */
 
 /* A connection being set up: waiting for its channel or its target. */
 struct fconn {
@@ -45,6 +47,9 @@ struct fconn {
 	int			 classifying;	/* on f->classify, not f->conns */
 	unsigned char		 pre[16];	/* first bytes, read to classify */
 	size_t			 prelen;
+	struct socks		*socks;		/* dynamic and reverse SOCKS */
+	char			*early;		/* bytes after the SOCKS request */
+	size_t			 earlylen;
 	int			 fd;
 	struct sshchan		*ch;
 	struct resolve_req	*rq;
@@ -163,6 +168,8 @@ fconn_free(struct fconn *fc)
 	if (fc->fd != -1)
 		close(fc->fd);
 	fconn_free_addrs(fc);
+	free(fc->socks);
+	free(fc->early);
 	free(fc);
 }
 
@@ -177,8 +184,69 @@ fconn_link(struct fconn *fc)
 	fc->ch = NULL;
 	fc->fd = -1;
 	sshchan_unread(ch, fc->pre, fc->prelen);
+	if (f->spec->kind == FWD_DYNAMIC)
+		sshchan_preload(ch, fc->early, fc->earlylen);
+	else if (f->spec->kind == FWD_REMOTE_DYNAMIC)
+		sshchan_unread(ch, fc->early, fc->earlylen);
 	fconn_free(fc);
 	sshchan_attach(ch, fd, &f->ctr);
+}
+
+/* ---- SOCKS (dynamic forwards both ways) ------------------------------ */
+
+/* Send what the SOCKS state has for a local client. -1: give up. */
+static int
+socks_flush_fd(struct fconn *fc)
+{
+	const void	*out;
+	size_t		 len;
+	ssize_t		 n;
+
+	out = socks_out(fc->socks, &len);
+	if (len == 0)
+		return 0;
+	/* A few bytes to a fresh socket: a short write means trouble. */
+	n = write(fc->fd, out, len);
+	if (n != (ssize_t)len)
+		return -1;
+	socks_out_consume(fc->socks, len);
+	return 0;
+}
+
+/* The same, into a reverse-SOCKS channel. */
+static int
+socks_flush_chan(struct fconn *fc)
+{
+	const void	*out;
+	size_t		 len;
+
+	out = socks_out(fc->socks, &len);
+	if (len == 0)
+		return 0;
+	if (sshchan_write_raw(fc->ch, out, len) != (int)len)
+		return -1;
+	socks_out_consume(fc->socks, len);
+	return 0;
+}
+
+static void
+socks_keep_early(struct fconn *fc, const char *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	fc->early = xreallocarray(fc->early, fc->earlylen + len, 1);
+	memcpy(fc->early + fc->earlylen, buf, len);
+	fc->earlylen += len;
+}
+
+static void
+socks_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fconn	*fc = w->data;
+
+	tlog_debug(fc->f->t, "forward %s: SOCKS client too slow, closed",
+	    fc->f->spec->listen_str);
+	fconn_free(fc);
 }
 
 /* ---- local forwards: listeners -------------------------------------- */
@@ -191,13 +259,81 @@ local_open_cb(void *arg, struct sshchan *ch, const char *err)
 
 	if (ch == NULL) {
 		fc->ch = NULL;
-		tlog_info(f->t, "forward %s: channel to %s refused: %s",
-		    f->spec->listen_str, f->spec->target_str, err);
+		if (fc->socks != NULL) {
+			tlog_info(f->t, "forward %s: SOCKS %s:%d refused: %s",
+			    f->spec->listen_str, socks_host(fc->socks),
+			    socks_port(fc->socks), err);
+			socks_reply(fc->socks, socks_reply_from_error(err));
+			socks_flush_fd(fc);
+		} else
+			tlog_info(f->t, "forward %s: channel to %s refused: %s",
+			    f->spec->listen_str, f->spec->target_str, err);
 		fconn_free(fc);
 		return;
 	}
 	fc->ch = ch;
+	if (fc->socks != NULL) {
+		socks_reply(fc->socks, SOCKS_OK);
+		if (socks_flush_fd(fc) != 0) {
+			fconn_free(fc);
+			return;
+		}
+	}
 	fconn_link(fc);
+}
+
+/* A SOCKS client's handshake on a dynamic forward. */
+static void
+socks_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct fconn		*fc = w->data;
+	struct forward		*f = fc->f;
+	struct sshconn		*c = f->t->conn;
+	char			 buf[1024];
+	ssize_t			 n;
+	size_t			 used;
+	enum socks_status	 st;
+
+	n = read(fc->fd, buf, sizeof(buf));
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		fconn_free(fc);
+		return;
+	}
+	st = socks_feed(fc->socks, buf, (size_t)n, &used);
+	if (socks_flush_fd(fc) != 0 || st == SOCKS_FAIL || c == NULL) {
+		fconn_free(fc);
+		return;
+	}
+	if (st == SOCKS_MORE)
+		return;
+	/* A complete request: the rest is payload for later. */
+	ev_io_stop(loop, &fc->io);
+	ev_timer_stop(loop, &fc->timer);
+	socks_keep_early(fc, buf + used, (size_t)n - used);
+	fc->ch = sshconn_open(c, socks_host(fc->socks),
+	    socks_port(fc->socks), NULL, "127.0.0.1", 0, local_open_cb, fc);
+	if (fc->ch == NULL) {
+		socks_reply(fc->socks, SOCKS_GENERAL_FAILURE);
+		socks_flush_fd(fc);
+		fconn_free(fc);
+	}
+}
+
+static void
+socks_start(struct fconn *fc)
+{
+	struct ev_loop	*loop = fc->f->t->daemon->loop;
+
+	fc->socks = xcalloc(1, sizeof(*fc->socks));
+	socks_init(fc->socks);
+	ev_io_init(&fc->io, socks_read_cb, fc->fd, EV_READ);
+	fc->io.data = fc;
+	ev_io_start(loop, &fc->io);
+	ev_timer_init(&fc->timer, socks_timeout_cb, SOCKS_TIMEOUT, 0.);
+	fc->timer.data = fc;
+	ev_timer_start(loop, &fc->timer);
 }
 
 static void
@@ -235,6 +371,10 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			    ((struct sockaddr_in6 *)&ss)->sin6_port);
 		}
 		fc = fconn_new(f, fd);
+		if (f->spec->kind == FWD_DYNAMIC) {
+			socks_start(fc);
+			continue;
+		}
 		fc->ch = sshconn_open(c, f->spec->target.host,
 		    f->spec->target.port, f->spec->target.path, host, port,
 		    local_open_cb, fc);
@@ -355,11 +495,6 @@ local_listen(struct forward *f)
 
 	if (f->nlis > 0)
 		return;
-	if (fs->kind == FWD_DYNAMIC) {
-		forward_set(f, FWD_FAILED, "DynamicForward (SOCKS) is not "
-		    "implemented yet");
-		return;
-	}
 	if (fs->listen.path != NULL) {
 		if (listen_unix(f, &err) == 0)
 			ok = 1;
@@ -458,11 +593,6 @@ remote_listen(struct forward *f)
 
 	if (f->requested || f->listening || c == NULL)
 		return;
-	if (f->spec->kind == FWD_REMOTE_DYNAMIC) {
-		forward_set(f, FWD_FAILED, "reverse SOCKS (RemoteForward "
-		    "without a target) is not implemented yet");
-		return;
-	}
 	f->requested = 1;
 	sshconn_listen(c, f->spec->listen.host, f->spec->listen.port,
 	    remote_listen_cb, f);
@@ -485,13 +615,54 @@ forward_matches(struct forward *f, const char *addr, int port)
 
 static void	remote_connect_next(struct fconn *);
 
+/* Connected to the target: answer a reverse-SOCKS client, then relay. */
 static void
-remote_fail(struct fconn *fc, const char *why)
+remote_linked(struct fconn *fc)
+{
+	if (fc->socks != NULL) {
+		socks_reply(fc->socks, SOCKS_OK);
+		if (socks_flush_chan(fc) != 0) {
+			fconn_free(fc);
+			return;
+		}
+	}
+	fconn_link(fc);
+}
+
+/* The local connect failed: errnum picks a reverse-SOCKS reply (0: DNS). */
+static void
+remote_fail(struct fconn *fc, const char *why, int errnum)
 {
 	struct forward	*f = fc->f;
+	enum socks_reply code;
 
-	tlog_info(f->t, "forward %s: target %s: %s; closing that channel",
-	    f->spec->listen_str, f->spec->target_str, why);
+	if (fc->socks != NULL) {
+		switch (errnum) {
+		case ECONNREFUSED:
+			code = SOCKS_CONN_REFUSED;
+			break;
+		case ENETUNREACH:
+			code = SOCKS_NET_UNREACHABLE;
+			break;
+		case 0:
+		case EHOSTUNREACH:
+			code = SOCKS_HOST_UNREACHABLE;
+			break;
+		case ETIMEDOUT:
+			code = SOCKS_TTL_EXPIRED;
+			break;
+		default:
+			code = SOCKS_GENERAL_FAILURE;
+			break;
+		}
+		tlog_info(f->t, "forward %s: reverse SOCKS to %s:%d: %s",
+		    f->spec->listen_str, socks_host(fc->socks),
+		    socks_port(fc->socks), why);
+		socks_reply(fc->socks, code);
+		socks_flush_chan(fc);
+	} else
+		tlog_info(f->t, "forward %s: target %s: %s; closing that "
+		    "channel", f->spec->listen_str, f->spec->target_str, why);
 	fconn_free(fc);
 }
 
@@ -512,16 +683,16 @@ remote_connected_cb(struct ev_loop *loop, ev_io *w, int revents)
 			remote_connect_next(fc);
 			return;
 		}
-		remote_fail(fc, strerror(err));
+		remote_fail(fc, strerror(err), err);
 		return;
 	}
-	fconn_link(fc);
+	remote_linked(fc);
 }
 
 static void
 remote_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	remote_fail(w->data, "connect timed out");
+	remote_fail(w->data, "connect timed out", ETIMEDOUT);
 }
 
 static void
@@ -534,12 +705,12 @@ remote_start_connect(struct fconn *fc, const struct sockaddr *sa,
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1) {
-		remote_fail(fc, strerror(errno));
+		remote_fail(fc, strerror(errno), errno);
 		return;
 	}
 	fc->fd = fd;
 	if (connect(fd, sa, len) == 0) {
-		fconn_link(fc);
+		remote_linked(fc);
 		return;
 	}
 	if (errno != EINPROGRESS) {
@@ -549,7 +720,7 @@ remote_start_connect(struct fconn *fc, const struct sockaddr *sa,
 			remote_connect_next(fc);
 			return;
 		}
-		remote_fail(fc, strerror(errno));
+		remote_fail(fc, strerror(errno), errno);
 		return;
 	}
 	ev_io_init(&fc->io, remote_connected_cb, fd, EV_WRITE);
@@ -579,7 +750,7 @@ remote_resolved(const struct addrinfo *ai, int err, void *arg)
 
 	fc->rq = NULL;
 	if (err != 0 || ai == NULL) {
-		remote_fail(fc, gai_strerror(err));
+		remote_fail(fc, gai_strerror(err), 0);
 		return;
 	}
 	tail = &fc->addrs;
@@ -631,6 +802,37 @@ classify_release(struct fconn *fc)
 
 static void	probe_done(struct forward *, const char *);
 
+/* Reverse SOCKS handshake bytes arriving through the channel. */
+static void
+rsocks_hook(void *arg, struct sshchan *ch)
+{
+	struct fconn		*fc = arg;
+	char			 buf[1024];
+	size_t			 used;
+	int			 n;
+	enum socks_status	 st;
+
+	n = sshchan_read_raw(ch, buf, sizeof(buf));
+	if (n == 0)
+		return;
+	if (n < 0) {
+		fconn_free(fc);
+		return;
+	}
+	st = socks_feed(fc->socks, buf, (size_t)n, &used);
+	if (socks_flush_chan(fc) != 0 || st == SOCKS_FAIL) {
+		fconn_free(fc);
+		return;
+	}
+	if (st == SOCKS_MORE)
+		return;
+	sshchan_set_data_hook(ch, NULL, NULL);
+	ev_timer_stop(fc->f->t->daemon->loop, &fc->timer);
+	socks_keep_early(fc, buf + used, (size_t)n - used);
+	fc->rq = resolver_query(fc->f->t->daemon->resolver,
+	    socks_host(fc->socks), socks_port(fc->socks), remote_resolved, fc);
+}
+
 static void
 classify_hook(void *arg, struct sshchan *ch)
 {
@@ -662,12 +864,20 @@ forward_incoming(struct forward *f, struct sshconn_fwdmsg *m)
 	struct fconn	*fc;
 	struct sshchan	*ch;
 
-	if (f->spec->kind != FWD_REMOTE)
-		return;		/* refused: nothing to connect it to */
 	if ((ch = sshconn_accept(m)) == NULL)
 		return;
 	fc = fconn_new(f, -1);
 	fc->ch = ch;
+	if (f->spec->kind == FWD_REMOTE_DYNAMIC) {
+		/* Reverse SOCKS: the client speaks SOCKS through the channel. */
+		fc->socks = xcalloc(1, sizeof(*fc->socks));
+		socks_init(fc->socks);
+		sshchan_set_data_hook(ch, rsocks_hook, fc);
+		ev_timer_init(&fc->timer, socks_timeout_cb, SOCKS_TIMEOUT, 0.);
+		fc->timer.data = fc;
+		ev_timer_start(f->t->daemon->loop, &fc->timer);
+		return;
+	}
 	if (f->probe == NULL) {
 		remote_target(fc);
 		return;

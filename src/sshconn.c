@@ -1447,6 +1447,19 @@ sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
 }
 
 void
+sshchan_preload(struct sshchan *sc, const void *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	if (sc->up == NULL)
+		sc->up = xmalloc(PUMP_BUF);
+	if (len > PUMP_BUF - sc->up_len)
+		len = PUMP_BUF - sc->up_len;	/* callers pass a few bytes */
+	memcpy(sc->up + sc->up_len, buf, len);
+	sc->up_len += len;
+}
+
+void
 sshchan_attach(struct sshchan *sc, int fd, struct pump_counters *ctr)
 {
 	struct sshconn	*c = sc->c;
@@ -1463,6 +1476,7 @@ sshchan_attach(struct sshchan *sc, int fd, struct pump_counters *ctr)
 	sc->rio.data = sc->wio.data = sc;
 	sc->held = 1;	/* data may have arrived before the fd */
 	sc_enter(c);
+	chan_pump_up(sc);	/* preloaded bytes, if any */
 	chan_pump_down(sc);
 	chan_update(sc);
 	sc_leave(c);
