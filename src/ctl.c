@@ -218,23 +218,49 @@ ctl_client_line(struct ctl_client *c, char *line, size_t len)
 	}
 }
 
-/* Dispatch every complete line in the input buffer. */
+static void
+ctl_client_toolong(struct ctl_client *c)
+{
+	static const char	 msg[] =
+	    "{\"ok\":false,\"error\":\"request line too long\"}";
+
+	log_warn("control: client %d: request line over %d bytes, closing",
+	    c->fd, CTL_LINE_MAX);
+	ctl_client_queue(c, msg, sizeof(msg) - 1);
+	c->inlen = 0;
+	c->eof = 1;	/* read no more; close once the reply is out */
+}
+
+/*
+ * Dispatch the complete lines in the input buffer, but only while the
+ * client's unsent output stays below CTL_OUT_HIGH: a client that pipelines
+ * requests without reading the replies holds the rest of its input until
+ * its output drains, so what it can make us buffer stays bounded.
+ */
 static void
 ctl_client_process(struct ctl_client *c)
 {
 	char	*start, *nl;
-	size_t	 left;
+	size_t	 left, len;
 
 	start = c->in;
 	left = c->inlen;
-	while (!c->dead && (nl = memchr(start, '\n', left)) != NULL) {
-		if ((size_t)(nl - start) > CTL_LINE_MAX) {
-			left = c->inlen = 0;
-			goto toolong;
+	while (left > 0 && !c->dead && ctl_client_pending(c) < CTL_OUT_HIGH) {
+		if ((nl = memchr(start, '\n', left)) != NULL)
+			len = nl - start;
+		else if (c->eof)
+			len = left;	/* a last line without its newline */
+		else
+			break;
+		if (len > CTL_LINE_MAX) {
+			ctl_client_toolong(c);
+			return;
 		}
-		ctl_client_line(c, start, nl - start);
-		left -= nl - start + 1;
-		start = nl + 1;
+		ctl_client_line(c, start, len);
+		if (nl != NULL)
+			len++;		/* and its newline */
+		left -= len;
+		start += len;
 	}
 	if (c->dead)
 		return;
@@ -242,23 +268,27 @@ ctl_client_process(struct ctl_client *c)
 		memmove(c->in, start, left);
 	c->inlen = left;
 
-	if (c->inlen > CTL_LINE_MAX) {
-		c->inlen = 0;
-		goto toolong;
-	}
-	if (c->eof && c->inlen > 0) {
-		/* A last line without its newline still counts. */
-		ctl_client_line(c, c->in, c->inlen);
-		c->inlen = 0;
-	}
-	return;
+	/* More than a line's worth and no end in sight. */
+	if (c->inlen > CTL_LINE_MAX &&
+	    memchr(c->in, '\n', CTL_LINE_MAX + 1) == NULL)
+		ctl_client_toolong(c);
+}
 
-toolong:
-	log_warn("control: client %d: request line over %d bytes, closing",
-	    c->fd, CTL_LINE_MAX);
-	ctl_client_queue(c, "{\"ok\":false,\"error\":\"request line too long\"}",
-	    strlen("{\"ok\":false,\"error\":\"request line too long\"}"));
-	c->eof = 1;
+/*
+ * Process what is buffered and bring the watchers up to date. A command may
+ * emit events that overflow this very client, so it is freed only here.
+ */
+static void
+ctl_client_run(struct ctl_client *c)
+{
+	c->busy = 1;
+	ctl_client_process(c);
+	c->busy = 0;
+	if (c->dead) {
+		ctl_client_free(c);
+		return;
+	}
+	ctl_client_update(c);
 }
 
 static void
@@ -275,6 +305,12 @@ ctl_client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			c->insize = cap;
 		c->in = xreallocarray(c->in, 1, c->insize);
 	}
+	if (c->inlen == c->insize) {
+		/* Cannot happen: reading waits until the lines are done. */
+		ctl_client_toolong(c);
+		ctl_client_update(c);
+		return;
+	}
 
 	n = read(c->fd, c->in + c->inlen, c->insize - c->inlen);
 	if (n == -1) {
@@ -288,15 +324,7 @@ ctl_client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (n == 0)
 		c->eof = 1;
 	c->inlen += n;
-
-	c->busy = 1;
-	ctl_client_process(c);
-	c->busy = 0;
-	if (c->dead) {
-		ctl_client_free(c);
-		return;
-	}
-	ctl_client_update(c);
+	ctl_client_run(c);
 }
 
 static void
@@ -328,7 +356,8 @@ ctl_client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 			c->outsize = 0;
 		}
 	}
-	ctl_client_update(c);
+	/* Requests held back while the output was high may go on now. */
+	ctl_client_run(c);
 }
 
 /* Make the watchers follow the buffers; close a finished client. */
@@ -339,7 +368,7 @@ ctl_client_update(struct ctl_client *c)
 
 	if (c->dead)
 		return;
-	if (c->eof && ctl_client_pending(c) == 0) {
+	if (c->eof && ctl_client_pending(c) == 0 && c->inlen == 0) {
 		ctl_client_close(c);
 		return;
 	}

@@ -32,6 +32,7 @@ start_tunsupd "$T/tunsupd.conf"
 
 run concurrent 200 20
 run slow
+run pipeline
 run junk
 run flood a
 grep -q "not reading" "$T/tunsupd.log" ||

@@ -5,6 +5,7 @@
     ctlclient.py SOCK concurrent N M        N clients at once, M requests each
     ctlclient.py SOCK slow                  half lines held while others are served
     ctlclient.py SOCK junk                  bad UTF-8, deep nesting, oversized lines
+    ctlclient.py SOCK pipeline              requests pipelined, replies unread
     ctlclient.py SOCK flood TUNNEL          a subscriber that never reads is cut off
     ctlclient.py SOCK denied UID            (as root) become UID, be refused
 
@@ -375,6 +376,52 @@ def mode_flood(path, tunnel):
     ok("the daemon keeps answering")
 
 
+def mode_pipeline(path):
+    """Requests pipelined by a client that does not read its replies: the
+    daemon stops reading it instead of buffering without bound, serves
+    others meanwhile, and later answers every request in order."""
+    import select
+    c = Client(path)
+    c.s.setblocking(False)
+    sent = 0          # bytes
+    pending = b""
+    nreq = 0
+    limit = 64 * 1024 * 1024
+    while True:
+        if not pending:
+            pending = b"".join(b'{"cmd":"status","id":%d}\n' % (nreq + k)
+                               for k in range(1000))
+            nreq += 1000
+        try:
+            n = c.s.send(pending)
+            sent += n
+            pending = pending[n:]
+        except BlockingIOError:
+            _, w, _ = select.select([], [c.s], [], 1.0)
+            if not w:
+                break       # not read for a second: the daemon holds off
+        if sent > limit:
+            fail("the daemon read %d bytes of requests without any reply "
+                 "being read" % sent)
+    ok("a client that does not read its replies is not read either "
+       "(%d KiB of requests taken)" % (sent // 1024))
+    alive(path, "a pipelining client")
+    ok("others are served meanwhile")
+
+    # Send the rest in the background, read every reply in order.
+    c.s.setblocking(True)
+    c.s.settimeout(60)
+    t = threading.Thread(target=c.s.sendall, args=(pending,))
+    t.start()
+    for k in range(nreq):
+        r = c.reply()
+        if r.get("id") != k or r["ok"] is not True:
+            fail("reply %d: %r" % (k, {x: r.get(x) for x in ("ok", "id")}))
+    t.join(60)
+    c.close()
+    ok("all %d pipelined requests answered in order" % nreq)
+
+
 def mode_denied(path, uid):
     # Become another user (we are root), then knock.
     os.setgroups([])
@@ -408,6 +455,8 @@ def main():
         mode_junk(path)
     elif mode == "flood":
         mode_flood(path, args[0])
+    elif mode == "pipeline":
+        mode_pipeline(path)
     elif mode == "denied":
         mode_denied(path, int(args[0]))
     else:
