@@ -32,6 +32,11 @@
 #define EXIT_USAGE	2
 #define EXIT_NODAEMON	3
 
+/* check: the Nagios plugin statuses. */
+#define CHECK_OK		0
+#define CHECK_WARNING		1
+#define CHECK_CRITICAL		2
+#define CHECK_UNKNOWN		3
 #define CHECK_GRACE_DEFAULT	60.0
 #define REPLY_TIMEOUT_S		30
 
@@ -985,41 +990,54 @@ down_since(json_t *t, double started)
 	return started;
 }
 
+/*
+ * The options of check: -g SECONDS, -gSECONDS, --grace SECONDS or
+ * --grace=SECONDS. Returns the index of the first tunnel name.
+ */
+static int
+check_options(int argc, char **argv, double *grace)
+{
+	const char	*a, *v;
+	char		*end;
+	int		 i;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "--") == 0)
+			return i + 1;
+		if (a[0] != '-')
+			break;
+		if (strcmp(a, "-g") == 0 || strcmp(a, "--grace") == 0) {
+			if (++i >= argc)
+				usage_error("check: %s needs a value", a);
+			v = argv[i];
+		} else if (strncmp(a, "--grace=", 8) == 0)
+			v = a + 8;
+		else if (strncmp(a, "-g", 2) == 0)
+			v = a + 2;
+		else
+			usage_error("check: unknown option %s", a);
+		errno = 0;
+		*grace = strtod(v, &end);
+		if (*v == '\0' || *end != '\0' || errno != 0 || *grace < 0 ||
+		    !isfinite(*grace))
+			usage_error("check: bad grace period: %s", v);
+	}
+	return i;
+}
+
 static int
 cmd_check(int argc, char **argv)
 {
 	static const char *label[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 	json_t		*reply, *t;
 	const char	*state, *err;
-	char		*end, *detail = NULL, *old, dur[64];
+	char		*detail = NULL, *old, dur[64];
 	double		 grace = CHECK_GRACE_DEFAULT, now, started, since;
 	size_t		 i, total = 0, up = 0, stopped = 0;
-	int		 status, level = 0, bad, first;
+	int		 status, level = CHECK_OK, bad, first;
 
-	for (first = 1; first < argc; first++) {
-		const char *a = argv[first], *v = NULL;
-
-		if (strcmp(a, "-g") == 0 || strcmp(a, "--grace") == 0) {
-			if (first + 1 >= argc)
-				usage_error("check: %s needs a value", a);
-			v = argv[++first];
-		} else if (strncmp(a, "--grace=", 8) == 0)
-			v = a + 8;
-		else if (strncmp(a, "-g", 2) == 0)
-			v = a + 2;
-		else if (strcmp(a, "--") == 0) {
-			first++;
-			break;
-		} else if (a[0] == '-')
-			usage_error("check: unknown option %s", a);
-		else
-			break;
-		errno = 0;
-		grace = strtod(v, &end);
-		if (*v == '\0' || *end != '\0' || errno != 0 || grace < 0 ||
-		    !isfinite(grace))
-			usage_error("check: bad grace period: %s", v);
-	}
+	first = check_options(argc, argv, &grace);
 	argc -= first;
 	argv += first;
 
@@ -1027,7 +1045,7 @@ cmd_check(int argc, char **argv)
 	if (conn_connect() != 0) {
 		printf("TUNSUP UNKNOWN - cannot connect to %s: %s\n",
 		    socket_path, strerror(errno));
-		return EXIT_NODAEMON;
+		return CHECK_UNKNOWN;
 	}
 	conn_open(REPLY_TIMEOUT_S);
 	reply = get_status(argc, argv, NULL, &status);
@@ -1035,7 +1053,7 @@ cmd_check(int argc, char **argv)
 		printf("TUNSUP UNKNOWN - %s\n", reply_ok(reply) ?
 		    "no such tunnel" : reply_error(reply));
 		json_decref(reply);
-		return 3;
+		return CHECK_UNKNOWN;
 	}
 
 	now = now_wall();
@@ -1059,7 +1077,7 @@ cmd_check(int argc, char **argv)
 			since = jnum(t, "state_since", now);
 		else
 			since = down_since(t, started);
-		bad = now - since > grace ? 2 : 1;
+		bad = now - since > grace ? CHECK_CRITICAL : CHECK_WARNING;
 		if (bad > level)
 			level = bad;
 		fmt_duration(now - since, dur, sizeof(dur));
