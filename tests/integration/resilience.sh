@@ -94,7 +94,7 @@ restart_skips_backoff() {
 	local nr
 	# nothing listens yet: the tunnel waits 40-60 s before its next attempt
 	wait_state slow backoff 15
-	nr=$(tfield slow next_retry_s)
+	nr=$(tfield slow next_retry_s | awk '{ printf "%.1f", $1 }')
 	awk -v n="$nr" 'BEGIN { exit !(n + 0 > 10) }' ||
 	    fail "next_retry_s is $nr, expected a long backoff (RetryMin 40s)"
 	start_sshd late
