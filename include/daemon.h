@@ -33,6 +33,11 @@ struct daemon {
 	ev_signal		 sigint;
 	ev_signal		 sighup;
 	int			 stopping;
+
+	/* systemd Type=notify: STATUS= lines and the watchdog. */
+	int			 notify;	/* $NOTIFY_SOCKET is set */
+	char			*notify_status;	/* the last STATUS= sent */
+	ev_timer		 watchdog;
 };
 
 /* Takes ownership of cfg (its tunnels become the daemon's). */
@@ -59,6 +64,11 @@ json_t		*daemon_reload(struct daemon *, char **err);
 
 /* Send an event object to every subscriber (reference stolen). */
 void		 daemon_emit(struct daemon *, json_t *event);
+
+/* systemd: READY=1 and the watchdog (after daemon_start). */
+void		 daemon_notify_ready(struct daemon *);
+/* A tunnel changed state: refresh STATUS= ("N of M tunnels up"). */
+void		 daemon_tunnels_changed(struct daemon *);
 
 /* Handshake slots: a tunnel asks, and is called back when it may go. */
 int		 daemon_handshake_acquire(struct daemon *, struct tunnel *);

@@ -1,9 +1,15 @@
 /* daemon.c: the daemon object: loop, tunnels, signals, reload. */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -17,6 +23,7 @@
 #define HANDSHAKES_MAX	8
 
 static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
+static void	daemon_sd_notify(struct daemon *, const char *);
 
 struct daemon *
 daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
@@ -59,6 +66,7 @@ daemon_free(struct daemon *d)
 	ev_signal_stop(d->loop, &d->sigterm);
 	ev_signal_stop(d->loop, &d->sigint);
 	ev_signal_stop(d->loop, &d->sighup);
+	ev_timer_stop(d->loop, &d->watchdog);
 	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
 		TAILQ_REMOVE(&d->tunnels, t, entry);
 		tunnel_free(t);
@@ -68,6 +76,7 @@ daemon_free(struct daemon *d)
 	resolver_free(d->resolver);
 	cfg_free(d->cfg);
 	free(d->config_path);
+	free(d->notify_status);
 	free(d);
 }
 
@@ -101,6 +110,8 @@ daemon_shutdown(struct daemon *d)
 		return;
 	d->stopping = 1;
 	log_info("shutting down");
+	daemon_sd_notify(d, "STOPPING=1");
+	ev_timer_stop(d->loop, &d->watchdog);
 	TAILQ_FOREACH(t, &d->tunnels, entry)
 		tunnel_stop(t, "daemon shutting down");
 	if (d->ctl != NULL) {
@@ -129,6 +140,87 @@ daemon_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	log_info("signal %d received", w->signum);
 	daemon_shutdown(d);
+}
+
+/* ---- systemd notification ------------------------------------------- */
+
+/* One datagram to $NOTIFY_SOCKET; nothing at all without it. */
+static void
+daemon_sd_notify(struct daemon *d, const char *msg)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	size_t			 plen;
+	int			 fd;
+
+	if (path == NULL || *path == '\0' ||
+	    (plen = strlen(path)) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, plen);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';	/* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, len) == -1)
+		log_debug("cannot notify %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static void
+daemon_watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	/* Sent from the loop: a stuck loop stops it, and systemd notices. */
+	daemon_sd_notify(w->data, "WATCHDOG=1");
+}
+
+void
+daemon_notify_ready(struct daemon *d)
+{
+	const char	*usec = getenv("WATCHDOG_USEC");
+	double		 interval;
+
+	d->notify = getenv("NOTIFY_SOCKET") != NULL;
+	if (!d->notify)
+		return;
+	daemon_sd_notify(d, "READY=1");
+	daemon_tunnels_changed(d);
+	if (usec != NULL && (interval = strtod(usec, NULL) / 1e6) > 0) {
+		ev_timer_init(&d->watchdog, daemon_watchdog_cb, interval / 2,
+		    interval / 2);
+		d->watchdog.data = d;
+		ev_timer_start(d->loop, &d->watchdog);
+		ev_unref(d->loop);
+	}
+}
+
+void
+daemon_tunnels_changed(struct daemon *d)
+{
+	struct tunnel	*t;
+	size_t		 up = 0, n = 0;
+	char		*msg;
+
+	if (!d->notify || d->stopping)
+		return;
+	TAILQ_FOREACH(t, &d->tunnels, entry) {
+		if (t->state == TS_STOPPED)
+			continue;
+		n++;
+		if (t->state == TS_UP)
+			up++;
+	}
+	xasprintf(&msg, "STATUS=%zu of %zu tunnels up", up, n);
+	if (d->notify_status == NULL || strcmp(msg, d->notify_status) != 0) {
+		daemon_sd_notify(d, msg);
+		free(d->notify_status);
+		d->notify_status = msg;
+	} else
+		free(msg);
 }
 
 struct tunnel *

@@ -162,6 +162,7 @@ tunnel_set_state(struct tunnel *t, enum tunnel_state st, const char *reason)
 	    "ts", t->state_since);
 	if (ev != NULL)
 		daemon_emit(t->daemon, ev);	/* steals ev */
+	daemon_tunnels_changed(t->daemon);
 }
 
 static void

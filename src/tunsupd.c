@@ -1,9 +1,6 @@
 /* tunsupd.c: main: options, -t/-T, the control socket, READY=1, ev_run. */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,30 +21,6 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: tunsupd [-f config] [-S socket] [-t] [-T] [-v]... "
 	    "[-q] [-V] [-h]\n");
-}
-
-/* Tell systemd (Type=notify) we are ready; silently nothing without it. */
-static void
-notify_ready(void)
-{
-	const char		*path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un	 sun;
-	socklen_t		 len;
-	int			 fd;
-
-	if (path == NULL || *path == '\0' || strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';		/* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun, len) == -1)
-		log_warn("cannot notify %s: %m", path);
-	close(fd);
 }
 
 int
@@ -140,7 +113,7 @@ main(int argc, char **argv)
 	log_info("tunsupd %s started: %zu tunnels, control socket %s",
 	    PACKAGE_VERSION, daemon_tunnel_count(d), sock);
 	daemon_start(d);
-	notify_ready();
+	daemon_notify_ready(d);
 	ev_run(loop, 0);
 
 	daemon_free(d);
