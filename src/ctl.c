@@ -43,7 +43,7 @@
 #define CTL_READ_CHUNK	16384
 #define CTL_OUT_HIGH	(256 * 1024)	/* stop reading requests above this */
 #define CTL_OUT_MAX	(1024 * 1024)	/* drop a subscriber above this */
-#define CTL_BACKLOG	128
+#define CTL_BACKLOG	SOMAXCONN
 #define CTL_ACCEPT_MAX	64		/* accepts per callback */
 
 struct ctl_client {

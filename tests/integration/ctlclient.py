@@ -37,8 +37,10 @@ def ok(msg):
 class Client:
     def __init__(self, path, timeout=TIMEOUT):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
+        # A blocking connect waits for room in a full listen backlog; a
+        # non-blocking one (as a timeout makes it) fails with EAGAIN.
         self.s.connect(path)
+        self.s.settimeout(timeout)
         self.buf = b""
 
     def send(self, data):
