@@ -42,6 +42,7 @@ struct tunnel {
 
 	enum tunnel_state	 state;
 	double			 state_since;	/* wall clock */
+	double			 down_since;	/* wall clock, 0 while up */
 	int			 wanted;	/* 1 unless stopped */
 
 	unsigned long		 connects;	/* sessions established */

@@ -137,6 +137,10 @@ tunnel_set_state(struct tunnel *t, enum tunnel_state st, const char *reason)
 		return;
 	t->state = st;
 	t->state_since = now_wall();
+	if (st == TS_UP)
+		t->down_since = 0;
+	else if (from == TS_UP || t->down_since == 0)
+		t->down_since = t->state_since;
 	if (st == TS_BACKOFF || st == TS_STOPPED)
 		tlog_info(t, "%s -> %s (%s)", tunnel_state_name(from),
 		    tunnel_state_name(st), reason != NULL ? reason : "");
@@ -583,6 +587,9 @@ tunnel_status(struct tunnel *t)
 	    "next_retry_s", next >= 0 ? json_real(next) : json_null(),
 	    "keepalive", ka,
 	    "forwards", fwds);
+	/* Since when not up (null while up): for monitoring grace periods. */
+	json_object_set_new(o, "down_since", t->state != TS_UP &&
+	    t->down_since > 0 ? json_real(t->down_since) : json_null());
 	if (jumps != NULL)
 		json_object_set_new(o, "jumps", jumps);	/* steals */
 	return o;

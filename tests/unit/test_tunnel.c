@@ -174,6 +174,8 @@ Test(tunnel, refused_goes_to_backoff_with_reason)
 	cr_assert(next > 0 && next <= 1.0, "next_retry_s %f", next);
 	cr_assert_str_eq(json_string_value(json_object_get(st, "state")),
 	    "backoff");
+	/* Never up: down since the start. */
+	cr_assert(json_real_value(json_object_get(st, "down_since")) > 0);
 	json_decref(st);
 	cr_assert_not_null(strstr(captured, "connecting -> backoff"),
 	    "log: %s", captured);
