@@ -117,5 +117,18 @@ PY
 pass "reverse SOCKS (RemoteForward without a target): download intact, refused target answered 05"
 
 [ "$(fwd_field s 0 connections_total)" = 5 ] || fail "dynamic connections_total $(fwd_field s 0 connections_total)"
+
+# The server restarts: both proxies come back in a new session.
+c0=$(tfield s connects)
+restart_sshd bridge
+wait_for 20 sh -c "[ \"\$(\"$TUNSUPCTL\" -S \"$SOCK\" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"tunnels\"][0][\"connects\"])')\" -gt $c0 ]"
+wait_state s up 20
+curl -sf --max-time 30 --socks5-hostname "127.0.0.1:$D" -o "$T/g6" \
+    "http://localhost:$HTTP/blob" || fail "SOCKS after the server restart"
+curl -sf --max-time 30 --socks5-hostname "127.0.0.1:$R" -o "$T/g7" \
+    "http://localhost:$HTTP/blob" || fail "reverse SOCKS after the server restart"
+[ "$(sha "$T/g6")" = "$(sha "$T/www/blob")" ] && [ "$(sha "$T/g7")" = "$(sha "$T/www/blob")" ] ||
+	fail "downloads after the restart corrupted"
+pass "both proxies survive a server restart"
 stop_tunsupd || fail "tunsupd exit status $?"
 pass "clean shutdown"
