@@ -214,10 +214,13 @@ tunnel_conn_ready(void *arg)
 }
 
 static void
-tunnel_fail(struct tunnel *t, enum tunnel_fail kind, const char *why)
+tunnel_fail(struct tunnel *t, enum tunnel_fail kind, const char *reason)
 {
 	long	 delay, cap;
+	char	*why;
 
+	/* reason may belong to what the teardown frees (a forward's error). */
+	why = xstrdup(reason);
 	tunnel_teardown(t);
 	t->failures++;
 	t->fail_kind = kind;
@@ -225,6 +228,7 @@ tunnel_fail(struct tunnel *t, enum tunnel_fail kind, const char *why)
 	tlog_warn(t, "%s", why);
 	if (!t->wanted) {
 		tunnel_set_state(t, TS_STOPPED, why);
+		free(why);
 		return;
 	}
 	t->attempt++;
@@ -250,6 +254,7 @@ tunnel_fail(struct tunnel *t, enum tunnel_fail kind, const char *why)
 	ev_timer_set(&t->retry_timer, delay / 1000.0, 0.);
 	ev_timer_start(t->daemon->loop, &t->retry_timer);
 	tunnel_set_state(t, TS_BACKOFF, why);
+	free(why);
 }
 
 static void
