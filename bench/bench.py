@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Measuring helpers for tunsup's `make bench` (stdlib only, 127.0.0.1 only).
+
+    bench.py recover  --sshd-port P --port F [--sock S --tunnel N] [--timeout T]
+        Wait until sshd listens on P again (the clock starts there), then until
+        tunnel N is "up" (if --sock) and a 1-byte echo through port F works.
+        Prints "TOTAL_S STATE_UP_S ECHO_S".
+    bench.py deadpath --stop PID (--sock S --tunnel N | --wait-pid PID) [--timeout T]
+        SIGSTOP PID (the clock starts there), then wait until tunnel N leaves "up"
+        or process PID exits (or is a zombie). Prints seconds.
+    bench.py stall    --echo-port A --upload-port B [--n 8] [--mib 16]
+                      [--interval-ms 5] [--idle-s 2] [--max-s 90] [--pid PID]
+        1-byte echo round trips through A every interval, first idle, then while N
+        uploads of MIB MiB each run through B. Prints a JSON object.
+    bench.py upload   PORT MIB          (used by stall: one upload, waits for EOF)
+    bench.py sink     PORT              server: swallow every connection to EOF
+    bench.py source   PORT MIB          server: send MIB MiB to every connection
+    bench.py send     PORT MIB          client: send MIB MiB, half-close, wait EOF;
+                                        prints MB/s (10^6 bytes per second)
+    bench.py recv     PORT MIB          client: read to EOF, expect MIB MiB; MB/s
+    bench.py waitup   --sock S --count N [--ports-file F] [--timeout T]
+        Wait until N tunnels are "up" (and every port listed in F listens); prints
+        seconds since the call.
+    bench.py waitports --ports-file F [--gone] [--timeout T]
+        Wait until every port listed in F listens (--gone: none does); prints
+        seconds since the call.
+    bench.py echo     PORT              exit 0 if a 1-byte echo through PORT works
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HOST = "127.0.0.1"
+CHUNK = 1 << 20
+
+
+def now():
+    return time.monotonic()
+
+
+# ---- control socket ---------------------------------------------------------
+
+
+def status(sock_path):
+    """The daemon's status reply (dict), or None if it does not answer."""
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(sock_path)
+        s.sendall(b'{"cmd":"status"}\n')
+        buf = b""
+        while b"\n" not in buf:
+            d = s.recv(1 << 20)
+            if not d:
+                break
+            buf += d
+        s.close()
+        return json.loads(buf.split(b"\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+
+
+def tstate(sock_path, name):
+    st = status(sock_path)
+    if not st:
+        return None
+    for t in st.get("tunnels", []):
+        if t.get("name") == name:
+            return t.get("state")
+    return None
+
+
+# ---- ports ------------------------------------------------------------------
+
+
+def listening_ports():
+    ports = set()
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(f) as fh:
+                next(fh)
+                for line in fh:
+                    p = line.split()
+                    if p[3] == "0A":
+                        ports.add(int(p[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return ports
+
+
+def echo_once(port, timeout=1.0):
+    try:
+        s = socket.create_connection((HOST, port), timeout)
+        s.settimeout(timeout)
+        s.sendall(b"x")
+        ok = s.recv(1) == b"x"
+        s.close()
+        return ok
+    except OSError:
+        return False
+
+
+def proc_gone(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return True
+    return st.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+# ---- measurements ------------------------------------------------------------
+
+
+def cmd_recover(a):
+    deadline = now() + a.timeout
+    while a.sshd_port not in listening_ports():
+        if now() > deadline:
+            sys.exit("recover: sshd never came back")
+        time.sleep(0.005)
+    t0 = now()
+    deadline = t0 + a.timeout
+    t_up = None if a.sock else 0.0
+    t_echo = None
+    while now() < deadline:
+        if t_up is None and tstate(a.sock, a.tunnel) == "up":
+            t_up = now() - t0
+        if t_up is not None and echo_once(a.port):
+            t_echo = now() - t0
+            break
+        time.sleep(0.02)
+    if t_echo is None:
+        sys.exit("recover: not back after %gs" % a.timeout)
+    print("%.3f %.3f %.3f" % (max(t_up, t_echo), t_up, t_echo))
+
+
+def cmd_deadpath(a):
+    os.kill(a.stop, signal.SIGSTOP)
+    t0 = now()
+    deadline = t0 + a.timeout
+    while now() < deadline:
+        if a.wait_pid:
+            if proc_gone(a.wait_pid):
+                break
+        else:
+            st = tstate(a.sock, a.tunnel)
+            if st is not None and st != "up":
+                break
+        time.sleep(0.01)
+    else:
+        sys.exit("deadpath: still up after %gs" % a.timeout)
+    print("%.3f" % (now() - t0))
+
+
+def probe_loop(s, interval, until, samples, stop_flag=None):
+    nxt = now()
+    while now() < until and not (stop_flag and stop_flag()):
+        t = now()
+        s.sendall(b"x")
+        if s.recv(1) != b"x":
+            raise SystemExit("stall: echo connection closed")
+        samples.append((now() - t) * 1000.0)
+        nxt += interval
+        d = nxt - now()
+        if d > 0:
+            time.sleep(d)
+        else:
+            nxt = now()
+
+
+def pct(v, q):
+    v = sorted(v)
+    if not v:
+        return float("nan")
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def cmd_stall(a):
+    s = socket.create_connection((HOST, a.echo_port), 10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.settimeout(30)
+    iv = a.interval_ms / 1000.0
+    # warm up the channel, then idle baseline
+    probe_loop(s, iv, now() + 0.2, [])
+    idle = []
+    probe_loop(s, iv, now() + a.idle_s, idle)
+    ups = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "upload",
+                             str(a.upload_port), str(a.mib)],
+                            stdout=subprocess.PIPE)
+           for _ in range(a.n)]
+    t0 = now()
+    c0 = cpu_s(a.pid)
+    busy = []
+    probe_loop(s, iv, t0 + a.max_s, busy,
+               lambda: all(p.poll() is not None for p in ups))
+    dur = now() - t0
+    cpu = (cpu_s(a.pid) - c0) / dur * 100.0 if a.pid else float("nan")
+    done = 0
+    for p in ups:
+        if p.poll() is None:
+            p.kill()
+        out, _ = p.communicate()
+        if p.returncode == 0:
+            done += 1
+    s.close()
+    print(json.dumps({
+        "idle_p50": pct(idle, 0.5), "idle_p99": pct(idle, 0.99),
+        "idle_max": max(idle),
+        "p50": pct(busy, 0.5), "p99": pct(busy, 0.99), "max": max(busy),
+        "samples": len(busy), "over10": sum(1 for x in busy if x > 10.0),
+        "uploads_done": done, "uploads": a.n, "seconds": dur,
+        "mb_s": done * a.mib * CHUNK / dur / 1e6, "cpu_pct": cpu,
+    }))
+
+
+def cpu_s(pid):
+    """utime + stime of PID in seconds (0 without a pid)."""
+    if not pid:
+        return 0.0
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read().rsplit(")", 1)[1].split()
+    return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def payload():
+    return os.urandom(CHUNK)
+
+
+def cmd_upload(a):
+    data = payload()
+    s = socket.create_connection((HOST, a.port), 10)
+    s.settimeout(None)
+    for _ in range(a.mib):
+        s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    s.close()
+
+
+def serve(port, handler):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((HOST, port))
+    ls.listen(256)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=handler, args=(c,), daemon=True).start()
+
+
+def cmd_sink(a):
+    def h(c):
+        buf = bytearray(CHUNK)
+        try:
+            while c.recv_into(buf):
+                pass
+        except OSError:
+            pass
+        c.close()
+    serve(a.port, h)
+
+
+def cmd_source(a):
+    data = payload()
+
+    def h(c):
+        try:
+            for _ in range(a.mib):
+                c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        c.close()
+    serve(a.port, h)
+
+
+def cmd_send(a):
+    data = payload()
+    t0 = now()
+    s = socket.create_connection((HOST, a.port), 10)
+    s.settimeout(120)
+    for _ in range(a.mib):
+        s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    dt = now() - t0
+    s.close()
+    print("%.1f" % (a.mib * CHUNK / dt / 1e6))
+
+
+def cmd_recv(a):
+    buf = bytearray(CHUNK)
+    t0 = now()
+    s = socket.create_connection((HOST, a.port), 10)
+    s.settimeout(120)
+    got = 0
+    while True:
+        n = s.recv_into(buf)
+        if not n:
+            break
+        got += n
+    dt = now() - t0
+    s.close()
+    if got != a.mib * CHUNK:
+        sys.exit("recv: %d of %d bytes" % (got, a.mib * CHUNK))
+    print("%.1f" % (got / dt / 1e6))
+
+
+def read_ports(f):
+    with open(f) as fh:
+        return {int(x) for x in fh.read().split()}
+
+
+def cmd_waitup(a):
+    t0 = now()
+    want = read_ports(a.ports_file) if a.ports_file else set()
+    while now() < t0 + a.timeout:
+        st = status(a.sock)
+        if st:
+            n = sum(1 for t in st.get("tunnels", []) if t.get("state") == "up")
+            if n >= a.count and want <= listening_ports():
+                print("%.2f" % (now() - t0))
+                return
+        time.sleep(0.1)
+    sys.exit("waitup: not all up after %gs" % a.timeout)
+
+
+def cmd_waitports(a):
+    t0 = now()
+    want = read_ports(a.ports_file)
+    while now() < t0 + a.timeout:
+        lp = listening_ports()
+        if (not (want & lp)) if a.gone else want <= lp:
+            print("%.2f" % (now() - t0))
+            return
+        time.sleep(0.1)
+    missing = len(want - listening_ports())
+    sys.exit("waitports: %d ports not listening after %gs" % (missing, a.timeout))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sp = ap.add_subparsers(dest="cmd", required=True)
+    p = sp.add_parser("recover")
+    p.add_argument("--sshd-port", type=int, required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--sock")
+    p.add_argument("--tunnel")
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(f=cmd_recover)
+    p = sp.add_parser("deadpath")
+    p.add_argument("--stop", type=int, required=True)
+    p.add_argument("--sock")
+    p.add_argument("--tunnel")
+    p.add_argument("--wait-pid", type=int)
+    p.add_argument("--timeout", type=float, default=30)
+    p.set_defaults(f=cmd_deadpath)
+    p = sp.add_parser("stall")
+    p.add_argument("--echo-port", type=int, required=True)
+    p.add_argument("--upload-port", type=int, required=True)
+    p.add_argument("--n", type=int, default=8)
+    p.add_argument("--mib", type=int, default=16)
+    p.add_argument("--interval-ms", type=float, default=5)
+    p.add_argument("--idle-s", type=float, default=2)
+    p.add_argument("--max-s", type=float, default=90)
+    p.add_argument("--pid", type=int, help="report this process's CPU use")
+    p.set_defaults(f=cmd_stall)
+    for name, f in (("upload", cmd_upload), ("send", cmd_send), ("recv", cmd_recv),
+                    ("source", cmd_source)):
+        p = sp.add_parser(name)
+        p.add_argument("port", type=int)
+        p.add_argument("mib", type=int)
+        p.set_defaults(f=f)
+    p = sp.add_parser("sink")
+    p.add_argument("port", type=int)
+    p.set_defaults(f=cmd_sink)
+    p = sp.add_parser("waitup")
+    p.add_argument("--sock", required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--ports-file")
+    p.add_argument("--timeout", type=float, default=120)
+    p.set_defaults(f=cmd_waitup)
+    p = sp.add_parser("waitports")
+    p.add_argument("--ports-file", required=True)
+    p.add_argument("--gone", action="store_true", help="wait until none listens")
+    p.add_argument("--timeout", type=float, default=120)
+    p.set_defaults(f=cmd_waitports)
+    p = sp.add_parser("echo")
+    p.add_argument("port", type=int)
+    p.set_defaults(f=lambda a: sys.exit(0 if echo_once(a.port, 3) else 1))
+    a = ap.parse_args()
+    a.f(a)
+
+
+if __name__ == "__main__":
+    main()
