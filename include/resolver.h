@@ -26,4 +26,8 @@ struct resolve_req	*resolver_query(struct resolver *, const char *host,
 /* The callback will not be called. */
 void			 resolver_cancel(struct resolve_req *);
 
+/* A copy of a result list to keep past the callback; free with the next. */
+struct addrinfo		*addrinfo_copy(const struct addrinfo *);
+void			 addrinfo_free_copy(struct addrinfo *);
+
 #endif

@@ -141,13 +141,7 @@ fconn_new(struct forward *f, int fd)
 static void
 fconn_free_addrs(struct fconn *fc)
 {
-	struct addrinfo	*a, *next;
-
-	for (a = fc->addrs; a != NULL; a = next) {
-		next = a->ai_next;
-		free(a->ai_addr);
-		free(a);
-	}
+	addrinfo_free_copy(fc->addrs);
 	fc->addrs = fc->cur = NULL;
 }
 
@@ -745,24 +739,13 @@ static void
 remote_resolved(const struct addrinfo *ai, int err, void *arg)
 {
 	struct fconn		*fc = arg;
-	const struct addrinfo	*a;
-	struct addrinfo		*copy, **tail;
 
 	fc->rq = NULL;
 	if (err != 0 || ai == NULL) {
 		remote_fail(fc, gai_strerror(err), 0);
 		return;
 	}
-	tail = &fc->addrs;
-	for (a = ai; a != NULL; a = a->ai_next) {
-		copy = xcalloc(1, sizeof(*copy));
-		copy->ai_family = a->ai_family;
-		copy->ai_addrlen = a->ai_addrlen;
-		copy->ai_addr = xmalloc(a->ai_addrlen);
-		memcpy(copy->ai_addr, a->ai_addr, a->ai_addrlen);
-		*tail = copy;
-		tail = &copy->ai_next;
-	}
+	fc->addrs = addrinfo_copy(ai);
 	remote_connect_next(fc);
 }
 

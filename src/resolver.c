@@ -191,3 +191,35 @@ resolver_cancel(struct resolve_req *q)
 	if (q != NULL)
 		q->cb = NULL;
 }
+
+struct addrinfo *
+addrinfo_copy(const struct addrinfo *ai)
+{
+	const struct addrinfo	*a;
+	struct addrinfo		*head = NULL, *copy, **tail = &head;
+
+	for (a = ai; a != NULL; a = a->ai_next) {
+		copy = xcalloc(1, sizeof(*copy));
+		copy->ai_family = a->ai_family;
+		copy->ai_socktype = a->ai_socktype;
+		copy->ai_protocol = a->ai_protocol;
+		copy->ai_addrlen = a->ai_addrlen;
+		copy->ai_addr = xmalloc(a->ai_addrlen);
+		memcpy(copy->ai_addr, a->ai_addr, a->ai_addrlen);
+		*tail = copy;
+		tail = &copy->ai_next;
+	}
+	return head;
+}
+
+void
+addrinfo_free_copy(struct addrinfo *ai)
+{
+	struct addrinfo	*next;
+
+	for (; ai != NULL; ai = next) {
+		next = ai->ai_next;
+		free(ai->ai_addr);
+		free(ai);
+	}
+}

@@ -339,8 +339,6 @@ static void
 sc_resolved(const struct addrinfo *ai, int err, void *arg)
 {
 	struct sshconn		*c = arg;
-	const struct addrinfo	*a;
-	struct addrinfo		*copy, **tail;
 
 	c->rq = NULL;
 	if (err != 0) {
@@ -351,18 +349,7 @@ sc_resolved(const struct addrinfo *ai, int err, void *arg)
 		return;
 	}
 	/* Keep our own copy: the resolver frees its list after this call. */
-	tail = &c->addrs;
-	for (a = ai; a != NULL; a = a->ai_next) {
-		copy = xcalloc(1, sizeof(*copy));
-		copy->ai_family = a->ai_family;
-		copy->ai_socktype = a->ai_socktype;
-		copy->ai_protocol = a->ai_protocol;
-		copy->ai_addrlen = a->ai_addrlen;
-		copy->ai_addr = xmalloc(a->ai_addrlen);
-		memcpy(copy->ai_addr, a->ai_addr, a->ai_addrlen);
-		*tail = copy;
-		tail = &copy->ai_next;
-	}
+	c->addrs = addrinfo_copy(ai);
 	c->cur = NULL;
 	sc_enter(c);
 	sc_set_phase(c, SC_TCP);
@@ -448,13 +435,7 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 static void
 sc_free_addrs(struct sshconn *c)
 {
-	struct addrinfo	*a, *next;
-
-	for (a = c->addrs; a != NULL; a = next) {
-		next = a->ai_next;
-		free(a->ai_addr);
-		free(a);
-	}
+	addrinfo_free_copy(c->addrs);
 	c->addrs = c->cur = NULL;
 }
 

@@ -47,7 +47,8 @@ wait_for 10 probes_at_least probed 5
 pass "user connections during probes are carried and counted (10), probes go on"
 
 # permitopen forbids direct-tcpip: the forward stays up, probing is off.
-wait_for 10 sh -c "[ \"\$(\"$TUNSUPCTL\" -S \"$SOCK\" --json status | python3 -c 'import json,sys; print([t for t in json.load(sys.stdin)[\"tunnels\"] if t[\"name\"]==\"locked\"][0][\"forwards\"][0][\"probe\"])')\" = unsupported ]"
+probe_is() { [ "$(fwd_field "$1" 0 probe)" = "$2" ]; }
+wait_for 10 probe_is locked unsupported
 [ "$(tstate locked)" = up ] || fail "locked tunnel not up: $(tstate locked)"
 [ "$(fwd_field locked 0 state)" = up ] || fail "locked forward: $(fwd_field locked 0 state)"
 echo_check "$P2" 2 1024 || fail "echo through the locked forward"

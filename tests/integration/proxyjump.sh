@@ -41,7 +41,8 @@ pass "two locked-down jump hosts: 32 MiB HTTP download intact through the chain"
 # The middle hop restarts: the chain is rebuilt.
 c0=$(tfield chain connects)
 stop_sshd j2
-wait_for 15 sh -c "[ \"\$(\"$TUNSUPCTL\" -S \"$SOCK\" --json status | python3 -c 'import json,sys; print([t for t in json.load(sys.stdin)[\"tunnels\"] if t[\"name\"]==\"chain\"][0][\"state\"])')\" != up ]"
+not_up() { [ "$(tstate "$1")" != up ]; }
+wait_for 15 not_up chain
 restart_sshd j2
 wait_state chain up 20
 [ "$(tfield chain connects)" -gt "$c0" ] || fail "connects did not grow"

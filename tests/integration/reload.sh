@@ -61,7 +61,8 @@ open(out, "w").write(" ".join(res) + "\n")
 PY
 HELD=$!
 track "$HELD"
-wait_for 10 sh -c "[ \"\$(\"$TUNSUPCTL\" -S \"$SOCK\" --json status | python3 -c 'import json,sys; print([t for t in json.load(sys.stdin)[\"tunnels\"] if t[\"name\"]==\"keep\"][0][\"forwards\"][0][\"connections_active\"])')\" = 1 ]"
+active_is() { [ "$(fwd_field "$1" 0 connections_active)" = "$2" ]; }
+wait_for 10 active_is keep 1
 
 # 1. A file with an error: rejected whole, nothing changes.
 cp "$T/t.conf" "$T/good.conf"

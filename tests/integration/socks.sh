@@ -121,7 +121,8 @@ pass "reverse SOCKS (RemoteForward without a target): download intact, refused t
 # The server restarts: both proxies come back in a new session.
 c0=$(tfield s connects)
 restart_sshd bridge
-wait_for 20 sh -c "[ \"\$(\"$TUNSUPCTL\" -S \"$SOCK\" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"tunnels\"][0][\"connects\"])')\" -gt $c0 ]"
+connects_above() { [ "$(tfield "$1" connects)" -gt "$2" ]; }
+wait_for 20 connects_above s "$c0"
 wait_state s up 20
 curl -sf --max-time 30 --socks5-hostname "127.0.0.1:$D" -o "$T/g6" \
     "http://localhost:$HTTP/blob" || fail "SOCKS after the server restart"
