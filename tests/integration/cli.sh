@@ -22,21 +22,6 @@ Tunnel off
 EOF
 } >"$T/tunsupd.conf"
 
-# expect_rc WANT CMD...: run CMD, its stdout in $T/out and stderr in $T/err,
-# and fail unless it exits WANT.
-expect_rc() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	if [ "$rc" != "$want" ]; then
-		echo "--- stdout" >&2
-		cat "$T/out" >&2
-		echo "--- stderr" >&2
-		cat "$T/err" >&2
-		fail "$* exited $rc, not $want"
-	fi
-}
-
 # row NAME: the status table row of NAME, from $T/out.
 row() { awk -v n="$1" '$1 == n' "$T/out"; }
 
