@@ -1390,7 +1390,8 @@ Test(cfg, example_settings_parse)
 		w += sprintf(w, "%s\n", line);
 	}
 	cfg = load_ok(out);
-	cr_assert_eq(cfg->ntunnels, 3);
+	/* bridge, double tunnel, sockets, three hub sites, SOCKS */
+	cr_assert_eq(cfg->ntunnels, 7);
 	cr_assert_str_eq(cfg->tunnels[0]->name, "bridge-ssh");
 	cr_assert_str_eq(cfg->tunnels[0]->forwards[0].listen_str,
 	    "localhost:2220");
@@ -1398,6 +1399,9 @@ Test(cfg, example_settings_parse)
 	    "/etc/tunsup/known_hosts");
 	cr_assert_str_eq(cfg->tunnels[1]->jumps[0].host,
 	    "bastion.example.com");
+	cr_assert_eq(cfg->tunnels[1]->njumps, 2);
+	cr_assert_str_eq(cfg->tunnels[3]->forwards[0].listen_str,
+	    "localhost:22201");
 	cr_assert_eq(cfg->tunnels[2]->nforwards, 5);
 	cr_assert_str_eq(cfg->control_group, "tunsup");
 	cfg_free(cfg);
