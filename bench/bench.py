@@ -10,8 +10,13 @@
         or process PID exits (or is a zombie). Prints seconds.
     bench.py stall    --echo-port A --upload-port B [--n 8] [--mib 16]
                       [--interval-ms 5] [--idle-s 2] [--max-s 90] [--pid PID]
+                      [--direct-port E]
         1-byte echo round trips through A every interval, first idle, then while N
-        uploads of MIB MiB each run through B. Prints a JSON object.
+        uploads of MIB MiB each run through B; with --direct-port, a second
+        probe straight to the echo server runs alongside (the machine's own
+        hiccups) and tunnel probes over 10 ms that the direct one did not see
+        within 20 ms count as "own". Prints a JSON object.
+    bench.py probe    PORT SECONDS INTERVAL_MS   (used by stall)
     bench.py upload   PORT MIB          (used by stall: one upload, waits for EOF)
     bench.py sink     PORT              server: swallow every connection to EOF
     bench.py source   PORT MIB          server: send MIB MiB to every connection
@@ -160,7 +165,7 @@ def cmd_deadpath(a):
     print("%.3f" % (now() - t0))
 
 
-def probe_loop(s, interval, until, samples, stop_flag=None):
+def probe_loop(s, interval, until, samples, stop_flag=None, stamps=None):
     nxt = now()
     while now() < until and not (stop_flag and stop_flag()):
         t = now()
@@ -168,6 +173,8 @@ def probe_loop(s, interval, until, samples, stop_flag=None):
         if s.recv(1) != b"x":
             raise SystemExit("stall: echo connection closed")
         samples.append((now() - t) * 1000.0)
+        if stamps is not None:
+            stamps.append(t)
         nxt += interval
         d = nxt - now()
         if d > 0:
@@ -196,12 +203,32 @@ def cmd_stall(a):
                              str(a.upload_port), str(a.mib)],
                             stdout=subprocess.PIPE)
            for _ in range(a.n)]
+    direct = None
+    if a.direct_port:
+        # the same probe straight to the echo server, in its own process: what
+        # the machine (scheduler, VM) adds without any tunnel
+        direct = subprocess.Popen([sys.executable, os.path.abspath(__file__), "probe",
+                                   str(a.direct_port), str(a.max_s),
+                                   str(a.interval_ms)], stdout=subprocess.PIPE)
     t0 = now()
     c0 = cpu_s(a.pid)
     busy = []
+    stamps = []
     probe_loop(s, iv, t0 + a.max_s, busy,
-               lambda: all(p.poll() is not None for p in ups))
+               lambda: all(p.poll() is not None for p in ups), stamps)
     dur = now() - t0
+    d = {}
+    if direct:
+        direct.send_signal(signal.SIGINT)
+        d = json.loads(direct.communicate()[0])
+        # tunnel probes over 10 ms with no direct probe over 5 ms within 20 ms
+        # of them: stalls of the tunnel, not of the machine
+        spikes = [(t - 0.02, t + r / 1000.0 + 0.02) for t, r in d.pop("spikes")]
+        own = [x for t, x in zip(stamps, busy) if x > 10.0 and not any(
+            lo <= t + x / 1000.0 and t <= hi for lo, hi in spikes)]
+        d = {"direct_" + k: v for k, v in d.items()}
+        d["own_over10"] = len(own)
+        d["own_max"] = max(own) if own else 0.0
     cpu = (cpu_s(a.pid) - c0) / dur * 100.0 if a.pid else float("nan")
     done = 0
     for p in ups:
@@ -217,8 +244,24 @@ def cmd_stall(a):
         "p50": pct(busy, 0.5), "p99": pct(busy, 0.99), "max": max(busy),
         "samples": len(busy), "over10": sum(1 for x in busy if x > 10.0),
         "uploads_done": done, "uploads": a.n, "seconds": dur,
-        "mb_s": done * a.mib * CHUNK / dur / 1e6, "cpu_pct": cpu,
+        "mb_s": done * a.mib * CHUNK / dur / 1e6, "cpu_pct": cpu, **d,
     }))
+
+
+def cmd_probe(a):
+    """Echo probe until SIGINT or the duration; JSON summary and slow probes."""
+    s = socket.create_connection((HOST, a.port), 10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.settimeout(30)
+    v, stamps = [], []
+    try:
+        probe_loop(s, a.interval_ms / 1000.0, now() + a.seconds, v, None, stamps)
+    except KeyboardInterrupt:
+        pass
+    print(json.dumps({
+        "p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": max(v) if v else 0.0,
+        "samples": len(v), "over10": sum(1 for x in v if x > 10.0),
+        "spikes": [(t, x) for t, x in zip(stamps, v) if x > 5.0]}))
 
 
 def cpu_s(pid):
@@ -374,7 +417,13 @@ def main():
     p.add_argument("--idle-s", type=float, default=2)
     p.add_argument("--max-s", type=float, default=90)
     p.add_argument("--pid", type=int, help="report this process's CPU use")
+    p.add_argument("--direct-port", type=int, help="also probe this echo port directly")
     p.set_defaults(f=cmd_stall)
+    p = sp.add_parser("probe")
+    p.add_argument("port", type=int)
+    p.add_argument("seconds", type=float)
+    p.add_argument("interval_ms", type=float)
+    p.set_defaults(f=cmd_probe)
     for name, f in (("upload", cmd_upload), ("send", cmd_send), ("recv", cmd_recv),
                     ("source", cmd_source)):
         p = sp.add_parser(name)
