@@ -20,9 +20,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/tunsup-install.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 D=$T/root
 
+# mk ARGS...: make in the build directory, on its own: not a sub-make of the
+# make running the tests (its jobserver, flags and "Entering directory").
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$TOP_BUILDDIR" "$@"; }
+
 # var NAME: a make variable of the build, fully expanded ($(prefix) and all).
 printf 'print-%%:\n\t@echo $($*)\n' >"$T/print.mk"
-var() { make -s --no-print-directory -C "$TOP_BUILDDIR" -f Makefile -f "$T/print.mk" "print-$1"; }
+var() { mk -s -f Makefile -f "$T/print.mk" "print-$1"; }
 
 bindir=$(var bindir)
 sbindir=$(var sbindir)
@@ -32,8 +36,7 @@ bashcompdir=$(var bashcompdir)
 unitdir=$(var systemdsystemunitdir)
 [ -n "$bindir" ] && [ -n "$sysconfdir" ] && [ -n "$mandir" ] || fail "cannot read the install directories"
 
-# The make of make check hands its jobserver down: run ours on its own.
-if ! env -u MAKEFLAGS -u MFLAGS make -C "$TOP_BUILDDIR" install DESTDIR="$D" >"$T/install.log" 2>&1; then
+if ! mk install DESTDIR="$D" >"$T/install.log" 2>&1; then
 	cat "$T/install.log" >&2
 	fail "make install DESTDIR=$D failed"
 fi
@@ -75,7 +78,7 @@ cmp -s "$D$bashcompdir/tunsupctl" "$(var abs_top_srcdir)/contrib/tunsupctl.bash-
 	fail "the completion is not contrib/tunsupctl.bash-completion"
 ok "the installed programs run; the example configuration passes tunsupd -t and starts nothing"
 
-if ! env -u MAKEFLAGS -u MFLAGS make -C "$TOP_BUILDDIR" uninstall DESTDIR="$D" >"$T/uninstall.log" 2>&1; then
+if ! mk uninstall DESTDIR="$D" >"$T/uninstall.log" 2>&1; then
 	cat "$T/uninstall.log" >&2
 	fail "make uninstall failed"
 fi
