@@ -402,6 +402,21 @@ jnum(json_t *obj, const char *key, double dflt)
 
 /* ---- status ------------------------------------------------------------ */
 
+/* A degraded tunnel says why in its forwards: the first forward error. */
+static const char *
+forward_error(json_t *t)
+{
+	json_t		*f;
+	const char	*err;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(t, "forwards"), i, f) {
+		if ((err = jstr(f, "error", NULL)) != NULL)
+			return err;
+	}
+	return NULL;
+}
+
 #define ST_COLS	6
 
 static void
@@ -422,6 +437,7 @@ cmd_status(int argc, char **argv)
 		"LAST-ERROR",
 	};
 	json_t		*reply, *list, *t, *fwds, *f;
+	const char	*err;
 	char		*raw, ***rows, buf[64];
 	size_t		 i, j, n, up;
 	double		 now, connects;
@@ -458,7 +474,10 @@ cmd_status(int argc, char **argv)
 		xasprintf(&rows[i][3], "%zu/%zu", up, json_array_size(fwds));
 		connects = jnum(t, "connects", 0);
 		xasprintf(&rows[i][4], "%.0f", connects > 1 ? connects - 1 : 0);
-		rows[i][5] = xstrdup(jstr(t, "last_error", "-"));
+		if ((err = jstr(t, "last_error", NULL)) == NULL &&
+		    (err = forward_error(t)) == NULL)
+			err = "-";
+		rows[i][5] = xstrdup(err);
 		for (k = 0; k < ST_COLS; k++) {
 			if ((int)strlen(rows[i][k]) > width[k])
 				width[k] = strlen(rows[i][k]);
@@ -990,21 +1009,6 @@ down_since(json_t *t, double started)
 	if ((since = jnum(ka, "last_ok", -1)) > 0)
 		return since;
 	return started;
-}
-
-/* A degraded tunnel says why in its forwards: the first forward error. */
-static const char *
-forward_error(json_t *t)
-{
-	json_t		*f;
-	const char	*err;
-	size_t		 i;
-
-	json_array_foreach(json_object_get(t, "forwards"), i, f) {
-		if ((err = jstr(f, "error", NULL)) != NULL)
-			return err;
-	}
-	return NULL;
 }
 
 /*

@@ -282,6 +282,9 @@ degraded() {
 	want 0 $fwd
 	fwd_field held 0 error | grep -q "server refused to listen on 127.0.0.1:$P_HELD" ||
 	    fail "forward error: $(fwd_field held 0 error)"
+	expect_rc 0 ctl status held
+	grep -Eq "^held +degraded +[0-9]+s +0/1 +0 +server refused to listen on 127.0.0.1:$P_HELD: " "$T/out" ||
+	    fail "status of a degraded tunnel: $(cat "$T/out")"
 	expect_rc 1 ctl check -g 3600
 	grep -Eq "^TUNSUP WARNING - 1/2 tunnels up, 1 stopped; held degraded for [0-9]+s \(server refused to listen on 127.0.0.1:$P_HELD: " "$T/out" ||
 	    fail "check degraded: $(cat "$T/out")"
@@ -289,7 +292,7 @@ degraded() {
 	grep -Eq "^TUNSUP CRITICAL - 0/1 tunnels up; held degraded for [0-9]+s \(server refused" "$T/out" ||
 	    fail "check degraded past the grace: $(cat "$T/out")"
 	expect_rc 0 ctl check web
-	pass "a refused remote forward: degraded in metrics (forward_up 0), check 1 then 2"
+	pass "a refused remote forward: degraded in metrics (forward_up 0), its error in status and check, check 1 then 2"
 	expect_rc 0 ctl stop held
 	wait_state held stopped 10
 	expect_rc 0 ctl check
