@@ -453,6 +453,8 @@ tunnel_eval(struct tunnel *t, const char *why)
 		    "all forwards established");
 	}
 	else if (bad > 0) {
+		/* Not up: say why, as for every other state that is not up. */
+		tunnel_set_error(t, err);
 		tunnel_set_state(t, TS_DEGRADED, err);
 		if (!ev_is_active(&t->fwd_retry_timer)) {
 			t->fwd_attempt++;

@@ -25,6 +25,8 @@ wait_state stay degraded 15
 fwd_field stay 0 error | grep -q "cannot listen on 127.0.0.1:$BUSY: Address already in use" ||
 	fail "stay's forward error: $(fwd_field stay 0 error)"
 [ "$(tfield stay connects)" = 1 ] || fail "stay reconnected"
+tfield stay last_error | grep -q "Address already in use" ||
+	fail "degraded tunnel's last_error: $(tfield stay last_error)"
 pass "a forward that cannot listen: degraded, session kept, error names the address"
 
 failures_at_least() { [ "$(tfield leave failures)" -ge "$1" ]; }
