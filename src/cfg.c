@@ -1964,6 +1964,35 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	}
 }
 
+/*
+ * Two forwards listening on the same address (on the same side) cannot both
+ * be up: an error at the tunnel's line, after the defaults are merged.
+ */
+static void
+check_forwards(struct parse *p, const struct tunnel_spec *t)
+{
+	const struct fwd_spec	*a, *b;
+	size_t			 i, j;
+	int			 la, lb;
+
+	for (i = 0; i < t->nforwards; i++) {
+		a = &t->forwards[i];
+		la = a->kind == FWD_LOCAL || a->kind == FWD_DYNAMIC;
+		for (j = i + 1; j < t->nforwards; j++) {
+			b = &t->forwards[j];
+			lb = b->kind == FWD_LOCAL || b->kind == FWD_DYNAMIC;
+			if (la != lb || a->listen_str == NULL ||
+			    b->listen_str == NULL ||
+			    strcmp(a->listen_str, b->listen_str) != 0)
+				continue;
+			perr(p, t->file, t->line, "tunnel %s: two %s forwards "
+			    "listen on %s", t->name, la ? "local" : "remote",
+			    a->listen_str);
+			return;
+		}
+	}
+}
+
 /* RetryMin must not exceed either cap; reported where they were set. */
 static void
 check_retry(struct parse *p, const struct tunnel_spec *t,
@@ -2016,6 +2045,7 @@ cfg_load_text(const char *name, char *text, struct cfg_errors *errs)
 		spec_merge(cfg->tunnels[i], &cfg->defaults);
 		check_retry(&p, cfg->tunnels[i], &p.tunnel_retry[i]);
 		spec_fill(&p, cfg->tunnels[i]);
+		check_forwards(&p, cfg->tunnels[i]);
 		free(p.tunnel_retry[i].file);
 	}
 	free(p.tunnel_retry);
@@ -2118,6 +2148,7 @@ cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
 	check_retry(&p, t, &retry);
 	free(retry.file);
 	spec_fill(&p, t);
+	check_forwards(&p, t);
 	if (p.nerr > 0) {
 		tunnel_spec_free(t);
 		return NULL;

@@ -1408,3 +1408,33 @@ Test(cfg, example_settings_parse)
 	free(out);
 	free(text);
 }
+
+/* ---- forwards that would collide ---------------------------------------- */
+
+Test(cfg, duplicate_local_listen_is_an_error, .init = setup, .fini = teardown)
+{
+	expect_err("Tunnel a\n"
+	    "  LocalForward 8080 h:80\n"
+	    "  DynamicForward localhost:8080\n",
+	    "t.conf:1: tunnel a: two local forwards listen on localhost:8080");
+}
+
+Test(cfg, duplicate_from_defaults_is_an_error, .init = setup, .fini = teardown)
+{
+	expect_err("RemoteForward 2220 localhost:22\n"
+	    "Tunnel a\n"
+	    "  RemoteForward localhost:2220 localhost:2222\n",
+	    "t.conf:2: tunnel a: two remote forwards listen on localhost:2220");
+}
+
+Test(cfg, same_port_local_and_remote_is_fine, .init = setup, .fini = teardown)
+{
+	struct cfg	*cfg;
+
+	cfg = load_ok("Tunnel a\n"
+	    "  LocalForward 2220 h:22\n"
+	    "  RemoteForward 2220 localhost:22\n"
+	    "  LocalForward 127.0.0.1:2220 h:22\n");
+	cr_assert_eq(only(cfg)->nforwards, 3);
+	cfg_free(cfg);
+}
