@@ -99,6 +99,29 @@ pss_kb() {
 }
 
 # ---- 1. recovery after a server outage --------------------------------------
+
+# descendants PID: every process below PID (children, grandchildren, ...).
+descendants() {
+	local c
+	for c in $(_tlib_children "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# server_down NAME FWD_PORT: stop sshd NAME and every process it forked (lib.sh's
+# stop_sshd ends the per-connection monitors, but a session's unprivileged child can
+# outlive its monitor and keep the -R listener and the TCP connection up), so that
+# the outage is real: nothing of the old sessions survives, as after a reboot.
+server_down() {
+	local d p
+	d=$(descendants "$(sshd_pid "$1")")
+	stop_sshd "$1"
+	for p in $d; do kill -TERM "$p" 2>/dev/null; done
+	wait_for 10 "! port_listening $2"
+	for p in $d; do wait_for 10 "! kill -0 $p 2>/dev/null"; done
+}
+
 bench_recovery() {
 	local sp e r i out a b tv=() av=() pid apid
 	start_sshd rec
@@ -116,7 +139,7 @@ bench_recovery() {
 		bench_tunsupd "$T/rec.conf"
 		wait_state rec up 30
 		wait_for 10 bpy echo "$r"
-		stop_sshd rec
+		server_down rec "$r"
 		bpy recover --sshd-port "$sp" --port "$r" --sock "$SOCK" --tunnel rec \
 		    --timeout 90 >"$T/rec.out" 2>>"$T/bench.err" &
 		pid=$!
@@ -136,7 +159,7 @@ bench_recovery() {
 		apid=$!
 		track "$apid"
 		wait_for 30 bpy echo "$r"
-		stop_sshd rec
+		server_down rec "$r"
 		bpy recover --sshd-port "$sp" --port "$r" --timeout 300 \
 		    >"$T/rec.out" 2>>"$T/bench.err" &
 		pid=$!
