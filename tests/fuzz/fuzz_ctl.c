@@ -1,0 +1,203 @@
+/*
+ * fuzz_ctl.c: libFuzzer target for the control protocol (ctl_cmds.c): the
+ * request parser and every command handler, without the socket.
+ *
+ * One daemon, created once from a tiny configuration: tunnel "t", disabled,
+ * to 127.0.0.1 port 1. Each input is split into lines; each line goes to
+ * ctl_dispatch_line() and its reply is checked (an object with a boolean
+ * "ok") and serialised. The loop never runs while a tunnel is wanted, so a
+ * tunnel that a command starts never gets past "connecting": no connection
+ * is made, no listener bound. Name lookups are cut off (getaddrinfo_a and open are wrapped at
+ * link time, see Makefile.am) so an added tunnel cannot reach DNS or read a
+ * file. After each input the daemon is put back as it was: runtime tunnels
+ * removed, "t" stopped (and re-added if the input removed it).
+ *
+ * libFuzzer writes new inputs into its first corpus directory: keep the
+ * seeds clean with a scratch one first,
+ *	fuzz_ctl -max_len=4096 /tmp/corpus tests/fuzz/corpus/ctl
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "tunnel.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int	LLVMFuzzerInitialize(int *, char ***);
+
+/* Linked with -Wl,--wrap=getaddrinfo_a,--wrap=open. */
+int	__wrap_getaddrinfo_a(int, struct gaicb **, int, struct sigevent *);
+int	__wrap_open(const char *, int, ...);
+
+#define check(e) do {							\
+	if (!(e))							\
+		abort();						\
+} while (0)
+
+#define FUZZ_TUNNEL	"t"
+#define FUZZ_BODY							\
+	"HostName 127.0.0.1\n"						\
+	"Port 1\n"							\
+	"Enabled no\n"							\
+	"ConnectTimeout 1\n"						\
+	"LocalForward 127.0.0.1:1 127.0.0.1:1\n"			\
+	"RemoteForward 1 127.0.0.1:1\n"					\
+	"DynamicForward 127.0.0.1:1\n"
+#define FUZZ_CONFIG							\
+	"RetryMin 1s\n"							\
+	"ServerAliveInterval 5\n"					\
+	"Tunnel " FUZZ_TUNNEL "\n"					\
+	FUZZ_BODY
+
+static struct daemon	*fuzz_daemon;
+
+/* No DNS: every asynchronous lookup fails to queue. */
+int
+__wrap_getaddrinfo_a(int mode, struct gaicb **list, int n,
+    struct sigevent *sev)
+{
+	return EAI_AGAIN;
+}
+
+/* No files: an added tunnel's SshConfig cannot be read. */
+int
+__wrap_open(const char *path, int flags, ...)
+{
+	errno = ENOENT;
+	return -1;
+}
+
+static void
+fuzz_log_hook(enum log_level level, const char *msg, void *arg)
+{
+	check(msg != NULL);
+	(void)strlen(msg);
+}
+
+static void
+fuzz_add_t(struct daemon *d)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct tunnel_spec	*spec;
+	char			*err = NULL;
+
+	spec = cfg_parse_tunnel(d->cfg, FUZZ_TUNNEL, FUZZ_BODY, &errs);
+	check(spec != NULL && errs.n == 0);
+	check(daemon_tunnel_add(d, spec, &err) == 0);	/* spec stolen */
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct ev_loop		*loop;
+	struct cfg		*cfg;
+
+	log_register(fuzz_log_hook, NULL);
+	log_set_level(LOG_LVL_TRACE);
+	cfg = cfg_load_string("fuzz.conf", FUZZ_CONFIG, &errs);
+	check(cfg != NULL && errs.n == 0);
+	check((loop = ev_loop_new(0)) != NULL);
+	fuzz_daemon = daemon_new(loop, cfg, NULL);	/* cfg stolen */
+	check(fuzz_daemon != NULL);
+	check(daemon_tunnel_count(fuzz_daemon) == 1);
+	return 0;
+}
+
+static void
+fuzz_line(struct daemon *d, const char *line, size_t len)
+{
+	json_t	*reply;
+	char	*out;
+	int	 sub = 0;
+
+	reply = ctl_dispatch_line(d, line, len, &sub);
+	check(reply != NULL);
+	check(json_is_object(reply));
+	check(json_is_boolean(json_object_get(reply, "ok")));
+	check(sub == 0 || sub == 1);
+	out = json_dumps(reply, JSON_COMPACT);
+	check(out != NULL);
+	free(out);
+	json_decref(reply);
+}
+
+static int
+fuzz_any_wanted(struct daemon *d)
+{
+	struct tunnel	*t;
+
+	TAILQ_FOREACH(t, &d->tunnels, entry) {
+		if (t->wanted || t->conn != NULL ||
+		    ev_is_active(&t->retry_timer))
+			return 1;
+	}
+	return 0;
+}
+
+/* Back to one stopped tunnel "t". */
+static void
+fuzz_reset(struct daemon *d)
+{
+	struct tunnel	*t;
+	char		*err;
+
+	for (;;) {
+		TAILQ_FOREACH(t, &d->tunnels, entry) {
+			if (strcmp(t->spec->name, FUZZ_TUNNEL) != 0)
+				break;
+		}
+		if (t == NULL)
+			break;
+		err = NULL;
+		check(daemon_tunnel_remove(d, t->spec->name, &err) == 0);
+	}
+	if ((t = daemon_tunnel_find(d, FUZZ_TUNNEL)) == NULL)
+		fuzz_add_t(d);
+	else
+		tunnel_stop(t, "fuzz reset");
+	check(daemon_tunnel_count(d) == 1);
+	check(d->handshakes == 0 && TAILQ_EMPTY(&d->handshake_wait));
+	check(!fuzz_any_wanted(d));
+	/*
+	 * Nothing is wanted, no session exists and no timer of a tunnel runs:
+	 * one non-blocking pass lets the resolver free the lookups of the
+	 * sessions the input started and stopped (they would pile up, and
+	 * every input would look like a leak). No other watcher is active.
+	 */
+	ev_run(d->loop, EVRUN_NOWAIT);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char	*p = (const char *)data, *end = p + size, *nl;
+	char		*line;
+	size_t		 len;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		len = (size_t)(nl - p);
+		/* An exact-size copy, so ASan sees any read past len. */
+		line = malloc(len > 0 ? len : 1);
+		check(line != NULL);
+		memcpy(line, p, len);
+		fuzz_line(fuzz_daemon, line, len);
+		free(line);
+		p = nl + 1;
+	}
+	fuzz_reset(fuzz_daemon);
+	return 0;
+}
