@@ -42,8 +42,11 @@ int	__wrap_open(const char *, int, ...);
 int	__real_open(const char *, int, ...);
 
 #define check(e) do {							\
-	if (!(e))							\
+	if (!(e)) {							\
+		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
+		    __LINE__, #e);					\
 		abort();						\
+	}								\
 } while (0)
 
 /* Files the sandbox starts with: includes that nest, loop and fail. */

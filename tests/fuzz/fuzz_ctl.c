@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,8 +42,11 @@ int	__wrap_getaddrinfo_a(int, struct gaicb **, int, struct sigevent *);
 int	__wrap_open(const char *, int, ...);
 
 #define check(e) do {							\
-	if (!(e))							\
+	if (!(e)) {							\
+		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
+		    __LINE__, #e);					\
 		abort();						\
+	}								\
 } while (0)
 
 #define FUZZ_TUNNEL	"t"
@@ -53,7 +57,7 @@ int	__wrap_open(const char *, int, ...);
 	"ConnectTimeout 1\n"						\
 	"LocalForward 127.0.0.1:1 127.0.0.1:1\n"			\
 	"RemoteForward 1 127.0.0.1:1\n"					\
-	"DynamicForward 127.0.0.1:1\n"
+	"DynamicForward 127.0.0.1:2\n"
 #define FUZZ_CONFIG							\
 	"RetryMin 1s\n"							\
 	"ServerAliveInterval 5\n"					\
