@@ -17,6 +17,7 @@
 #include <sys/un.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -119,6 +120,16 @@ forward_set(struct forward *f, enum forward_state st, const char *fmt, ...)
 	free(f->error);
 	f->error = err;
 	tunnel_forward_changed(f->t, f, 1);
+}
+
+/* Forwarded bytes go out at once, as OpenSSH does for its channels. */
+static void
+fd_nodelay(int fd, int family)
+{
+	int	 one = 1;
+
+	if (family == AF_INET || family == AF_INET6)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 /* ---- connections being set up ---------------------------------------- */
@@ -357,6 +368,7 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			continue;
 		}
+		fd_nodelay(fd, ss.ss_family);
 		if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
 			getnameinfo((struct sockaddr *)&ss, slen, host,
 			    sizeof(host), NULL, 0, NI_NUMERICHOST);
@@ -703,6 +715,7 @@ remote_start_connect(struct fconn *fc, const struct sockaddr *sa,
 		return;
 	}
 	fc->fd = fd;
+	fd_nodelay(fd, sa->sa_family);
 	if (connect(fd, sa, len) == 0) {
 		remote_linked(fc);
 		return;

@@ -172,6 +172,7 @@ struct sshconn {
 	ev_io			 io;
 	ev_timer		 timer;		/* ConnectTimeout */
 	ev_idle			 kick;		/* deferred work, next loop turn */
+	int			 want_room;	/* a pump waits for send room */
 
 	ssh_session		 s;
 	ssh_event		 ev;
@@ -886,22 +887,32 @@ sc_ready(struct sshconn *c)
 }
 
 /*
- * Bytes the transport socketpair of a jump session holds, not yet pumped
- * into the outer channel. libssh sends with a blocking send(): it must
- * never find the socketpair full, or the loop waits on itself.
+ * Payload room left in the session socket's send buffer. libssh sends its
+ * output with a blocking send(): a write larger than the room waits for
+ * the peer (32 ms for 64 KiB on a 2 MB/s link) and stalls every tunnel.
+ * So the pump never gives libssh more than fits: SO_SNDBUF is the memory
+ * the kernel allows, SIOCOUTQ what is queued and not yet acked (TCP) or not
+ * yet read (the socketpair of a jump session); a quarter is kept back for
+ * bookkeeping. The kernel reports the socket writable once a third of
+ * SO_SNDBUF is free, which is always more than ROOM_MIN here, so waiting
+ * on EV_WRITE for room cannot spin.
  */
-#define TRANSPORT_HIGH	(64 * 1024)
+#define ROOM_MIN	2048
 
-static int
-sc_transport_full(struct sshconn *c)
+static size_t
+sc_sock_room(struct sshconn *c)
 {
-	int	 n = 0;
+	int		 fd, outq = 0, sndbuf = 0;
+	socklen_t	 len = sizeof(sndbuf);
 
-	if (c->outer == NULL || c->s == NULL)
+	if (c->s == NULL || (fd = ssh_get_fd(c->s)) == -1)
 		return 0;
-	if (ioctl(ssh_get_fd(c->s), SIOCOUTQ, &n) == -1)
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == -1 ||
+	    ioctl(fd, SIOCOUTQ, &outq) == -1)
+		return SIZE_MAX;
+	if (sndbuf - outq <= 0)
 		return 0;
-	return n > TRANSPORT_HIGH;
+	return (size_t)(sndbuf - outq) / 4 * 3;
 }
 
 static void
@@ -1040,7 +1051,7 @@ sc_update_io(struct sshconn *c)
 	}
 	events = EV_READ;
 	if ((ssh_get_poll_flags(c->s) & SSH_WRITE_PENDING) ||
-	    (ssh_get_status(c->s) & SSH_WRITE_PENDING))
+	    (ssh_get_status(c->s) & SSH_WRITE_PENDING) || c->want_room)
 		events |= EV_WRITE;
 	if (ev_is_active(&c->io) && c->io.fd == fd &&
 	    (c->io.events & (EV_READ | EV_WRITE)) == events)
@@ -1104,6 +1115,7 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		/* Opens first: each reads its own failure from ssh_get_error. */
 		sc_run_opens(c);
 		sc_run_greqs(c);
+		c->want_room = 0;	/* set again by a pump still short */
 		sc_kick_pumps(c);
 		sc_update_io(c);
 		break;
@@ -1533,19 +1545,24 @@ chan_pump_up(struct sshchan *sc)
 {
 	struct sshconn	*c = sc->c;
 	uint32_t	 win;
-	size_t		 n;
+	size_t		 n, room;
 	int		 w;
 
 	while (sc->state == CH_OPEN && sc->up_off < sc->up_len) {
 		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
 			return;		/* the gate: libssh still has output */
-		if (sc_transport_full(c))
-			return;		/* a jump's socketpair is filling up */
+		if ((room = sc_sock_room(c)) < ROOM_MIN) {
+			c->want_room = 1;	/* EV_WRITE wakes us */
+			return;
+		}
 		if ((win = ssh_channel_window_size(sc->ch)) == 0)
 			return;
 		n = sc->up_len - sc->up_off;
 		if (n > win)
 			n = win;
+		/* Leave room for packet headers, padding and MAC. */
+		if (n > room - ROOM_MIN / 2)
+			n = room - ROOM_MIN / 2;
 		w = ssh_channel_write(sc->ch, sc->up + sc->up_off,
 		    (uint32_t)n);
 		if (w < 0) {
@@ -1769,9 +1786,12 @@ sc_kick_pumps(struct sshconn *c)
 	TAILQ_FOREACH(sc, &c->chans, entry) {
 		if (sc->state != CH_OPEN || sc->fd == -1)
 			continue;
-		if ((ssh_get_status(c->s) & SSH_WRITE_PENDING) ||
-		    sc_transport_full(c))
+		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
 			break;
+		if (sc_sock_room(c) < ROOM_MIN) {
+			c->want_room = 1;
+			break;
+		}
 		if (sc->up_off < sc->up_len ||
 		    (sc->fd_eof && !sc->eof_sent)) {
 			chan_pump_up(sc);
