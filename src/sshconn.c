@@ -171,7 +171,7 @@ struct sshconn {
 	int			 fd;
 	ev_io			 io;
 	ev_timer		 timer;		/* ConnectTimeout */
-	ev_idle			 kick;		/* deferred work, next loop turn */
+	ev_prepare		 kick;		/* deferred work, next loop turn */
 	int			 want_room;	/* a pump waits for send room */
 
 	ssh_session		 s;
@@ -186,7 +186,7 @@ struct sshconn {
 };
 
 static void	sc_io_cb(struct ev_loop *, ev_io *, int);
-static void	sc_kick_cb(struct ev_loop *, ev_idle *, int);
+static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -376,7 +376,7 @@ sc_alloc(struct ev_loop *loop, struct resolver *res,
 	c->io.data = c;
 	ev_init(&c->timer, sc_timer_cb);
 	c->timer.data = c;
-	ev_idle_init(&c->kick, sc_kick_cb);
+	ev_prepare_init(&c->kick, sc_kick_cb);
 	c->kick.data = c;
 	return c;
 }
@@ -478,7 +478,7 @@ sc_destroy(struct sshconn *c)
 	resolver_cancel(c->rq);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
-	ev_idle_stop(c->loop, &c->kick);
+	ev_prepare_stop(c->loop, &c->kick);
 	while ((q = TAILQ_FIRST(&c->greqs)) != NULL) {
 		TAILQ_REMOVE(&c->greqs, q, entry);
 		free(q->addr);
@@ -531,7 +531,7 @@ sshconn_free(struct sshconn *c)
 			h->phase = SC_DEAD;
 			ev_timer_stop(h->loop, &h->timer);
 			ev_io_stop(h->loop, &h->io);
-			ev_idle_stop(h->loop, &h->kick);
+			ev_prepare_stop(h->loop, &h->kick);
 		}
 		return;
 	}
@@ -1141,7 +1141,7 @@ sc_greq_add(struct sshconn *c, enum greq_kind kind, const char *addr,
 	q->arg = arg;
 	TAILQ_INSERT_TAIL(&c->greqs, q, entry);
 	if (c->phase == SC_READY)
-		ev_idle_start(c->loop, &c->kick);
+		ev_prepare_start(c->loop, &c->kick);
 }
 
 void
@@ -1297,16 +1297,16 @@ sshconn_open(struct sshconn *c, const char *host, int port, const char *path,
 	sc->open_cb = cb;
 	sc->open_arg = arg;
 	/* Never call back from inside the call that asked: next turn. */
-	ev_idle_start(c->loop, &c->kick);
+	ev_prepare_start(c->loop, &c->kick);
 	return sc;
 }
 
 static void
-sc_kick_cb(struct ev_loop *loop, ev_idle *w, int revents)
+sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct sshconn	*c = w->data;
 
-	ev_idle_stop(loop, w);
+	ev_prepare_stop(loop, w);
 	if (c->phase != SC_READY) {
 		sc_reap(c);
 		return;
@@ -1486,7 +1486,7 @@ sshchan_close(struct sshchan *sc)
 	ev_io_stop(sc->c->loop, &sc->rio);
 	ev_io_stop(sc->c->loop, &sc->wio);
 	if (sc->c->root->depth == 0)
-		ev_idle_start(sc->c->loop, &sc->c->kick);
+		ev_prepare_start(sc->c->loop, &sc->c->kick);
 }
 
 /* Free closed channels: only when no libssh call is on the stack. */
@@ -1598,7 +1598,7 @@ chan_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 		sc->up = xmalloc(PUMP_BUF);
 	n = read(sc->fd, sc->up, PUMP_BUF);
 	if (sc->carries != NULL && sc->carries->phase == SC_READY)
-		ev_idle_start(loop, &sc->carries->kick);	/* room again */
+		ev_prepare_start(loop, &sc->carries->kick);	/* room again */
 	if (n > 0) {
 		sc->up_len = (size_t)n;
 		sc->up_off = 0;
