@@ -456,10 +456,26 @@ host_key_line() {
 # stop_sshd NAME: kill it and its direct children (the per-connection monitors), so
 # that the sessions it served end too, as when a server goes down. start_sshd NAME
 # starts it again on the same port (restart_sshd does both).
+# _tlib_descendants PID: every process PID forked, and theirs.
+_tlib_descendants() {
+	local c
+	for c in $(_tlib_children "$1"); do
+		echo "$c"
+		_tlib_descendants "$c"
+	done
+}
+_tlib_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(_tlib_pstate "$1")" = Z ]; }
+
+# stop_sshd NAME: the listener and every process it forked. A session's child can
+# outlive its monitor and keep a -R listener and the TCP connection up: the
+# outage would not be real.
 stop_sshd() {
-	local pid
+	local pid d p
 	pid=$(cat "$T/$1/pid")
+	d=$(_tlib_descendants "$pid")
 	kill_pid "$pid" 5
+	for p in $d; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $d; do wait_for 10 _tlib_gone "$p"; done
 	log "sshd $1 stopped"
 }
 
