@@ -173,6 +173,7 @@ struct sshconn {
 	ev_timer		 timer;		/* ConnectTimeout */
 	ev_prepare		 kick;		/* deferred work, next loop turn */
 	int			 want_room;	/* a pump waits for send room */
+	int			 fd_given;	/* libssh has c->fd (ssh_connect ran) */
 
 	ssh_session		 s;
 	ssh_event		 ev;
@@ -469,11 +470,25 @@ chan_free(struct sshchan *sc)
 	free(sc);
 }
 
+/* Read and drop what the peer sent (the session is going away). */
+static void
+sc_drain(int fd)
+{
+	char	 buf[4096];
+	int	 i;
+
+	for (i = 0; i < 64; i++) {
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+	}
+}
+
 static void
 sc_destroy(struct sshconn *c)
 {
 	struct greq	*q;
 	struct sshchan	*sc;
+	int		 fd;
 
 	resolver_cancel(c->rq);
 	ev_timer_stop(c->loop, &c->timer);
@@ -499,9 +514,22 @@ sc_destroy(struct sshconn *c)
 	}
 	if (c->s != NULL) {
 		ssh_set_message_callback(c->s, NULL, NULL);
-		if (ssh_get_fd(c->s) != -1)
+		/*
+		 * libssh never closes an fd given with SSH_OPTIONS_FD on
+		 * disconnect (it does on errors, and then says -1 here): ours to
+		 * close, unless libssh already did and the number is reused.
+		 */
+		fd = c->fd_given ? ssh_get_fd(c->s) : c->fd;
+		if (c->fd_given && fd != -1) {
+			/* Unread input makes close() send a reset: drain it. */
+			sc_drain(fd);
 			ssh_disconnect(c->s);
-		ssh_free(c->s);		/* closes the fd it was given */
+			shutdown(fd, SHUT_WR);
+			sc_drain(fd);
+		}
+		ssh_free(c->s);
+		if (fd != -1)
+			close(fd);
 		c->fd = -1;
 	}
 	if (c->fd != -1)
@@ -1014,6 +1042,7 @@ sc_step(struct sshconn *c)
 	int	 r;
 
 	if (c->phase == SC_KEX) {
+		c->fd_given = 1;
 		r = ssh_connect(c->s);
 		if (r == SSH_AGAIN) {
 			sc_update_io(c);
