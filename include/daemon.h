@@ -38,6 +38,7 @@ struct daemon {
 	int			 notify;	/* $NOTIFY_SOCKET is set */
 	char			*notify_status;	/* the last STATUS= sent */
 	ev_timer		 watchdog;
+	ev_timer		 shutdown_timer;	/* SIGTERM: linger bound */
 };
 
 /* Takes ownership of cfg (its tunnels become the daemon's). */

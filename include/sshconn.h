@@ -106,7 +106,7 @@ void		 sshchan_set_data_hook(struct sshchan *,
 /* Bytes read, 0 if none yet, -1 at EOF or on error. */
 int		 sshchan_read_raw(struct sshchan *, void *, size_t);
 
-/* Free cached private keys (at exit). */
+/* Free cached private keys and sockets still closing (at exit). */
 void		 sshconn_keys_cleanup(void);
 
 #endif

@@ -21,9 +21,29 @@
 #include "util.h"
 
 #define HANDSHAKES_MAX	8
+#define SHUTDOWN_LINGER	2.5	/* seconds for sessions to close */
 
 static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	daemon_sd_notify(struct daemon *, const char *);
+
+/*
+ * Stop a watcher that was ev_unref'd when started (signals, watchdog,
+ * shutdown deadline): ev_ref first, or the loop's count of what keeps it
+ * alive drifts and it ends while sessions are still closing.
+ */
+static void
+daemon_stop_unref(struct daemon *d, struct ev_watcher *w)
+{
+	if (!ev_is_active(w))
+		return;
+	ev_ref(d->loop);
+	if (w == (struct ev_watcher *)&d->sigterm ||
+	    w == (struct ev_watcher *)&d->sigint ||
+	    w == (struct ev_watcher *)&d->sighup)
+		ev_signal_stop(d->loop, (ev_signal *)w);
+	else
+		ev_timer_stop(d->loop, (ev_timer *)w);
+}
 
 struct daemon *
 daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
@@ -63,10 +83,11 @@ daemon_free(struct daemon *d)
 
 	if (d == NULL)
 		return;
-	ev_signal_stop(d->loop, &d->sigterm);
-	ev_signal_stop(d->loop, &d->sigint);
-	ev_signal_stop(d->loop, &d->sighup);
-	ev_timer_stop(d->loop, &d->watchdog);
+	daemon_stop_unref(d, (struct ev_watcher *)&d->sigterm);
+	daemon_stop_unref(d, (struct ev_watcher *)&d->sigint);
+	daemon_stop_unref(d, (struct ev_watcher *)&d->sighup);
+	daemon_stop_unref(d, (struct ev_watcher *)&d->watchdog);
+	daemon_stop_unref(d, (struct ev_watcher *)&d->shutdown_timer);
 	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
 		TAILQ_REMOVE(&d->tunnels, t, entry);
 		tunnel_free(t);
@@ -101,6 +122,12 @@ daemon_start(struct daemon *d)
 	}
 }
 
+static void
+daemon_shutdown_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
 void
 daemon_shutdown(struct daemon *d)
 {
@@ -111,14 +138,22 @@ daemon_shutdown(struct daemon *d)
 	d->stopping = 1;
 	log_info("shutting down");
 	daemon_sd_notify(d, "STOPPING=1");
-	ev_timer_stop(d->loop, &d->watchdog);
+	daemon_stop_unref(d, (struct ev_watcher *)&d->watchdog);
 	TAILQ_FOREACH(t, &d->tunnels, entry)
 		tunnel_stop(t, "daemon shutting down");
 	if (d->ctl != NULL) {
 		ctl_close(d->ctl);
 		d->ctl = NULL;
 	}
-	ev_break(d->loop, EVBREAK_ALL);
+	/*
+	 * The loop ends by itself once the sessions' sockets have closed
+	 * (their servers read our DISCONNECT), or at this deadline.
+	 */
+	ev_timer_init(&d->shutdown_timer, daemon_shutdown_cb, SHUTDOWN_LINGER,
+	    0.);
+	d->shutdown_timer.data = d;
+	ev_timer_start(d->loop, &d->shutdown_timer);
+	ev_unref(d->loop);
 }
 
 static void

@@ -187,6 +187,7 @@ struct sshconn {
 };
 
 static void	sc_io_cb(struct ev_loop *, ev_io *, int);
+static void	closers_free_all(void);
 static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
@@ -272,6 +273,7 @@ sshconn_keys_cleanup(void)
 {
 	struct cached_key	*k;
 
+	closers_free_all();
 	while ((k = key_cache) != NULL) {
 		key_cache = k->next;
 		ssh_key_free(k->key);
@@ -470,17 +472,81 @@ chan_free(struct sshchan *sc)
 	free(sc);
 }
 
-/* Read and drop what the peer sent (the session is going away). */
-static void
-sc_drain(int fd)
-{
-	char	 buf[4096];
-	int	 i;
+/*
+ * A session's socket after our DISCONNECT and FIN: read and drop what the
+ * server still sends until it closes too (or CLOSE_LINGER passes), so it
+ * reads our DISCONNECT instead of a reset, which closing a socket with
+ * unread input sends.
+ */
+#define CLOSE_LINGER	2.0
 
-	for (i = 0; i < 64; i++) {
-		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
-			break;
+struct closer {
+	struct ev_loop		*loop;
+	int			 fd;
+	ev_io			 io;
+	ev_timer		 timer;
+	LIST_ENTRY(closer)	 entry;
+};
+
+static LIST_HEAD(, closer) closers = LIST_HEAD_INITIALIZER(closers);
+
+static void
+closer_free(struct closer *cl)
+{
+	LIST_REMOVE(cl, entry);
+	ev_io_stop(cl->loop, &cl->io);
+	ev_timer_stop(cl->loop, &cl->timer);
+	close(cl->fd);
+	free(cl);
+}
+
+static void
+closer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct closer	*cl = w->data;
+	char		 buf[16384];
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < 16; i++) {
+		n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			closer_free(cl);
+			return;
+		}
+		if (n == -1)
+			return;
 	}
+}
+
+static void
+closer_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	closer_free(w->data);
+}
+
+static void
+closers_free_all(void)
+{
+	while (!LIST_EMPTY(&closers))
+		closer_free(LIST_FIRST(&closers));
+}
+
+static void
+closer_start(struct ev_loop *loop, int fd)
+{
+	struct closer	*cl;
+
+	shutdown(fd, SHUT_WR);
+	cl = xcalloc(1, sizeof(*cl));
+	cl->loop = loop;
+	cl->fd = fd;
+	ev_io_init(&cl->io, closer_read_cb, fd, EV_READ);
+	ev_timer_init(&cl->timer, closer_timeout_cb, CLOSE_LINGER, 0.);
+	cl->io.data = cl->timer.data = cl;
+	ev_io_start(loop, &cl->io);
+	ev_timer_start(loop, &cl->timer);
+	LIST_INSERT_HEAD(&closers, cl, entry);
 }
 
 static void
@@ -520,15 +586,12 @@ sc_destroy(struct sshconn *c)
 		 * close, unless libssh already did and the number is reused.
 		 */
 		fd = c->fd_given ? ssh_get_fd(c->s) : c->fd;
-		if (c->fd_given && fd != -1) {
-			/* Unread input makes close() send a reset: drain it. */
-			sc_drain(fd);
-			ssh_disconnect(c->s);
-			shutdown(fd, SHUT_WR);
-			sc_drain(fd);
-		}
+		if (c->fd_given && fd != -1)
+			ssh_disconnect(c->s);	/* sends DISCONNECT, keeps fd */
 		ssh_free(c->s);
-		if (fd != -1)
+		if (fd != -1 && c->fd_given)
+			closer_start(c->loop, fd);	/* FIN, then wait for EOF */
+		else if (fd != -1)
 			close(fd);
 		c->fd = -1;
 	}
