@@ -52,6 +52,7 @@
 #include "util.h"
 
 #define PUMP_BUF	(64 * 1024)
+#define ROOM_MIN	2048	/* send room below which pumps wait */
 #define DOPOLL_ROUNDS	16
 
 enum sc_phase {
@@ -188,6 +189,7 @@ struct sshconn {
 
 static void	sc_io_cb(struct ev_loop *, ev_io *, int);
 static void	closers_free_all(void);
+static size_t	sc_sock_room(struct sshconn *);
 static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
@@ -549,6 +551,29 @@ closer_start(struct ev_loop *loop, int fd)
 	LIST_INSERT_HEAD(&closers, cl, entry);
 }
 
+/*
+ * Say goodbye: libssh writes its DISCONNECT at once only while it thinks
+ * the socket writable (else it queues it, and ssh_disconnect() then throws
+ * the queue away), and with a blocking send(). So: only with room in the
+ * socket (a black-holed peer gets no DISCONNECT rather than a stalled
+ * loop), after what is queued, and with libssh told it may write.
+ */
+static void
+sc_disconnect(struct sshconn *c)
+{
+	if (!ssh_is_connected(c->s))
+		return;		/* not past the handshake: nothing to say */
+	if (sc_sock_room(c) < ROOM_MIN)
+		return;
+	if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
+		ssh_blocking_flush(c->s, 50);
+	if (sc_sock_room(c) < ROOM_MIN ||
+	    (ssh_get_status(c->s) & SSH_WRITE_PENDING))
+		return;
+	ssh_set_fd_towrite(c->s);
+	ssh_disconnect(c->s);		/* sends DISCONNECT, keeps our fd */
+}
+
 static void
 sc_destroy(struct sshconn *c)
 {
@@ -587,7 +612,7 @@ sc_destroy(struct sshconn *c)
 		 */
 		fd = c->fd_given ? ssh_get_fd(c->s) : c->fd;
 		if (c->fd_given && fd != -1)
-			ssh_disconnect(c->s);	/* sends DISCONNECT, keeps fd */
+			sc_disconnect(c);
 		ssh_free(c->s);
 		if (fd != -1 && c->fd_given)
 			closer_start(c->loop, fd);	/* FIN, then wait for EOF */
@@ -988,8 +1013,6 @@ sc_ready(struct sshconn *c)
  * SO_SNDBUF is free, which is always more than ROOM_MIN here, so waiting
  * on EV_WRITE for room cannot spin.
  */
-#define ROOM_MIN	2048
-
 static size_t
 sc_sock_room(struct sshconn *c)
 {
