@@ -1105,7 +1105,8 @@ read_file(const char *path, char **text, char **why)
 	int		 fd;
 
 	*text = *why = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: opening a FIFO must not wait (a reload runs in the loop). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		*why = xstrdup(strerror(errno));
 		return -1;
 	}

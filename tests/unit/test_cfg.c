@@ -1438,3 +1438,17 @@ Test(cfg, same_port_local_and_remote_is_fine, .init = setup, .fini = teardown)
 	cr_assert_eq(only(cfg)->nforwards, 3);
 	cfg_free(cfg);
 }
+
+Test(cfg, include_of_a_fifo_is_an_error_not_a_hang, .init = setup,
+    .fini = teardown, .timeout = 5)
+{
+	char	 path[TPATH + 16], text[TPATH + 64];
+	char	*msg;
+
+	snprintf(path, sizeof(path), "%s/fifo.conf", home);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	snprintf(text, sizeof(text), "Include %s\nTunnel a\n", path);
+	msg = load_err(text);
+	cr_assert_not_null(strstr(msg, "not a regular file"), "%s", msg);
+	free(msg);
+}
