@@ -36,6 +36,7 @@ struct forward {
 	int			 bound_port;
 	int			 requested;	/* tcpip-forward in flight */
 	int			 listening;	/* the server accepted it */
+	int			 relisten;	/* cancel the old listener first */
 	struct pump_counters	 ctr;
 
 	struct flistener	*lis;

@@ -599,6 +599,15 @@ remote_listen(struct forward *f)
 
 	if (f->requested || f->listening || c == NULL)
 		return;
+	if (f->relisten) {
+		/*
+		 * A probe found the listener broken, but the server may still
+		 * hold it (and refuse a second one): let it go first.
+		 */
+		f->relisten = 0;
+		sshconn_cancel(c, f->spec->listen.host, f->bound_port, NULL,
+		    f);
+	}
 	f->requested = 1;
 	sshconn_listen(c, f->spec->listen.host, f->spec->listen.port,
 	    remote_listen_cb, f);
@@ -929,6 +938,7 @@ forward_session_down(struct forward *f)
 	local_close_listeners(f);
 	f->requested = 0;
 	f->listening = 0;
+	f->relisten = 0;
 	f->bound_port = 0;
 	if (f->state != FWD_PENDING || f->error != NULL) {
 		f->state = FWD_PENDING;
@@ -1003,9 +1013,10 @@ probe_open_cb(void *arg, struct sshchan *ch, const char *err)
 		}
 		/*
 		 * The server could not connect to its own listener: it is
-		 * gone. Ask for it again.
+		 * gone or broken. Ask for it again (cancel, then listen).
 		 */
 		f->listening = 0;
+		f->relisten = 1;
 		probe_done(f, err != NULL ? err : "channel refused");
 		return;
 	}
