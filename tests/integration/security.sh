@@ -41,7 +41,8 @@ stop_tunsupd || fail "tunsupd exit status $?"
 # As an unprivileged user (nobody), with its own copies of what it reads.
 if [ "$(id -u)" = 0 ]; then
 	mkdir -p "$T/nobody"
-	cp "$T/id_ed25519" "$T/known_hosts" "$T/nobody/"
+	# its own copy of the binary too: the build tree may be closed to others
+	cp "$TUNSUPD" "$T/id_ed25519" "$T/known_hosts" "$T/nobody/"
 	chown -R nobody "$T/nobody"
 	chmod 0711 "$T"
 	chmod 0600 "$T/nobody/id_ed25519"
@@ -53,7 +54,7 @@ if [ "$(id -u)" = 0 ]; then
 	} >"$T/nobody/t.conf"
 	chmod 0644 "$T/nobody/t.conf"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    env HOME="$T/nobody" "$TUNSUPD" -f "$T/nobody/t.conf" \
+	    env HOME="$T/nobody" "$T/nobody/$(basename "$TUNSUPD")" -f "$T/nobody/t.conf" \
 	    -S "$T/nobody/ctl.sock" -v >"$T/nobody.log" 2>&1 &
 	track $!
 	NPID=$!
