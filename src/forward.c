@@ -391,13 +391,24 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/* The watcher is started once every listener of the forward is bound. */
+static void
+listener_add(struct forward *f, int fd)
+{
+	struct flistener	*l;
+
+	f->lis = xreallocarray(f->lis, f->nlis + 1, sizeof(*f->lis));
+	l = &f->lis[f->nlis++];
+	l->f = f;
+	l->fd = fd;
+}
+
 static int
 listen_tcp(struct forward *f, const struct sockaddr *sa, socklen_t len,
     char **err)
 {
-	struct flistener	*l;
 	char			 host[INET6_ADDRSTRLEN];
-	int			 fd, one = 1;
+	int			 fd, one = 1, saved;
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
@@ -408,12 +419,8 @@ listen_tcp(struct forward *f, const struct sockaddr *sa, socklen_t len,
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, sa, len) == -1 || listen(fd, 128) == -1)
 		goto fail;
-	f->lis = xreallocarray(f->lis, f->nlis + 1, sizeof(*f->lis));
-	l = &f->lis[f->nlis++];
-	l->f = f;
-	l->fd = fd;
+	listener_add(f, fd);
 	return 0;
-	int			 saved;
 
 fail:
 	saved = errno;
@@ -434,7 +441,6 @@ listen_unix(struct forward *f, char **err)
 {
 	const struct tunnel_spec *ts = f->t->spec;
 	struct sockaddr_un	 sun;
-	struct flistener	*l;
 	mode_t			 old;
 	int			 fd;
 
@@ -464,10 +470,7 @@ listen_unix(struct forward *f, char **err)
 		return -1;
 	}
 	umask(old);
-	f->lis = xreallocarray(f->lis, f->nlis + 1, sizeof(*f->lis));
-	l = &f->lis[f->nlis++];
-	l->f = f;
-	l->fd = fd;
+	listener_add(f, fd);
 	return 0;
 }
 
