@@ -117,7 +117,9 @@ rand_unit(void)
 	static int	 seeded;
 
 	if (!seeded) {
-		srandom((unsigned)(getpid() ^ (unsigned)(now_mono() * 1e6)));
+		/* Through 64 bits: microseconds of uptime overflow 32 bits. */
+		srandom((unsigned)getpid() ^
+		    (unsigned)(uint64_t)(now_mono() * 1e6));
 		seeded = 1;
 	}
 	return (double)random() / ((double)RAND_MAX + 1.0);
