@@ -37,6 +37,7 @@ struct forward {
 	int			 requested;	/* tcpip-forward in flight */
 	int			 listening;	/* the server accepted it */
 	int			 relisten;	/* cancel the old listener first */
+	int			 suspect;	/* up again only once a probe passes */
 	struct pump_counters	 ctr;
 
 	struct flistener	*lis;

@@ -583,6 +583,8 @@ remote_listen_cb(void *arg, int result, int bound, double rtt)
 		f->bound_port = f->spec->listen.port != 0 ? f->spec->listen.port :
 		    bound;
 		f->t->fwd_attempt = 0;
+		if (f->suspect)
+			return;		/* a failed probe: the next must pass */
 		forward_set(f, FWD_UP, NULL);
 		return;
 	}
@@ -942,6 +944,7 @@ forward_session_down(struct forward *f)
 	f->requested = 0;
 	f->listening = 0;
 	f->relisten = 0;
+	f->suspect = 0;
 	f->bound_port = 0;
 	if (f->state != FWD_PENDING || f->error != NULL) {
 		f->state = FWD_PENDING;
@@ -967,6 +970,7 @@ probe_done(struct forward *f, const char *err)
 		classify_release(fc);
 	if (err == NULL) {
 		f->probes_ok++;
+		f->suspect = 0;
 		tlog_debug(f->t, "forward %s: probe ok in %.1f ms",
 		    f->spec->listen_str, (now_mono() - f->probe_sent) * 1000);
 		if (f->listening)
@@ -1020,6 +1024,7 @@ probe_open_cb(void *arg, struct sshchan *ch, const char *err)
 		 */
 		f->listening = 0;
 		f->relisten = 1;
+		f->suspect = 1;
 		probe_done(f, err != NULL ? err : "channel refused");
 		return;
 	}
