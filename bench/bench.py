@@ -30,9 +30,25 @@
         Wait until every port listed in F listens (--gone: none does); prints
         seconds since the call.
     bench.py echo     PORT              exit 0 if a 1-byte echo through PORT works
+    bench.py echoserver PORT            server: echo every connection (one epoll loop,
+                                        so that the server is not what limits a rate)
+    bench.py connrate PORT [--n 2000] [--max-s 10] [--conc 1] [--pid PID]
+        New connections through PORT: connect, send 1 byte, read it back, close;
+        CONC workers, N connections in all or MAX_S seconds. Prints a JSON object
+        (rate per second, failures, CPU % of PID).
+    bench.py latency  PORT [--n 5000] [--size 64] [--pid PID]
+        One connection, N round trips of SIZE bytes back to back (no sleeps).
+        Prints a JSON object (p50, p99, max, mean in microseconds).
+    bench.py fleetstat --sock S         tunnels up, sum of connects and failures (JSON)
+    bench.py ports    N --mine F --regdir D --owner PID
+        Reserve N free ports as lib.sh's free_port does (registry D, owner PID,
+        appended to F for its cleanup); prints them one a line.
 """
 
 import argparse
+import errno
+import random
+import selectors
 import json
 import os
 import signal
@@ -391,6 +407,193 @@ def cmd_waitports(a):
     sys.exit("waitports: %d ports not listening after %gs" % (missing, a.timeout))
 
 
+# ---- connection rate, latency, fleet ------------------------------------------
+
+
+def cmd_echoserver(a):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((HOST, a.port))
+    ls.listen(1024)
+    ls.setblocking(False)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    sel = selectors.DefaultSelector()
+    sel.register(ls, selectors.EVENT_READ, None)
+    while True:
+        for key, _ in sel.select():
+            if key.data is None:
+                for _ in range(64):
+                    try:
+                        c, _ = ls.accept()
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError:
+                        break
+                    c.setblocking(False)
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    sel.register(c, selectors.EVENT_READ, b"")
+                continue
+            c = key.fileobj
+            try:
+                d = c.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                d = b""
+            if not d:
+                sel.unregister(c)
+                c.close()
+                continue
+            try:
+                # small echoes: the reply fits the socket buffer; a blocking
+                # send for the rest keeps it simple (the bench never floods it)
+                c.setblocking(True)
+                c.sendall(d)
+                c.setblocking(False)
+            except OSError:
+                sel.unregister(c)
+                c.close()
+
+
+def cmd_connrate(a):
+    lock = threading.Lock()
+    st = {"left": a.n, "ok": 0, "fail": 0}
+    deadline = now() + a.max_s
+
+    def take():
+        with lock:
+            if st["left"] <= 0:
+                return False
+            st["left"] -= 1
+            return True
+
+    def worker():
+        while now() < deadline and take():
+            ok = False
+            try:
+                s = socket.create_connection((HOST, a.port), 5)
+                s.settimeout(5)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                s.sendall(b"x")
+                ok = s.recv(1) == b"x"
+                s.close()
+            except OSError:
+                pass
+            with lock:
+                st["ok" if ok else "fail"] += 1
+
+    # warm-up: a few connections that do not count
+    for _ in range(20):
+        echo_once(a.port, 5)
+    c0 = cpu_s(a.pid)
+    t0 = now()
+    ths = [threading.Thread(target=worker) for _ in range(a.conc)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    dur = now() - t0
+    cpu = (cpu_s(a.pid) - c0) / dur * 100.0 if a.pid else float("nan")
+    print(json.dumps({"rate": st["ok"] / dur, "ok": st["ok"], "fail": st["fail"],
+                      "seconds": dur, "conc": a.conc, "cpu_pct": cpu}))
+
+
+def cmd_latency(a):
+    s = socket.create_connection((HOST, a.port), 10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.settimeout(10)
+    msg = os.urandom(a.size)
+    buf = bytearray(a.size)
+    view = memoryview(buf)
+
+    def rt():
+        s.sendall(msg)
+        got = 0
+        while got < a.size:
+            n = s.recv_into(view[got:])
+            if not n:
+                raise SystemExit("latency: connection closed")
+            got += n
+
+    for _ in range(100):  # warm-up
+        rt()
+    v = []
+    c0 = cpu_s(a.pid)
+    t0 = now()
+    for _ in range(a.n):
+        t = time.perf_counter()
+        rt()
+        v.append((time.perf_counter() - t) * 1e6)
+    dur = now() - t0
+    cpu = (cpu_s(a.pid) - c0) / dur * 100.0 if a.pid else float("nan")
+    if bytes(buf) != msg:
+        raise SystemExit("latency: echo differs")
+    s.close()
+    print(json.dumps({"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": max(v),
+                      "mean": statistics.fmean(v), "n": a.n, "cpu_pct": cpu}))
+
+
+def cmd_fleetstat(a):
+    st = status(a.sock) or {}
+    ts = st.get("tunnels", [])
+    print(json.dumps({
+        "tunnels": len(ts),
+        "up": sum(1 for t in ts if t.get("state") == "up"),
+        "connects": sum(int(t.get("connects") or 0) for t in ts),
+        "failures": sum(int(t.get("failures") or 0) for t in ts)}))
+
+
+def cmd_ports(a):
+    """lib.sh's free_port, N at a time (one python start instead of N)."""
+    os.makedirs(a.regdir, exist_ok=True)
+    lo, hi = 20000, 32000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            hi = min(hi, int(f.read().split()[0]))
+    except (OSError, ValueError):
+        pass
+    inuse = listening_ports()
+
+    def bindable(p):
+        for fam, addr in ((socket.AF_INET, HOST), (socket.AF_INET6, "::1")):
+            try:
+                s = socket.socket(fam, socket.SOCK_STREAM)
+            except OSError:
+                continue
+            try:
+                s.bind((addr, p))
+            except OSError as e:
+                if fam == socket.AF_INET or e.errno == errno.EADDRINUSE:
+                    return False
+            finally:
+                s.close()
+        return True
+
+    def reserve(p):
+        path = os.path.join(a.regdir, str(p))
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        os.write(fd, b"%d\n" % a.owner)
+        os.close(fd)
+        return True
+
+    cand = [p for p in range(lo, hi) if p not in inuse]
+    random.shuffle(cand)
+    got = []
+    for p in cand:
+        if len(got) >= a.count:
+            break
+        if bindable(p) and reserve(p):
+            got.append(p)
+            with open(a.mine, "a") as f:
+                f.write("%d\n" % p)
+    if len(got) < a.count:
+        sys.exit("ports: only %d free" % len(got))
+    print("\n".join(str(p) for p in got))
+
+
 def main():
     ap = argparse.ArgumentParser()
     sp = ap.add_subparsers(dest="cmd", required=True)
@@ -447,6 +650,31 @@ def main():
     p = sp.add_parser("echo")
     p.add_argument("port", type=int)
     p.set_defaults(f=lambda a: sys.exit(0 if echo_once(a.port, 3) else 1))
+    p = sp.add_parser("echoserver")
+    p.add_argument("port", type=int)
+    p.set_defaults(f=cmd_echoserver)
+    p = sp.add_parser("connrate")
+    p.add_argument("port", type=int)
+    p.add_argument("--n", type=int, default=2000)
+    p.add_argument("--max-s", type=float, default=10)
+    p.add_argument("--conc", type=int, default=1)
+    p.add_argument("--pid", type=int)
+    p.set_defaults(f=cmd_connrate)
+    p = sp.add_parser("latency")
+    p.add_argument("port", type=int)
+    p.add_argument("--n", type=int, default=5000)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--pid", type=int)
+    p.set_defaults(f=cmd_latency)
+    p = sp.add_parser("fleetstat")
+    p.add_argument("--sock", required=True)
+    p.set_defaults(f=cmd_fleetstat)
+    p = sp.add_parser("ports")
+    p.add_argument("count", type=int)
+    p.add_argument("--mine", required=True)
+    p.add_argument("--regdir", required=True)
+    p.add_argument("--owner", type=int, required=True)
+    p.set_defaults(f=cmd_ports)
     a = ap.parse_args()
     a.f(a)
 

@@ -7,14 +7,18 @@
 # (and coreutils/gawk, always there). `apt-get install autossh socat python3`.
 #
 # Environment: TUNSUPD, TUNSUPCTL, TESTLIB (set by `make bench`);
-#   BENCH_ONLY="recovery deadpath stall bulk memory"   run a subset (default: all)
+#   BENCH_ONLY="recovery deadpath stall bulk memory connrate latency fleet"
+#                        run a subset (default: all)
 #   BENCH_ROUNDS=3       rounds (tunsupd and reference alternate: A B A B ...)
 #   BENCH_MIB=256        MiB per bulk transfer
 #   BENCH_OUTAGE=15      seconds the server is down in the recovery test
 #   BENCH_TUNNELS=200    tunnels in the memory test
+#   BENCH_CONNS=5000     connections per connrate measurement (or 5 s)
+#   BENCH_FLEET=1000     tunnels in the fleet test (one sshd, default MaxStartups)
+#   BENCH_FLEET_IDLE=60  seconds of idle CPU measured in the fleet test
 #   TLIB_KEEP=1          keep the temp dir (logs)
 # Everything runs on 127.0.0.1; every process it starts is tracked and killed (lib.sh).
-# Whole run: about 6-8 minutes on 2 vCPUs.
+# Whole run: about 9-11 minutes on 2 vCPUs (connrate, latency, fleet: about 2.5).
 
 set -u -o pipefail
 : "${TESTLIB:?TESTLIB must point at tests/integration/lib.sh}"
@@ -27,7 +31,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 MIB=${BENCH_MIB:-256}
 OUTAGE=${BENCH_OUTAGE:-15}
 NTUN=${BENCH_TUNNELS:-200}
-ONLY=${BENCH_ONLY:-recovery deadpath stall bulk memory}
+ONLY=${BENCH_ONLY:-recovery deadpath stall bulk memory connrate latency fleet}
 BPY=$BENCH_DIR/bench.py
 
 command -v autossh >/dev/null 2>&1 || {
@@ -441,6 +445,186 @@ bench_memory() {
 	row "time until all $NTUN up (s)" "$tup" "$aup (autossh)" "-" "ratio $(ratio "$tup" "$aup")"
 	note "one round (no alternation); tunsupd: from start to all up + every -R listening;" \
 	    "autossh: from the first launch until every -R listens"
+}
+
+# ---- 6. and 7. connection rate and latency through a LocalForward ------------------
+# lfwd_setup NAME: one sshd, an echo server (bench.py's, one epoll loop: socat's
+# fork per connection would be the bottleneck of the rate), tunsupd with a
+# LocalForward LT to it and `ssh -N -L LS` to the same sshd, same cipher. Both stay
+# up for the whole section and are measured alternately (the idle one costs nothing).
+# Sets LT LS SPID.
+lfwd_setup() {
+	local sp e
+	start_sshd "$1"
+	sp=$(sshd_port "$1")
+	e=$(free_port)
+	_tlib_server ECHO_PID echoserver "$e" "$T/echoserver.log" python3 "$BPY" echoserver "$e"
+	LT=$(free_port)
+	LS=$(free_port)
+	{
+		bench_header 15
+		tunnel_conf "$1" "$1"
+		echo "    Ciphers aes128-gcm@openssh.com"
+		echo "    LocalForward $LT 127.0.0.1:$e"
+	} >"$T/$1.conf"
+	bench_tunsupd "$T/$1.conf"
+	wait_state "$1" up 30
+	ssh "${SSH_OPTS[@]}" -N -o Ciphers=aes128-gcm@openssh.com -o ExitOnForwardFailure=yes \
+	    -L "$LS:127.0.0.1:$e" -p "$sp" "$ME@127.0.0.1" </dev/null 2>>"$T/ssh.err" &
+	SPID=$!
+	track "$SPID"
+	wait_for 30 port_listening "$LS"
+	wait_for 10 bpy echo "$LT"
+	wait_for 10 bpy echo "$LS"
+}
+
+CONN_N=${BENCH_CONNS:-5000}
+bench_connrate() {
+	local i c j r
+	local -A tv sv tc sc
+	lfwd_setup cr
+	for i in $(seq "$ROUNDS"); do
+		for c in 1 8; do
+			j=$(bpy connrate "$LT" --n "$CONN_N" --max-s 5 --conc "$c" --pid "$TUNSUPD_PID") ||
+			    fail "connrate: tunsupd probe failed"
+			r=$(bpy connrate "$LS" --n "$CONN_N" --max-s 5 --conc "$c" --pid "$SPID") ||
+			    fail "connrate: ssh probe failed"
+			log "connrate round $i conc $c: tunsupd $j / ssh $r"
+			[ "$(jnum "$j" fail %d)" = 0 ] || note "round $i conc $c: tunsupd $(jnum "$j" fail %d) failed connections"
+			[ "$(jnum "$r" fail %d)" = 0 ] || note "round $i conc $c: ssh $(jnum "$r" fail %d) failed connections"
+			tv[$c]+=" $(jnum "$j" rate %.0f)"
+			sv[$c]+=" $(jnum "$r" rate %.0f)"
+			tc[$c]+=" $(jnum "$j" cpu_pct %.0f)"
+			sc[$c]+=" $(jnum "$r" cpu_pct %.0f)"
+		done
+	done
+	local a b
+	for c in 1 8; do
+		# shellcheck disable=SC2086
+		a=$(median ${tv[$c]})
+		# shellcheck disable=SC2086
+		b=$(median ${sv[$c]})
+		if [ "$c" = 1 ]; then
+			row "new connections/s through -L, sequential" "$a" "$b (ssh)" ">= ssh" \
+			    "$(verdict "$b" "$a") ratio $(ratio "$a" "$b")"
+		else
+			row "  the same, 8 concurrent" "$a" "$b (ssh)" ">= ssh" \
+			    "$(verdict "$b" "$a") ratio $(ratio "$a" "$b")"
+		fi
+		note "conc $c rounds: tunsupd${tv[$c]} / ssh${sv[$c]} conn/s; client CPU %: tunsupd${tc[$c]} / ssh${sc[$c]}"
+	done
+	note "each connection: connect, 1 byte, echo back, close; $CONN_N connections or 5 s per" \
+	    "measurement, aes128-gcm, one tunsupd and one ssh -N -L to the same sshd"
+}
+
+bench_latency() {
+	local i j r tp50=() tp99=() sp50=() sp99=() tmax=() smax=() a b
+	lfwd_setup lat
+	for i in $(seq "$ROUNDS"); do
+		j=$(bpy latency "$LT" --n 5000 --size 64 --pid "$TUNSUPD_PID") || fail "latency: tunsupd probe failed"
+		r=$(bpy latency "$LS" --n 5000 --size 64 --pid "$SPID") || fail "latency: ssh probe failed"
+		log "latency round $i: tunsupd $j / ssh $r"
+		tp50+=("$(jnum "$j" p50 %.1f)")
+		tp99+=("$(jnum "$j" p99 %.1f)")
+		tmax+=("$(jnum "$j" max %.0f)")
+		sp50+=("$(jnum "$r" p50 %.1f)")
+		sp99+=("$(jnum "$r" p99 %.1f)")
+		smax+=("$(jnum "$r" max %.0f)")
+	done
+	a=$(median "${tp99[@]}")
+	b=$(median "${sp99[@]}")
+	row "64 B round trip through -L: p50 (us)" "$(median "${tp50[@]}")" "$(median "${sp50[@]}") (ssh)" "-" \
+	    "ratio $(ratio "$(median "${tp50[@]}")" "$(median "${sp50[@]}")")"
+	row "  p99 (us)" "$a" "$b (ssh)" "<= ssh" "$(verdict "$a" "$b") ratio $(ratio "$a" "$b")"
+	note "one connection, 5000 round trips back to back, aes128-gcm; rounds p50/p99/max (us):" \
+	    "tunsupd $(for i in "${!tp50[@]}"; do printf '%s/%s/%s ' "${tp50[i]}" "${tp99[i]}" "${tmax[i]}"; done)" \
+	    "ssh $(for i in "${!sp50[@]}"; do printf '%s/%s/%s ' "${sp50[i]}" "${sp99[i]}" "${smax[i]}"; done)"
+}
+
+# ---- 8. a fleet of 1000 reverse tunnels to one sshd -----------------------------
+# sshd at OpenSSH's default MaxStartups 10:30:100 (lib.sh's own default is higher;
+# sshd keeps the first value, the one given here). sshd forks a monitor and a
+# session process per connection: ~2000 processes, a few GiB; tunsupd needs ~1 fd
+# per tunnel.
+FLEET=${BENCH_FLEET:-1000}
+# desc_fast PID: its descendants from one ps (lib.sh's walk reads /proc once per
+# process: quadratic with 2000 sshd processes)
+desc_fast() {
+	ps -e -o pid=,ppid= | awk -v r="$1" '{ kid[$2] = kid[$2] " " $1 }
+	    END { n = split(kid[r], q, " "); for (i = 1; i <= n; i++) { print q[i]
+	          m = split(kid[q[i]], c, " "); for (j = 1; j <= m; j++) q[++n] = c[j] } }'
+}
+FLEET_IDLE=${BENCH_FLEET_IDLE:-60}
+bench_fleet() {
+	local e i p t0 tup pss st c0 c1 n0 n1 ncpu cpu drops lim sshd_kb kids
+	[ "$(ulimit -n)" -ge 8192 ] || ulimit -n 8192 || fail "fleet: cannot raise ulimit -n to 8192"
+	lim=$(($(cat /proc/sys/kernel/pid_max) < $(cat /proc/sys/kernel/threads-max) ?
+	    $(cat /proc/sys/kernel/pid_max) : $(cat /proc/sys/kernel/threads-max)))
+	[ "$lim" -gt $((FLEET * 3)) ] || fail "fleet: pid/thread limit $lim too low for $FLEET sessions"
+	start_sshd fleet 'MaxStartups 10:30:100'
+	e=$(free_port)
+	start_echo "$e"
+	bpy ports "$FLEET" --mine "$T/ports" --regdir "$TLIB_PORTDIR" --owner $$ >"$T/fleet.ports" ||
+	    fail "fleet: no $FLEET free ports"
+	{
+		bench_header 15
+		i=0
+		for p in $(cat "$T/fleet.ports"); do
+			i=$((i + 1))
+			tunnel_conf "f$i" fleet
+			echo "    RemoteForward $p 127.0.0.1:$e"
+		done
+	} >"$T/fleet.conf"
+	t0=$(_tlib_now_us)
+	bench_tunsupd "$T/fleet.conf"
+	bpy waitup --sock "$SOCK" --count "$FLEET" --ports-file "$T/fleet.ports" \
+	    --timeout 150 >/dev/null || {
+		note "fleet: not all up after 150 s: $(bpy fleetstat --sock "$SOCK")"
+		fail "fleet: not all $FLEET up"
+	}
+	tup=$(awk -v a="$t0" -v b="$(_tlib_now_us)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+	st=$(bpy fleetstat --sock "$SOCK")
+	drops=$(grep -cE 'MaxStartups|drop connection' "$T/fleet/sshd.log")
+	log "fleet: $FLEET up in ${tup}s, $st, $drops MaxStartups lines"
+	sleep 2
+	pss=$(pss_kb "$TUNSUPD_PID")
+	# idle CPU: utime + stime over FLEET_IDLE s (4 keepalive rounds at 15 s)
+	# (and the scheduler's own run time, /proc/PID/schedstat, in ns: tick-sampled
+	# utime+stime can overcharge a process that wakes often for a short while)
+	c0=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$TUNSUPD_PID/stat")
+	read -r n0 _ <"/proc/$TUNSUPD_PID/schedstat"
+	sleep "$FLEET_IDLE"
+	c1=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$TUNSUPD_PID/stat")
+	read -r n1 _ <"/proc/$TUNSUPD_PID/schedstat"
+	ncpu=$(awk -v a="$n0" -v b="$n1" -v s="$FLEET_IDLE" 'BEGIN { printf "%.2f", (b - a) / 1e9 / s * 100 }')
+	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v s="$FLEET_IDLE" \
+	    'BEGIN { printf "%.2f", (b - a) / hz / s * 100 }')
+	kids=$(desc_fast "$(sshd_pid fleet)")
+	# shellcheck disable=SC2086
+	sshd_kb=$(pss_kb $kids)
+	local st2
+	st2=$(bpy fleetstat --sock "$SOCK")
+	log "fleet: PSS ${pss} kB, idle CPU ${cpu}% over ${FLEET_IDLE}s, then $st2; sshd children $(echo $kids | wc -w), PSS ${sshd_kb} kB"
+	row "time until $FLEET -R tunnels up (s)" "$tup" "-" "<= 30" "$(verdict "$tup" 30)"
+	row "  sshd MaxStartups lines (default 10:30:100)" "$drops" "-" "0" "$(verdict "$drops" 0)"
+	row "PSS per tunnel, $FLEET idle -R (KiB)" \
+	    "$(awk -v k="$pss" -v n="$FLEET" 'BEGIN { printf "%.1f", k / n }')" "-" "<= 64" \
+	    "$(verdict "$(awk -v k="$pss" -v n="$FLEET" 'BEGIN { printf "%.1f", k / n }')" 64)"
+	row "idle CPU, $FLEET tunnels, alive 15s (%)" "$cpu" "-" "<= 1" "$(verdict "$cpu" 1)"
+	row "  the same from schedstat (%)" "$ncpu" "-" "-" "-"
+	note "one round; up: from start to all up + every -R listening; at up: $st; after ${FLEET_IDLE} s" \
+	    "idle: $st2; tunsupd PSS $((pss / 1024)) MiB in all; the sshd side: $(echo $kids | wc -w)" \
+	    "processes, PSS $((sshd_kb / 1024)) MiB"
+	stop_tunsupd
+	bpy waitports --gone --ports-file "$T/fleet.ports" --timeout 60 >/dev/null ||
+	    note "fleet: some remote ports still open 60 s after tunsupd stopped"
+	# the sessions end with their connections; TERM whatever is left, then sshd
+	for i in $(seq 300); do
+		[ -n "$(desc_fast "$(sshd_pid fleet)")" ] || break
+		[ "$i" != 200 ] || for p in $(desc_fast "$(sshd_pid fleet)"); do kill -TERM "$p" 2>/dev/null; done
+		sleep 0.1
+	done
+	stop_sshd fleet
 }
 
 # ---- driver ----------------------------------------------------------------------
