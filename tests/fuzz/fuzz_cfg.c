@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "fuzz.h"
 #include "log.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -41,13 +42,6 @@ int	__real_glob(const char *, int, int (*)(const char *, int), glob_t *);
 int	__wrap_open(const char *, int, ...);
 int	__real_open(const char *, int, ...);
 
-#define check(e) do {							\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #e);					\
-		abort();						\
-	}								\
-} while (0)
 
 /* Files the sandbox starts with: includes that nest, loop and fail. */
 static const struct {

@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "fuzz.h"
 #include "log.h"
 #include "tunnel.h"
 
@@ -41,13 +42,6 @@ int	LLVMFuzzerInitialize(int *, char ***);
 int	__wrap_getaddrinfo_a(int, struct gaicb **, int, struct sigevent *);
 int	__wrap_open(const char *, int, ...);
 
-#define check(e) do {							\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #e);					\
-		abort();						\
-	}								\
-} while (0)
 
 #define FUZZ_TUNNEL	"t"
 #define FUZZ_BODY							\

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "socks.h"
 
 #define FUZZ_OUT_MAX	64	/* more than any handshake can write */
@@ -31,10 +32,6 @@ struct fuzz_run {
 	size_t			outlen;
 };
 
-#define check(e) do {							\
-	if (!(e))							\
-		abort();						\
-} while (0)
 
 /* Take up to n bytes of output into r->out. */
 static void
