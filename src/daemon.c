@@ -32,17 +32,21 @@ static void	daemon_sd_notify(struct daemon *, const char *);
  * alive drifts and it ends while sessions are still closing.
  */
 static void
-daemon_stop_unref(struct daemon *d, struct ev_watcher *w)
+unref_signal_stop(struct ev_loop *loop, ev_signal *w)
 {
-	if (!ev_is_active(w))
-		return;
-	ev_ref(d->loop);
-	if (w == (struct ev_watcher *)&d->sigterm ||
-	    w == (struct ev_watcher *)&d->sigint ||
-	    w == (struct ev_watcher *)&d->sighup)
-		ev_signal_stop(d->loop, (ev_signal *)w);
-	else
-		ev_timer_stop(d->loop, (ev_timer *)w);
+	if (ev_is_active(w)) {
+		ev_ref(loop);
+		ev_signal_stop(loop, w);
+	}
+}
+
+static void
+unref_timer_stop(struct ev_loop *loop, ev_timer *w)
+{
+	if (ev_is_active(w)) {
+		ev_ref(loop);
+		ev_timer_stop(loop, w);
+	}
 }
 
 struct daemon *
@@ -83,11 +87,11 @@ daemon_free(struct daemon *d)
 
 	if (d == NULL)
 		return;
-	daemon_stop_unref(d, (struct ev_watcher *)&d->sigterm);
-	daemon_stop_unref(d, (struct ev_watcher *)&d->sigint);
-	daemon_stop_unref(d, (struct ev_watcher *)&d->sighup);
-	daemon_stop_unref(d, (struct ev_watcher *)&d->watchdog);
-	daemon_stop_unref(d, (struct ev_watcher *)&d->shutdown_timer);
+	unref_signal_stop(d->loop, &d->sigterm);
+	unref_signal_stop(d->loop, &d->sigint);
+	unref_signal_stop(d->loop, &d->sighup);
+	unref_timer_stop(d->loop, &d->watchdog);
+	unref_timer_stop(d->loop, &d->shutdown_timer);
 	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
 		TAILQ_REMOVE(&d->tunnels, t, entry);
 		tunnel_free(t);
@@ -138,7 +142,7 @@ daemon_shutdown(struct daemon *d)
 	d->stopping = 1;
 	log_info("shutting down");
 	daemon_sd_notify(d, "STOPPING=1");
-	daemon_stop_unref(d, (struct ev_watcher *)&d->watchdog);
+	unref_timer_stop(d->loop, &d->watchdog);
 	TAILQ_FOREACH(t, &d->tunnels, entry)
 		tunnel_stop(t, "daemon shutting down");
 	if (d->ctl != NULL) {
