@@ -567,7 +567,8 @@ bench_fleet() {
 	bpy ports "$FLEET" --mine "$T/ports" --regdir "$TLIB_PORTDIR" --owner $$ >"$T/fleet.ports" ||
 	    fail "fleet: no $FLEET free ports"
 	{
-		bench_header 15
+		bench_header "${BENCH_FLEET_ALIVE:-15}"
+		[ -z "${BENCH_FLEET_PROBE:-}" ] || echo "ForwardProbe $BENCH_FLEET_PROBE"
 		i=0
 		for p in $(cat "$T/fleet.ports"); do
 			i=$((i + 1))

@@ -29,6 +29,11 @@ struct daemon {
 	int			 handshakes_max;
 	struct tunnel_list	 handshake_wait;	/* queued for a slot */
 
+	/* Keepalive rounds due, served ALIVE_SLICE per loop turn. */
+	struct tunnel_list	 alive_due;
+	ev_prepare		 alive_drain;
+	ev_idle			 alive_spin;	/* no sleeping while any wait */
+
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
 	ev_signal		 sighup;
@@ -48,6 +53,10 @@ void		 daemon_free(struct daemon *);
 void		 daemon_start(struct daemon *);
 /* Stop every tunnel and break the loop (SIGTERM). */
 void		 daemon_shutdown(struct daemon *);
+
+/* t's keepalive round is due / t is going away or its session is. */
+void		 daemon_alive_due(struct daemon *, struct tunnel *);
+void		 daemon_alive_forget(struct daemon *, struct tunnel *);
 
 struct tunnel	*daemon_tunnel_find(struct daemon *, const char *name);
 size_t		 daemon_tunnel_count(struct daemon *);

@@ -58,7 +58,9 @@ struct tunnel {
 	ev_timer		 stable_timer;	/* resets backoff after 60 s up */
 
 	/* Liveness. */
-	ev_timer		 alive_timer;
+	ev_timer		 alive_timer;	/* on whole seconds: rounds batch */
+	TAILQ_ENTRY(tunnel)	 alive_entry;	/* daemon->alive_due */
+	int			 alive_queued;
 	unsigned long		 alive_last_in;	/* inbound packets seen */
 	int			 alive_missed;
 	double			 alive_sent;	/* monotonic, pending probe */
@@ -98,6 +100,8 @@ void		 tunnel_replace_spec(struct tunnel *, struct tunnel_spec *);
 void		 tunnel_forward_changed(struct tunnel *, struct forward *,
 		    int changed);
 
+/* One keepalive round (SPEC 5), when the daemon's queue reaches t. */
+void		 tunnel_alive_round(struct tunnel *);
 /* Called by daemon when a handshake slot is free for t. */
 void		 tunnel_slot_granted(struct tunnel *);
 

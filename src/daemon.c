@@ -22,8 +22,11 @@
 
 #define HANDSHAKES_MAX	8
 #define SHUTDOWN_LINGER	2.5	/* seconds for sessions to close */
+#define ALIVE_SLICE	16	/* keepalive rounds served per loop turn */
 
 static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
+static void	daemon_alive_cb(struct ev_loop *, ev_prepare *, int);
+static void	daemon_alive_spin_cb(struct ev_loop *, ev_idle *, int);
 static void	daemon_sd_notify(struct daemon *, const char *);
 
 /*
@@ -64,6 +67,10 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 	d->resolver = resolver_new(loop);
 	TAILQ_INIT(&d->tunnels);
 	TAILQ_INIT(&d->handshake_wait);
+	TAILQ_INIT(&d->alive_due);
+	ev_prepare_init(&d->alive_drain, daemon_alive_cb);
+	ev_idle_init(&d->alive_spin, daemon_alive_spin_cb);
+	d->alive_drain.data = d->alive_spin.data = d;
 
 	/* The tunnels become ours; the cfg keeps the top-level defaults. */
 	while (cfg->ntunnels > 0) {
@@ -92,6 +99,8 @@ daemon_free(struct daemon *d)
 	unref_signal_stop(d->loop, &d->sighup);
 	unref_timer_stop(d->loop, &d->watchdog);
 	unref_timer_stop(d->loop, &d->shutdown_timer);
+	ev_prepare_stop(d->loop, &d->alive_drain);
+	ev_idle_stop(d->loop, &d->alive_spin);
 	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
 		TAILQ_REMOVE(&d->tunnels, t, entry);
 		tunnel_free(t);
@@ -450,4 +459,64 @@ daemon_handshake_release(struct daemon *d, struct tunnel *t)
 		d->handshakes++;
 		tunnel_slot_granted(next);
 	}
+}
+
+/*
+ * Keepalive rounds. Every tunnel's alive timer falls on a whole second
+ * (tunnel.c), so the rounds of a thousand tunnels come due in fifteen batches
+ * instead of a thousand separate wake-ups. A batch is served ALIVE_SLICE
+ * tunnels per loop turn: the turns in between carry other tunnels' traffic,
+ * and the idle watcher keeps the loop from sleeping until the queue is empty.
+ */
+void
+daemon_alive_due(struct daemon *d, struct tunnel *t)
+{
+	if (t->alive_queued)
+		return;
+	TAILQ_INSERT_TAIL(&d->alive_due, t, alive_entry);
+	t->alive_queued = 1;
+	ev_prepare_start(d->loop, &d->alive_drain);
+	ev_idle_start(d->loop, &d->alive_spin);
+}
+
+void
+daemon_alive_forget(struct daemon *d, struct tunnel *t)
+{
+	if (!t->alive_queued)
+		return;
+	TAILQ_REMOVE(&d->alive_due, t, alive_entry);
+	t->alive_queued = 0;
+}
+
+static void
+daemon_alive_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct daemon	*d = w->data;
+	struct tunnel	*t;
+	int		 n;
+
+	for (n = 0; n < ALIVE_SLICE; n++) {
+		if ((t = TAILQ_FIRST(&d->alive_due)) == NULL)
+			break;
+		TAILQ_REMOVE(&d->alive_due, t, alive_entry);
+		t->alive_queued = 0;
+		tunnel_alive_round(t);
+	}
+	if (TAILQ_EMPTY(&d->alive_due))
+		ev_prepare_stop(loop, &d->alive_drain);
+}
+
+/*
+ * Keeps the loop from sleeping while rounds wait, and for one more turn after
+ * the last: what a round started from the prepare phase (a keepalive, a probe
+ * channel) is sent by sshconn's own prepare watcher in the next turn, which
+ * must not wait in poll for an unrelated event.
+ */
+static void
+daemon_alive_spin_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct daemon	*d = w->data;
+
+	if (TAILQ_EMPTY(&d->alive_due) && !ev_is_active(&d->alive_drain))
+		ev_idle_stop(loop, w);
 }

@@ -27,6 +27,7 @@
 #define STABLE_AFTER	60.0
 /* Start-up spread so a fleet does not connect in one burst. */
 #define START_JITTER	0.5
+#define ALIVE_ALIGN_MIN	2.0	/* shorter intervals are not aligned */
 
 static const char *const tunnel_state_names[] = {
 	"stopped", "connecting", "forwarding", "up", "degraded", "backoff",
@@ -38,6 +39,7 @@ static void	tunnel_eval(struct tunnel *, const char *);
 static void	tunnel_retry_cb(struct ev_loop *, ev_timer *, int);
 static void	tunnel_stable_cb(struct ev_loop *, ev_timer *, int);
 static void	tunnel_alive_cb(struct ev_loop *, ev_timer *, int);
+static void	tunnel_alive_arm(struct tunnel *);
 static void	tunnel_fwd_retry_cb(struct ev_loop *, ev_timer *, int);
 
 const char *
@@ -202,10 +204,7 @@ tunnel_conn_ready(void *arg)
 	    t->spec->hostname, t->spec->port);
 	tunnel_set_state(t, TS_FORWARDING, "authenticated");
 	if (t->spec->server_alive_interval_ms > 0) {
-		ev_timer_set(&t->alive_timer,
-		    t->spec->server_alive_interval_ms / 1000.0,
-		    t->spec->server_alive_interval_ms / 1000.0);
-		ev_timer_start(t->daemon->loop, &t->alive_timer);
+		tunnel_alive_arm(t);
 	}
 	for (i = 0; i < t->nforwards && t->conn != NULL; i++)
 		forward_session_up(t->forwards[i]);
@@ -323,6 +322,7 @@ tunnel_teardown(struct tunnel *t)
 	size_t		 i;
 
 	ev_timer_stop(loop, &t->alive_timer);
+	daemon_alive_forget(t->daemon, t);
 	ev_timer_stop(loop, &t->fwd_retry_timer);
 	if (ev_is_active(&t->stable_timer))
 		ev_timer_stop(loop, &t->stable_timer);
@@ -512,10 +512,37 @@ tunnel_keepalive_cb(void *arg, int result, int bound, double rtt_ms)
 	t->last_ok = now_wall();
 }
 
+/*
+ * The next keepalive round, on a whole second of the wall clock when the
+ * interval allows it: rounds of many tunnels then come due together and the
+ * daemon wakes once for the batch (daemon_alive_due). The interval between
+ * two rounds of one tunnel stays exact; only the first is up to 1 s early.
+ */
+static void
+tunnel_alive_arm(struct tunnel *t)
+{
+	struct ev_loop	*loop = t->daemon->loop;
+	double		 ival = t->spec->server_alive_interval_ms / 1000.0;
+	double		 now = ev_now(loop), delay = ival;
+
+	if (ival >= ALIVE_ALIGN_MIN)
+		delay = floor(now + ival) - now;
+	ev_timer_set(&t->alive_timer, delay, 0.);
+	ev_timer_start(loop, &t->alive_timer);
+}
+
 static void
 tunnel_alive_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct tunnel	*t = w->data;
+
+	tunnel_alive_arm(t);
+	daemon_alive_due(t->daemon, t);
+}
+
+void
+tunnel_alive_round(struct tunnel *t)
+{
 	uint64_t	 in;
 	char		*why;
 	size_t		 i;
