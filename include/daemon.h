@@ -15,6 +15,8 @@ struct tunnel_spec;
 
 TAILQ_HEAD(tunnel_list, tunnel);
 
+#define ALIVE_SLOTS	64	/* one-second slots of the keepalive wheel */
+
 struct daemon {
 	struct ev_loop		*loop;
 	char			*config_path;
@@ -29,7 +31,15 @@ struct daemon {
 	int			 handshakes_max;
 	struct tunnel_list	 handshake_wait;	/* queued for a slot */
 
-	/* Keepalive rounds due, served ALIVE_SLICE per loop turn. */
+	/*
+	 * Keepalive rounds: a wheel of one-second slots for whole-second
+	 * intervals, turned by one timer; rounds due wait on alive_due and
+	 * are served ALIVE_SLICE per loop turn.
+	 */
+	struct tunnel_list	 alive_wheel[ALIVE_SLOTS];
+	size_t			 alive_count;	/* tunnels on the wheel */
+	long			 alive_done;	/* last second turned */
+	ev_timer		 alive_tick;
 	struct tunnel_list	 alive_due;
 	ev_prepare		 alive_drain;
 	ev_idle			 alive_spin;	/* no sleeping while any wait */
@@ -54,7 +64,13 @@ void		 daemon_start(struct daemon *);
 /* Stop every tunnel and break the loop (SIGTERM). */
 void		 daemon_shutdown(struct daemon *);
 
-/* t's keepalive round is due / t is going away or its session is. */
+/*
+ * Keepalive rounds (SPEC 5): t's next round in whole seconds from now, on the
+ * shared wheel; t's round is due now (its own timer fired); t is going away,
+ * or its session is.
+ */
+void		 daemon_alive_schedule(struct daemon *, struct tunnel *,
+		    long seconds);
 void		 daemon_alive_due(struct daemon *, struct tunnel *);
 void		 daemon_alive_forget(struct daemon *, struct tunnel *);
 

@@ -32,6 +32,13 @@ enum tunnel_fail {
 	TF_AUTH,	/* authentication or host key refused: at RetryMax */
 };
 
+/* Where a tunnel's next keepalive round waits (daemon.c). */
+enum {
+	ALIVE_OFF = 0,
+	ALIVE_WHEEL,
+	ALIVE_DUE,
+};
+
 struct tunnel {
 	struct daemon		*daemon;
 	struct tunnel_spec	*spec;
@@ -58,9 +65,10 @@ struct tunnel {
 	ev_timer		 stable_timer;	/* resets backoff after 60 s up */
 
 	/* Liveness. */
-	ev_timer		 alive_timer;	/* on whole seconds: rounds batch */
-	TAILQ_ENTRY(tunnel)	 alive_entry;	/* daemon->alive_due */
-	int			 alive_queued;
+	ev_timer		 alive_timer;	/* intervals not in whole seconds */
+	TAILQ_ENTRY(tunnel)	 alive_entry;	/* a wheel slot or alive_due */
+	int			 alive_where;	/* ALIVE_OFF, _WHEEL, _DUE */
+	long			 alive_at;	/* monotonic second, on the wheel */
 	unsigned long		 alive_last_in;	/* inbound packets seen */
 	int			 alive_missed;
 	double			 alive_sent;	/* monotonic, pending probe */

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <math.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #define ALIVE_SLICE	16	/* keepalive rounds served per loop turn */
 
 static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
+static void	daemon_alive_tick_cb(struct ev_loop *, ev_timer *, int);
 static void	daemon_alive_cb(struct ev_loop *, ev_prepare *, int);
 static void	daemon_alive_spin_cb(struct ev_loop *, ev_idle *, int);
 static void	daemon_sd_notify(struct daemon *, const char *);
@@ -58,6 +60,7 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 	struct daemon		*d;
 	struct tunnel_spec	*spec;
 	struct tunnel		*t;
+	int			 i;
 
 	d = xcalloc(1, sizeof(*d));
 	d->loop = loop;
@@ -68,6 +71,10 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 	TAILQ_INIT(&d->tunnels);
 	TAILQ_INIT(&d->handshake_wait);
 	TAILQ_INIT(&d->alive_due);
+	for (i = 0; i < ALIVE_SLOTS; i++)
+		TAILQ_INIT(&d->alive_wheel[i]);
+	ev_timer_init(&d->alive_tick, daemon_alive_tick_cb, 1., 1.);
+	d->alive_tick.data = d;
 	ev_prepare_init(&d->alive_drain, daemon_alive_cb);
 	ev_idle_init(&d->alive_spin, daemon_alive_spin_cb);
 	d->alive_drain.data = d->alive_spin.data = d;
@@ -101,6 +108,7 @@ daemon_free(struct daemon *d)
 	unref_timer_stop(d->loop, &d->shutdown_timer);
 	ev_prepare_stop(d->loop, &d->alive_drain);
 	ev_idle_stop(d->loop, &d->alive_spin);
+	ev_timer_stop(d->loop, &d->alive_tick);
 	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
 		TAILQ_REMOVE(&d->tunnels, t, entry);
 		tunnel_free(t);
@@ -462,19 +470,66 @@ daemon_handshake_release(struct daemon *d, struct tunnel *t)
 }
 
 /*
- * Keepalive rounds. Every tunnel's alive timer falls on a whole second
- * (tunnel.c), so the rounds of a thousand tunnels come due in fifteen batches
- * instead of a thousand separate wake-ups. A batch is served ALIVE_SLICE
- * tunnels per loop turn: the turns in between carry other tunnels' traffic,
- * and the idle watcher keeps the loop from sleeping until the queue is empty.
+ * Keepalive rounds. A thousand tunnels with their own timers would wake the
+ * daemon a thousand times per interval, and every expiry would reorder libev's
+ * timer heap, writing into the watchers (and so the cold memory) of other
+ * tunnels. Instead, whole-second intervals go on a wheel of one-second slots
+ * turned by a single timer: the rounds due in a second are taken in one
+ * wake-up and served ALIVE_SLICE per loop turn, so that the turns in between
+ * carry other tunnels' traffic. The wheel runs on the monotonic clock; a
+ * tunnel is on at most one list (a slot or alive_due) through alive_entry.
  */
+static long
+alive_now(void)
+{
+	return (long)floor(now_mono());
+}
+
+static void
+alive_unlink(struct daemon *d, struct tunnel *t)
+{
+	switch (t->alive_where) {
+	case ALIVE_WHEEL:
+		TAILQ_REMOVE(&d->alive_wheel[t->alive_at % ALIVE_SLOTS], t,
+		    alive_entry);
+		d->alive_count--;
+		break;
+	case ALIVE_DUE:
+		TAILQ_REMOVE(&d->alive_due, t, alive_entry);
+		break;
+	default:
+		break;
+	}
+	t->alive_where = ALIVE_OFF;
+}
+
+void
+daemon_alive_schedule(struct daemon *d, struct tunnel *t, long seconds)
+{
+	double	 now;
+
+	alive_unlink(d, t);
+	t->alive_at = alive_now() + (seconds > 0 ? seconds : 1);
+	TAILQ_INSERT_TAIL(&d->alive_wheel[t->alive_at % ALIVE_SLOTS], t,
+	    alive_entry);
+	t->alive_where = ALIVE_WHEEL;
+	if (d->alive_count++ == 0) {
+		/* Just past the next whole second, then every second. */
+		now = now_mono();
+		d->alive_done = alive_now();
+		ev_timer_set(&d->alive_tick, floor(now) + 1.001 - now, 1.);
+		ev_timer_start(d->loop, &d->alive_tick);
+	}
+}
+
 void
 daemon_alive_due(struct daemon *d, struct tunnel *t)
 {
-	if (t->alive_queued)
+	if (t->alive_where == ALIVE_DUE)
 		return;
+	alive_unlink(d, t);
 	TAILQ_INSERT_TAIL(&d->alive_due, t, alive_entry);
-	t->alive_queued = 1;
+	t->alive_where = ALIVE_DUE;
 	ev_prepare_start(d->loop, &d->alive_drain);
 	ev_idle_start(d->loop, &d->alive_spin);
 }
@@ -482,10 +537,32 @@ daemon_alive_due(struct daemon *d, struct tunnel *t)
 void
 daemon_alive_forget(struct daemon *d, struct tunnel *t)
 {
-	if (!t->alive_queued)
-		return;
-	TAILQ_REMOVE(&d->alive_due, t, alive_entry);
-	t->alive_queued = 0;
+	alive_unlink(d, t);
+	if (d->alive_count == 0)
+		ev_timer_stop(d->loop, &d->alive_tick);
+}
+
+static void
+daemon_alive_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon	*d = w->data;
+	struct tunnel	*t, *next;
+	long		 now = alive_now(), s, from;
+
+	/* Every slot since the last turn, each at most once. */
+	from = d->alive_done + 1;
+	if (now - from >= ALIVE_SLOTS)
+		from = now - ALIVE_SLOTS + 1;
+	for (s = from; s <= now; s++) {
+		TAILQ_FOREACH_SAFE(t, &d->alive_wheel[s % ALIVE_SLOTS],
+		    alive_entry, next) {
+			if (t->alive_at <= now)
+				daemon_alive_due(d, t);
+		}
+	}
+	d->alive_done = now;
+	if (d->alive_count == 0)
+		ev_timer_stop(loop, w);
 }
 
 static void
@@ -498,8 +575,7 @@ daemon_alive_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	for (n = 0; n < ALIVE_SLICE; n++) {
 		if ((t = TAILQ_FIRST(&d->alive_due)) == NULL)
 			break;
-		TAILQ_REMOVE(&d->alive_due, t, alive_entry);
-		t->alive_queued = 0;
+		alive_unlink(d, t);
 		tunnel_alive_round(t);
 	}
 	if (TAILQ_EMPTY(&d->alive_due))

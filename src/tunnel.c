@@ -27,7 +27,6 @@
 #define STABLE_AFTER	60.0
 /* Start-up spread so a fleet does not connect in one burst. */
 #define START_JITTER	0.5
-#define ALIVE_ALIGN_MIN	2.0	/* shorter intervals are not aligned */
 
 static const char *const tunnel_state_names[] = {
 	"stopped", "connecting", "forwarding", "up", "degraded", "backoff",
@@ -513,22 +512,22 @@ tunnel_keepalive_cb(void *arg, int result, int bound, double rtt_ms)
 }
 
 /*
- * The next keepalive round, on a whole second of the wall clock when the
- * interval allows it: rounds of many tunnels then come due together and the
- * daemon wakes once for the batch (daemon_alive_due). The interval between
- * two rounds of one tunnel stays exact; only the first is up to 1 s early.
+ * Keepalive rounds: whole-second intervals go on the daemon's shared wheel
+ * (rounds of many tunnels then share one wake-up; the first round comes up to
+ * 1 s early, the interval between rounds stays exact); any other interval
+ * keeps a timer of its own.
  */
 static void
 tunnel_alive_arm(struct tunnel *t)
 {
-	struct ev_loop	*loop = t->daemon->loop;
-	double		 ival = t->spec->server_alive_interval_ms / 1000.0;
-	double		 now = ev_now(loop), delay = ival;
+	long	 ms = t->spec->server_alive_interval_ms;
 
-	if (ival >= ALIVE_ALIGN_MIN)
-		delay = floor(now + ival) - now;
-	ev_timer_set(&t->alive_timer, delay, 0.);
-	ev_timer_start(loop, &t->alive_timer);
+	if (ms % 1000 == 0) {
+		daemon_alive_schedule(t->daemon, t, ms / 1000);
+		return;
+	}
+	ev_timer_set(&t->alive_timer, ms / 1000.0, ms / 1000.0);
+	ev_timer_start(t->daemon->loop, &t->alive_timer);
 }
 
 static void
@@ -536,7 +535,6 @@ tunnel_alive_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct tunnel	*t = w->data;
 
-	tunnel_alive_arm(t);
 	daemon_alive_due(t->daemon, t);
 }
 
@@ -549,6 +547,8 @@ tunnel_alive_round(struct tunnel *t)
 
 	if (t->conn == NULL)
 		return;
+	if (t->spec->server_alive_interval_ms % 1000 == 0)
+		tunnel_alive_arm(t);
 	/* Any packet from the server counts as an answer, as in OpenSSH. */
 	in = sshconn_in_packets(t->conn);
 	if (in != t->alive_last_in) {
