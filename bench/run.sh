@@ -652,7 +652,7 @@ bench_fleet() {
 	row "idle CPU, $FLEET tunnels, alive 15s (%)" "$cpu" "-" "<= 1" "$(verdict "$cpu" 1)"
 	row "  the same from schedstat (%)" "$ncpu" "-" "-" "-"
 	[ -z "$cpu_np" ] ||
-	    row "  the same with ForwardProbe no (schedstat, %)" "$cpu_np" "-" "<= 1" "$(verdict "$cpu_np" 1)"
+	    row "  the same, ForwardProbe no (%)" "$cpu_np" "-" "<= 1" "$(verdict "$cpu_np" 1)"
 	note "one round; up: from start to all up + every -R listening; at up: $st; after ${FLEET_IDLE} s" \
 	    "idle: $st2; tunsupd PSS $((pss / 1024)) MiB in all; the sshd side: $(echo $kids | wc -w)" \
 	    "processes, PSS $((sshd_kb / 1024)) MiB"
@@ -677,9 +677,9 @@ bench_machine() {
 	w15=$("$T/wakecost" wake 15)
 	w1000=$("$T/wakecost" wake 1000)
 	pg=$("$T/wakecost" page 10)
-	row "machine: CPU per idle wake-up, 15 ms apart (us)" "$w15" "-" "-" "-"
+	row "machine: CPU per wake-up, 15 ms apart (us)" "$w15" "-" "-" "-"
 	row "  the same, 1 s apart (us)" "$w1000" "-" "-" "-"
-	row "  stall on a cold heap page, 10 ms apart (us)" "$pg" "-" "-" "-"
+	row "  stall on a cold page, 10 ms apart (us)" "$pg" "-" "-" "-"
 	note "an empty process waking from epoll_wait, and its first read of a random page of" \
 	    "a 32 MiB heap after each wake-up: a few us on bare metal"
 }
