@@ -388,16 +388,29 @@ bench_bulk() {
 }
 
 # ---- 5. memory and start-up of many idle tunnels -------------------------------
-# idle_cpu SECONDS PID...: the CPU the processes use together over SECONDS, in %
-# of one CPU, from the scheduler's run time (/proc/PID/schedstat, ns): tick-sampled
-# utime+stime can overcharge a process that wakes often for a short while.
+# idle_cpu SECONDS PID...: "CPU WAKEUPS": the CPU the processes use together over
+# SECONDS, in % of one CPU, from the scheduler's run time (/proc/PID/schedstat, ns:
+# tick-sampled utime+stime can overcharge a process that wakes often for a short
+# while), and their wake-ups per second (voluntary context switches: each sleep in
+# epoll_wait or poll that ends in a wake-up), which does not depend on the machine.
 idle_cpu() {
-	local s=$1 a b
+	local s=$1 a b wa wb
 	shift
 	a=$(sched_ns "$@")
+	wa=$(wake_count "$@")
 	sleep "$s"
 	b=$(sched_ns "$@")
-	awk -v a="$a" -v b="$b" -v s="$s" 'BEGIN { printf "%.2f", (b - a) / 1e9 / s * 100 }'
+	wb=$(wake_count "$@")
+	awk -v a="$a" -v b="$b" -v wa="$wa" -v wb="$wb" -v s="$s" \
+	    'BEGIN { printf "%.2f %.1f\n", (b - a) / 1e9 / s * 100, (wb - wa) / s }'
+}
+wake_count() {
+	local p n t=0
+	for p in "$@"; do
+		n=$(awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$p/status" 2>/dev/null)
+		t=$((t + ${n:-0}))
+	done
+	echo "$t"
 }
 sched_ns() {
 	local p n t=0
@@ -409,7 +422,7 @@ sched_ns() {
 }
 MEM_IDLE=${BENCH_MEM_IDLE:-45}
 bench_memory() {
-	local sp e i p t0 tup aup tpss apss tcpu acpu pids=() kids
+	local sp e i p t0 tup aup tpss apss tcpu acpu twk swk pids=() kids
 	start_sshd mem 'MaxStartups 1000:30:1000' 'MaxSessions 1000'
 	sp=$SSHD_PORT_mem
 	e=$(free_port)
@@ -434,7 +447,7 @@ bench_memory() {
 	tup=$(awk -v a="$t0" -v b="$(_tlib_now_us)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
 	sleep 2
 	tpss=$(pss_kb "$TUNSUPD_PID")
-	tcpu=$(idle_cpu "$MEM_IDLE" "$TUNSUPD_PID")
+	read -r tcpu twk <<<"$(idle_cpu "$MEM_IDLE" "$TUNSUPD_PID")"
 	log "memory: tunsupd $NTUN up in ${tup}s, PSS ${tpss} kB, idle CPU ${tcpu}%"
 	stop_tunsupd
 	bpy waitports --gone --ports-file "$T/mem.ports" --timeout 60 >/dev/null ||
@@ -459,7 +472,7 @@ bench_memory() {
 		kids+=($(_tlib_children "$p"))
 	done
 	apss=$(pss_kb "${pids[@]}" "${kids[@]}")
-	acpu=$(idle_cpu "$MEM_IDLE" "${pids[@]}" "${kids[@]}")
+	read -r acpu swk <<<"$(idle_cpu "$MEM_IDLE" "${pids[@]}" "${kids[@]}")"
 	log "memory: autossh $NTUN up in ${aup}s, PSS ${apss} kB (${#kids[@]} ssh), idle CPU ${acpu}%"
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do kill_pid "$p" 3; done
@@ -470,6 +483,7 @@ bench_memory() {
 	row "time until all $NTUN up (s)" "$tup" "$aup (autossh)" "-" "ratio $(ratio "$tup" "$aup")"
 	row "idle CPU, $NTUN tunnels, alive 15s (%)" "$tcpu" "$acpu (autossh+ssh)" "-" \
 	    "ratio $(ratio "$tcpu" "$acpu")"
+	row "  wake-ups per second" "$twk" "$swk (autossh+ssh)" "-" "ratio $(ratio "$twk" "$swk")"
 	note "one round (no alternation); tunsupd: from start to all up + every -R listening;" \
 	    "autossh: from the first launch until every -R listens; idle CPU: scheduler run" \
 	    "time (schedstat) of every process over ${MEM_IDLE} s, tunsupd with ForwardProbe yes"
@@ -584,7 +598,7 @@ desc_fast() {
 }
 FLEET_IDLE=${BENCH_FLEET_IDLE:-60}
 bench_fleet() {
-	local e i p t0 tup pss st c0 c1 n0 n1 ncpu cpu drops lim sshd_kb kids
+	local e i p t0 tup pss st c0 c1 n0 n1 w0 w1 wk ncpu cpu drops lim sshd_kb kids
 	[ "$(ulimit -n)" -ge 8192 ] || ulimit -n 8192 || fail "fleet: cannot raise ulimit -n to 8192"
 	lim=$(($(cat /proc/sys/kernel/pid_max) < $(cat /proc/sys/kernel/threads-max) ?
 	    $(cat /proc/sys/kernel/pid_max) : $(cat /proc/sys/kernel/threads-max)))
@@ -622,16 +636,19 @@ bench_fleet() {
 	# utime+stime can overcharge a process that wakes often for a short while)
 	c0=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$TUNSUPD_PID/stat")
 	read -r n0 _ <"/proc/$TUNSUPD_PID/schedstat"
+	w0=$(wake_count "$TUNSUPD_PID")
 	sleep "$FLEET_IDLE"
 	c1=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$TUNSUPD_PID/stat")
 	read -r n1 _ <"/proc/$TUNSUPD_PID/schedstat"
+	w1=$(wake_count "$TUNSUPD_PID")
+	wk=$(awk -v a="$w0" -v b="$w1" -v s="$FLEET_IDLE" 'BEGIN { printf "%.1f", (b - a) / s }')
 	ncpu=$(awk -v a="$n0" -v b="$n1" -v s="$FLEET_IDLE" 'BEGIN { printf "%.2f", (b - a) / 1e9 / s * 100 }')
 	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v s="$FLEET_IDLE" \
 	    'BEGIN { printf "%.2f", (b - a) / hz / s * 100 }')
 	kids=$(desc_fast "$(sshd_pid fleet)")
 	# shellcheck disable=SC2086
 	sshd_kb=$(pss_kb $kids)
-	local st2 cpu_np=""
+	local st2 cpu_np="" wk_np=""
 	st2=$(bpy fleetstat --sock "$SOCK")
 	if [ -z "${BENCH_FLEET_PROBE:-}" ]; then
 		# the same fleet with keepalives only, as autossh + ssh do it
@@ -640,8 +657,8 @@ bench_fleet() {
 		bpy waitup --sock "$SOCK" --count "$FLEET" --ports-file "$T/fleet.ports" \
 		    --timeout 150 >/dev/null || fail "fleet: not all up again after the reload"
 		sleep 2
-		cpu_np=$(idle_cpu "$FLEET_IDLE" "$TUNSUPD_PID")
-		log "fleet: ForwardProbe no: idle CPU ${cpu_np}% over ${FLEET_IDLE}s"
+		read -r cpu_np wk_np <<<"$(idle_cpu "$FLEET_IDLE" "$TUNSUPD_PID")"
+		log "fleet: ForwardProbe no: idle CPU ${cpu_np}%, ${wk_np} wake-ups/s over ${FLEET_IDLE}s"
 	fi
 	log "fleet: PSS ${pss} kB, idle CPU ${cpu}% over ${FLEET_IDLE}s, then $st2; sshd children $(echo $kids | wc -w), PSS ${sshd_kb} kB"
 	row "time until $FLEET -R tunnels up (s)" "$tup" "-" "<= 30" "$(verdict "$tup" 30)"
@@ -651,8 +668,10 @@ bench_fleet() {
 	    "$(verdict "$(awk -v k="$pss" -v n="$FLEET" 'BEGIN { printf "%.1f", k / n }')" 64)"
 	row "idle CPU, $FLEET tunnels, alive 15s (%)" "$cpu" "-" "<= 1" "$(verdict "$cpu" 1)"
 	row "  the same from schedstat (%)" "$ncpu" "-" "-" "-"
+	row "  wake-ups per second" "$wk" "-" "-" "-"
 	[ -z "$cpu_np" ] ||
 	    row "  the same, ForwardProbe no (%)" "$cpu_np" "-" "<= 1" "$(verdict "$cpu_np" 1)"
+	[ -z "$wk_np" ] || row "  wake-ups per second, ForwardProbe no" "$wk_np" "-" "-" "-"
 	note "one round; up: from start to all up + every -R listening; at up: $st; after ${FLEET_IDLE} s" \
 	    "idle: $st2; tunsupd PSS $((pss / 1024)) MiB in all; the sshd side: $(echo $kids | wc -w)" \
 	    "processes, PSS $((sshd_kb / 1024)) MiB"
