@@ -21,7 +21,7 @@
 #   BENCH_FLEET_ALIVE=15 its ServerAliveInterval
 #   TLIB_KEEP=1          keep the temp dir (logs)
 # Everything runs on 127.0.0.1; every process it starts is tracked and killed (lib.sh).
-# Whole run: about 9-11 minutes on 2 vCPUs (connrate, latency, fleet: about 2.5).
+# Whole run: about 13 minutes on 2 vCPUs (fleet alone: about 3).
 
 set -u -o pipefail
 : "${TESTLIB:?TESTLIB must point at tests/integration/lib.sh}"
