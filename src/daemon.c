@@ -578,21 +578,18 @@ daemon_alive_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		alive_unlink(d, t);
 		tunnel_alive_round(t);
 	}
-	if (TAILQ_EMPTY(&d->alive_due))
+	if (TAILQ_EMPTY(&d->alive_due)) {
 		ev_prepare_stop(loop, &d->alive_drain);
+		ev_idle_stop(loop, &d->alive_spin);
+	}
 }
 
 /*
- * Keeps the loop from sleeping while rounds wait, and for one more turn after
- * the last: what a round started from the prepare phase (a keepalive, a probe
- * channel) is sent by sshconn's own prepare watcher in the next turn, which
- * must not wait in poll for an unrelated event.
+ * Only here so that the loop does not sleep while rounds wait. What the last
+ * slice queued (keepalives, probe channels) is sent by sshconn's own prepare
+ * watcher next turn; sshconn keeps the loop awake for that itself.
  */
 static void
 daemon_alive_spin_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	struct daemon	*d = w->data;
-
-	if (TAILQ_EMPTY(&d->alive_due) && !ev_is_active(&d->alive_drain))
-		ev_idle_stop(loop, w);
 }

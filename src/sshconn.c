@@ -81,7 +81,7 @@ struct greq {
 	char			*addr;
 	int			 port;
 	int			 started;
-	double			 sent;		/* monotonic */
+	double			 sent;		/* monotonic, when asked for */
 	sshconn_req_cb		 cb;
 	void			*arg;
 };
@@ -173,6 +173,7 @@ struct sshconn {
 	ev_io			 io;
 	ev_timer		 timer;		/* ConnectTimeout */
 	ev_prepare		 kick;		/* deferred work, next loop turn */
+	ev_idle			 nudge;		/* no sleeping while kick waits */
 	int			 want_room;	/* a pump waits for send room */
 	int			 fd_given;	/* libssh has c->fd (ssh_connect ran) */
 
@@ -190,7 +191,9 @@ struct sshconn {
 static void	sc_io_cb(struct ev_loop *, ev_io *, int);
 static void	closers_free_all(void);
 static size_t	sc_sock_room(struct sshconn *);
+static void	sc_kick(struct sshconn *);
 static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
+static void	sc_nudge_cb(struct ev_loop *, ev_idle *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -383,6 +386,8 @@ sc_alloc(struct ev_loop *loop, struct resolver *res,
 	c->timer.data = c;
 	ev_prepare_init(&c->kick, sc_kick_cb);
 	c->kick.data = c;
+	ev_idle_init(&c->nudge, sc_nudge_cb);
+	c->nudge.data = c;
 	return c;
 }
 
@@ -585,6 +590,7 @@ sc_destroy(struct sshconn *c)
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
 	ev_prepare_stop(c->loop, &c->kick);
+	ev_idle_stop(c->loop, &c->nudge);
 	while ((q = TAILQ_FIRST(&c->greqs)) != NULL) {
 		TAILQ_REMOVE(&c->greqs, q, entry);
 		free(q->addr);
@@ -648,6 +654,7 @@ sshconn_free(struct sshconn *c)
 			ev_timer_stop(h->loop, &h->timer);
 			ev_io_stop(h->loop, &h->io);
 			ev_prepare_stop(h->loop, &h->kick);
+			ev_idle_stop(h->loop, &h->nudge);
 		}
 		return;
 	}
@@ -1254,9 +1261,10 @@ sc_greq_add(struct sshconn *c, enum greq_kind kind, const char *addr,
 	q->port = port;
 	q->cb = cb;
 	q->arg = arg;
+	q->sent = now_mono();	/* the wait for the send counts too */
 	TAILQ_INSERT_TAIL(&c->greqs, q, entry);
 	if (c->phase == SC_READY)
-		ev_prepare_start(c->loop, &c->kick);
+		sc_kick(c);
 }
 
 void
@@ -1321,8 +1329,6 @@ sc_run_greqs(struct sshconn *c)
 	while (c->phase == SC_READY && !c->root->zombie &&
 	    (q = TAILQ_FIRST(&c->greqs)) != NULL) {
 		bound = q->port;
-		if (!q->started)
-			q->sent = now_mono();
 		switch (q->kind) {
 		case GR_LISTEN:
 			r = ssh_channel_listen_forward(c->s, q->addr, q->port,
@@ -1412,8 +1418,30 @@ sshconn_open(struct sshconn *c, const char *host, int port, const char *path,
 	sc->open_cb = cb;
 	sc->open_arg = arg;
 	/* Never call back from inside the call that asked: next turn. */
-	ev_prepare_start(c->loop, &c->kick);
+	sc_kick(c);
 	return sc;
+}
+
+/*
+ * Deferred work for the next loop turn. A kick started from a prepare
+ * callback (another session's kick, a keepalive round) would only run after
+ * the next poll returns, which may be a while on an idle daemon: the nudge
+ * keeps that poll from sleeping until the kick has run.
+ */
+static void
+sc_kick(struct sshconn *c)
+{
+	ev_prepare_start(c->loop, &c->kick);
+	ev_idle_start(c->loop, &c->nudge);
+}
+
+static void
+sc_nudge_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct sshconn	*c = w->data;
+
+	if (!ev_is_active(&c->kick))
+		ev_idle_stop(loop, w);
 }
 
 static void
@@ -1422,6 +1450,7 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct sshconn	*c = w->data;
 
 	ev_prepare_stop(loop, w);
+	ev_idle_stop(loop, &c->nudge);
 	if (c->phase != SC_READY) {
 		sc_reap(c);
 		return;
@@ -1601,7 +1630,7 @@ sshchan_close(struct sshchan *sc)
 	ev_io_stop(sc->c->loop, &sc->rio);
 	ev_io_stop(sc->c->loop, &sc->wio);
 	if (sc->c->root->depth == 0)
-		ev_prepare_start(sc->c->loop, &sc->c->kick);
+		sc_kick(sc->c);
 }
 
 /* Free closed channels: only when no libssh call is on the stack. */
@@ -1713,7 +1742,7 @@ chan_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 		sc->up = xmalloc(PUMP_BUF);
 	n = read(sc->fd, sc->up, PUMP_BUF);
 	if (sc->carries != NULL && sc->carries->phase == SC_READY)
-		ev_prepare_start(loop, &sc->carries->kick);	/* room again */
+		sc_kick(sc->carries);	/* room again */
 	if (n > 0) {
 		sc->up_len = (size_t)n;
 		sc->up_off = 0;

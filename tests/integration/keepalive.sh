@@ -66,6 +66,24 @@ awk -v a="$(tfield odd keepalive.last_ok)" -v b="$odd0" 'BEGIN { exit !(a >= b +
 [ "$(tstate odd)" = up ] || fail "odd: $(tstate odd)"
 pass "a ServerAliveInterval of 1500ms keeps its own timer and is answered"
 
+# A round's keepalive goes out in the same loop turns, not at the daemon's next
+# wake-up for something else. keepalive.rtt_ms runs from the round to the answer.
+# Nothing else may wake the daemon meanwhile: no timer of its own (odd stopped),
+# no status queries during two rounds.
+ctl stop odd >/dev/null
+sleep 4.5
+rtts=$(ctl --json status | python3 -c '
+import json, sys
+print(" ".join("%.1f" % t["keepalive"]["rtt_ms"] for t in json.load(sys.stdin)["tunnels"]
+               if t["name"].startswith("k")))')
+log "keepalive rtt_ms of an otherwise idle daemon: $rtts"
+for r in $rtts; do
+	awk -v r="$r" 'BEGIN { exit !(r < 300) }' ||
+	    fail "a keepalive waited for an unrelated wake-up: rtt_ms $rtts"
+done
+pass "an idle daemon sends each round's keepalives at once (rtt_ms $rtts)"
+ctl start odd >/dev/null
+
 # Alignment must not stretch detection: 2 unanswered rounds of 2 s, +1 s for the
 # first aligned round, +3 s margin.
 kill -STOP "$HOLE_RELAY"
