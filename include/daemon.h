@@ -7,6 +7,8 @@
 #include <ev.h>
 #include <jansson.h>
 
+#include "soon.h"
+
 struct cfg;
 struct ctl;
 struct resolver;
@@ -41,8 +43,7 @@ struct daemon {
 	long			 alive_done;	/* last second turned */
 	ev_timer		 alive_tick;
 	struct tunnel_list	 alive_due;
-	ev_prepare		 alive_drain;
-	ev_idle			 alive_spin;	/* no sleeping while any wait */
+	struct soon		 alive_drain;
 
 	ev_signal		 sigterm;
 	ev_signal		 sigint;

@@ -28,7 +28,6 @@
 static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	daemon_alive_tick_cb(struct ev_loop *, ev_timer *, int);
 static void	daemon_alive_cb(struct ev_loop *, ev_prepare *, int);
-static void	daemon_alive_spin_cb(struct ev_loop *, ev_idle *, int);
 static void	daemon_sd_notify(struct daemon *, const char *);
 
 /*
@@ -75,9 +74,7 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 		TAILQ_INIT(&d->alive_wheel[i]);
 	ev_timer_init(&d->alive_tick, daemon_alive_tick_cb, 1., 1.);
 	d->alive_tick.data = d;
-	ev_prepare_init(&d->alive_drain, daemon_alive_cb);
-	ev_idle_init(&d->alive_spin, daemon_alive_spin_cb);
-	d->alive_drain.data = d->alive_spin.data = d;
+	soon_init(&d->alive_drain, daemon_alive_cb, d);
 
 	/* The tunnels become ours; the cfg keeps the top-level defaults. */
 	while (cfg->ntunnels > 0) {
@@ -106,8 +103,7 @@ daemon_free(struct daemon *d)
 	unref_signal_stop(d->loop, &d->sighup);
 	unref_timer_stop(d->loop, &d->watchdog);
 	unref_timer_stop(d->loop, &d->shutdown_timer);
-	ev_prepare_stop(d->loop, &d->alive_drain);
-	ev_idle_stop(d->loop, &d->alive_spin);
+	soon_stop(d->loop, &d->alive_drain);
 	ev_timer_stop(d->loop, &d->alive_tick);
 	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
 		TAILQ_REMOVE(&d->tunnels, t, entry);
@@ -530,8 +526,7 @@ daemon_alive_due(struct daemon *d, struct tunnel *t)
 	alive_unlink(d, t);
 	TAILQ_INSERT_TAIL(&d->alive_due, t, alive_entry);
 	t->alive_where = ALIVE_DUE;
-	ev_prepare_start(d->loop, &d->alive_drain);
-	ev_idle_start(d->loop, &d->alive_spin);
+	soon_start(d->loop, &d->alive_drain);
 }
 
 void
@@ -578,18 +573,6 @@ daemon_alive_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		alive_unlink(d, t);
 		tunnel_alive_round(t);
 	}
-	if (TAILQ_EMPTY(&d->alive_due)) {
-		ev_prepare_stop(loop, &d->alive_drain);
-		ev_idle_stop(loop, &d->alive_spin);
-	}
-}
-
-/*
- * Only here so that the loop does not sleep while rounds wait. What the last
- * slice queued (keepalives, probe channels) is sent by sshconn's own prepare
- * watcher next turn; sshconn keeps the loop awake for that itself.
- */
-static void
-daemon_alive_spin_cb(struct ev_loop *loop, ev_idle *w, int revents)
-{
+	if (TAILQ_EMPTY(&d->alive_due))
+		soon_stop(loop, &d->alive_drain);
 }

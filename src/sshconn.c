@@ -48,6 +48,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "resolver.h"
+#include "soon.h"
 #include "sshconn.h"
 #include "util.h"
 
@@ -172,8 +173,7 @@ struct sshconn {
 	int			 fd;
 	ev_io			 io;
 	ev_timer		 timer;		/* ConnectTimeout */
-	ev_prepare		 kick;		/* deferred work, next loop turn */
-	ev_idle			 nudge;		/* no sleeping while kick waits */
+	struct soon		 kick;		/* deferred work, next loop turn */
 	int			 want_room;	/* a pump waits for send room */
 	int			 fd_given;	/* libssh has c->fd (ssh_connect ran) */
 
@@ -193,7 +193,6 @@ static void	closers_free_all(void);
 static size_t	sc_sock_room(struct sshconn *);
 static void	sc_kick(struct sshconn *);
 static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
-static void	sc_nudge_cb(struct ev_loop *, ev_idle *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -384,10 +383,7 @@ sc_alloc(struct ev_loop *loop, struct resolver *res,
 	c->io.data = c;
 	ev_init(&c->timer, sc_timer_cb);
 	c->timer.data = c;
-	ev_prepare_init(&c->kick, sc_kick_cb);
-	c->kick.data = c;
-	ev_idle_init(&c->nudge, sc_nudge_cb);
-	c->nudge.data = c;
+	soon_init(&c->kick, sc_kick_cb, c);
 	return c;
 }
 
@@ -589,8 +585,7 @@ sc_destroy(struct sshconn *c)
 	resolver_cancel(c->rq);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
-	ev_prepare_stop(c->loop, &c->kick);
-	ev_idle_stop(c->loop, &c->nudge);
+	soon_stop(c->loop, &c->kick);
 	while ((q = TAILQ_FIRST(&c->greqs)) != NULL) {
 		TAILQ_REMOVE(&c->greqs, q, entry);
 		free(q->addr);
@@ -653,8 +648,7 @@ sshconn_free(struct sshconn *c)
 			h->phase = SC_DEAD;
 			ev_timer_stop(h->loop, &h->timer);
 			ev_io_stop(h->loop, &h->io);
-			ev_prepare_stop(h->loop, &h->kick);
-			ev_idle_stop(h->loop, &h->nudge);
+			soon_stop(h->loop, &h->kick);
 		}
 		return;
 	}
@@ -1423,25 +1417,13 @@ sshconn_open(struct sshconn *c, const char *host, int port, const char *path,
 }
 
 /*
- * Deferred work for the next loop turn. A kick started from a prepare
- * callback (another session's kick, a keepalive round) would only run after
- * the next poll returns, which may be a while on an idle daemon: the nudge
- * keeps that poll from sleeping until the kick has run.
+ * Deferred work for the next loop turn, also when asked from a prepare
+ * callback (another session's kick, a keepalive round): see soon.h.
  */
 static void
 sc_kick(struct sshconn *c)
 {
-	ev_prepare_start(c->loop, &c->kick);
-	ev_idle_start(c->loop, &c->nudge);
-}
-
-static void
-sc_nudge_cb(struct ev_loop *loop, ev_idle *w, int revents)
-{
-	struct sshconn	*c = w->data;
-
-	if (!ev_is_active(&c->kick))
-		ev_idle_stop(loop, w);
+	soon_start(c->loop, &c->kick);
 }
 
 static void
@@ -1449,8 +1431,7 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct sshconn	*c = w->data;
 
-	ev_prepare_stop(loop, w);
-	ev_idle_stop(loop, &c->nudge);
+	soon_stop(loop, &c->kick);
 	if (c->phase != SC_READY) {
 		sc_reap(c);
 		return;

@@ -517,12 +517,18 @@ tunnel_keepalive_cb(void *arg, int result, int bound, double rtt_ms)
  * 1 s early, the interval between rounds stays exact); any other interval
  * keeps a timer of its own.
  */
+static int
+tunnel_alive_on_wheel(const struct tunnel *t)
+{
+	return t->spec->server_alive_interval_ms % 1000 == 0;
+}
+
 static void
 tunnel_alive_arm(struct tunnel *t)
 {
 	long	 ms = t->spec->server_alive_interval_ms;
 
-	if (ms % 1000 == 0) {
+	if (tunnel_alive_on_wheel(t)) {
 		daemon_alive_schedule(t->daemon, t, ms / 1000);
 		return;
 	}
@@ -547,8 +553,8 @@ tunnel_alive_round(struct tunnel *t)
 
 	if (t->conn == NULL)
 		return;
-	if (t->spec->server_alive_interval_ms % 1000 == 0)
-		tunnel_alive_arm(t);
+	if (tunnel_alive_on_wheel(t))
+		tunnel_alive_arm(t);	/* a timer of its own repeats */
 	/* Any packet from the server counts as an answer, as in OpenSSH. */
 	in = sshconn_in_packets(t->conn);
 	if (in != t->alive_last_in) {
