@@ -40,14 +40,9 @@
         One connection, N round trips of SIZE bytes back to back (no sleeps).
         Prints a JSON object (p50, p99, max, mean in microseconds).
     bench.py fleetstat --sock S         tunnels up, sum of connects and failures (JSON)
-    bench.py ports    N --mine F --regdir D --owner PID
-        Reserve N free ports as lib.sh's free_port does (registry D, owner PID,
-        appended to F for its cleanup); prints them one a line.
 """
 
 import argparse
-import errno
-import random
 import selectors
 import json
 import os
@@ -543,57 +538,6 @@ def cmd_fleetstat(a):
         "failures": sum(int(t.get("failures") or 0) for t in ts)}))
 
 
-def cmd_ports(a):
-    """lib.sh's free_port, N at a time (one python start instead of N)."""
-    os.makedirs(a.regdir, exist_ok=True)
-    lo, hi = 20000, 32000
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            hi = min(hi, int(f.read().split()[0]))
-    except (OSError, ValueError):
-        pass
-    inuse = listening_ports()
-
-    def bindable(p):
-        for fam, addr in ((socket.AF_INET, HOST), (socket.AF_INET6, "::1")):
-            try:
-                s = socket.socket(fam, socket.SOCK_STREAM)
-            except OSError:
-                continue
-            try:
-                s.bind((addr, p))
-            except OSError as e:
-                if fam == socket.AF_INET or e.errno == errno.EADDRINUSE:
-                    return False
-            finally:
-                s.close()
-        return True
-
-    def reserve(p):
-        path = os.path.join(a.regdir, str(p))
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return False
-        os.write(fd, b"%d\n" % a.owner)
-        os.close(fd)
-        return True
-
-    cand = [p for p in range(lo, hi) if p not in inuse]
-    random.shuffle(cand)
-    got = []
-    for p in cand:
-        if len(got) >= a.count:
-            break
-        if bindable(p) and reserve(p):
-            got.append(p)
-            with open(a.mine, "a") as f:
-                f.write("%d\n" % p)
-    if len(got) < a.count:
-        sys.exit("ports: only %d free" % len(got))
-    print("\n".join(str(p) for p in got))
-
-
 def main():
     ap = argparse.ArgumentParser()
     sp = ap.add_subparsers(dest="cmd", required=True)
@@ -669,12 +613,6 @@ def main():
     p = sp.add_parser("fleetstat")
     p.add_argument("--sock", required=True)
     p.set_defaults(f=cmd_fleetstat)
-    p = sp.add_parser("ports")
-    p.add_argument("count", type=int)
-    p.add_argument("--mine", required=True)
-    p.add_argument("--regdir", required=True)
-    p.add_argument("--owner", type=int, required=True)
-    p.set_defaults(f=cmd_ports)
     a = ap.parse_args()
     a.f(a)
 

@@ -388,66 +388,68 @@ bench_bulk() {
 }
 
 # ---- 5. memory and start-up of many idle tunnels -------------------------------
-# idle_cpu SECONDS PID...: "CPU WAKEUPS": the CPU the processes use together over
-# SECONDS, in % of one CPU, from the scheduler's run time (/proc/PID/schedstat, ns:
-# tick-sampled utime+stime can overcharge a process that wakes often for a short
-# while), and their wake-ups per second (voluntary context switches: each sleep in
-# epoll_wait or poll that ends in a wake-up), which does not depend on the machine.
+# rfleet NAME SSHD N ECHO ALIVE TIMEOUT [LINE]: N RemoteForward tunnels NAME1..N to
+# sshd SSHD, each to the echo server on port ECHO (ports in $T/NAME.ports, config
+# $T/NAME.conf with ServerAliveInterval ALIVE and LINE in its global part), tunsupd
+# started on it. Sets UP_S: seconds until all are up and every -R listens.
+rfleet() {
+	local name=$1 srv=$2 n=$3 e=$4 alive=$5 timeout=$6 line=${7:-} i=0 p t0
+	free_ports "$n" >"$T/$name.ports" || fail "$name: no $n free ports"
+	{
+		bench_header "$alive"
+		[ -z "$line" ] || echo "$line"
+		for p in $(cat "$T/$name.ports"); do
+			i=$((i + 1))
+			tunnel_conf "$name$i" "$srv"
+			echo "    RemoteForward $p 127.0.0.1:$e"
+		done
+	} >"$T/$name.conf"
+	t0=$(_tlib_now_us)
+	bench_tunsupd "$T/$name.conf"
+	bpy waitup --sock "$SOCK" --count "$n" --ports-file "$T/$name.ports" \
+	    --timeout "$timeout" >/dev/null || return 1
+	UP_S=$(awk -v a="$t0" -v b="$(_tlib_now_us)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+}
+
+# idle_cpu SECONDS PID...: "CPU WAKEUPS TICKCPU" of the processes together over
+# SECONDS: CPU in % of one CPU from the scheduler's run time (/proc/PID/schedstat,
+# ns), wake-ups per second (voluntary context switches: each sleep in epoll_wait or
+# poll that ends in a wake-up, a count the machine cannot distort), and the CPU
+# again from tick-sampled utime+stime (/proc/PID/stat), which can overcharge a
+# process that wakes often for a short while.
 idle_cpu() {
-	local s=$1 a b wa wb
+	local s=$1 a wa ta b wb tb
 	shift
-	a=$(sched_ns "$@")
-	wa=$(wake_count "$@")
+	read -r a wa ta <<<"$(proc_counts "$@")"
 	sleep "$s"
-	b=$(sched_ns "$@")
-	wb=$(wake_count "$@")
-	awk -v a="$a" -v b="$b" -v wa="$wa" -v wb="$wb" -v s="$s" \
-	    'BEGIN { printf "%.2f %.1f\n", (b - a) / 1e9 / s * 100, (wb - wa) / s }'
+	read -r b wb tb <<<"$(proc_counts "$@")"
+	awk -v a="$a" -v b="$b" -v wa="$wa" -v wb="$wb" -v ta="$ta" -v tb="$tb" -v s="$s" \
+	    -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f %.1f %.2f\n",
+	        (b - a) / 1e9 / s * 100, (wb - wa) / s, (tb - ta) / hz / s * 100 }'
 }
-wake_count() {
-	local p n t=0
+# proc_counts PID...: "RUN_NS WAKEUPS TICKS" summed over the processes still there
+proc_counts() {
+	local p ns wk tk s=0 w=0 k=0
 	for p in "$@"; do
-		n=$(awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$p/status" 2>/dev/null)
-		t=$((t + ${n:-0}))
+		read -r ns _ 2>/dev/null <"/proc/$p/schedstat" || continue
+		wk=$(awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "/proc/$p/status" 2>/dev/null)
+		tk=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null)
+		s=$((s + ns)) w=$((w + ${wk:-0})) k=$((k + ${tk:-0}))
 	done
-	echo "$t"
-}
-sched_ns() {
-	local p n t=0
-	for p in "$@"; do
-		read -r n _ <"/proc/$p/schedstat" 2>/dev/null || continue
-		t=$((t + n))
-	done
-	echo "$t"
+	echo "$s $w $k"
 }
 MEM_IDLE=${BENCH_MEM_IDLE:-45}
 bench_memory() {
-	local sp e i p t0 tup aup tpss apss tcpu acpu twk swk pids=() kids
+	local sp e p t0 tup aup tpss apss tcpu acpu twk swk pids=() kids
 	start_sshd mem 'MaxStartups 1000:30:1000' 'MaxSessions 1000'
 	sp=$SSHD_PORT_mem
 	e=$(free_port)
 	start_echo "$e"
-	: >"$T/mem.ports"
-	for i in $(seq "$NTUN"); do
-		free_port >>"$T/mem.ports"
-	done
-	{
-		bench_header 15
-		i=0
-		for p in $(cat "$T/mem.ports"); do
-			i=$((i + 1))
-			tunnel_conf "m$i" mem
-			echo "    RemoteForward $p 127.0.0.1:$e"
-		done
-	} >"$T/mem.conf"
-	t0=$(_tlib_now_us)
-	bench_tunsupd "$T/mem.conf"
-	bpy waitup --sock "$SOCK" --count "$NTUN" --ports-file "$T/mem.ports" \
-	    --timeout 180 >/dev/null || fail "memory: tunsupd: not all $NTUN up"
-	tup=$(awk -v a="$t0" -v b="$(_tlib_now_us)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+	rfleet mem mem "$NTUN" "$e" 15 180 || fail "memory: tunsupd: not all $NTUN up"
+	tup=$UP_S
 	sleep 2
 	tpss=$(pss_kb "$TUNSUPD_PID")
-	read -r tcpu twk <<<"$(idle_cpu "$MEM_IDLE" "$TUNSUPD_PID")"
+	read -r tcpu twk _ <<<"$(idle_cpu "$MEM_IDLE" "$TUNSUPD_PID")"
 	log "memory: tunsupd $NTUN up in ${tup}s, PSS ${tpss} kB, idle CPU ${tcpu}%"
 	stop_tunsupd
 	bpy waitports --gone --ports-file "$T/mem.ports" --timeout 60 >/dev/null ||
@@ -472,7 +474,7 @@ bench_memory() {
 		kids+=($(_tlib_children "$p"))
 	done
 	apss=$(pss_kb "${pids[@]}" "${kids[@]}")
-	read -r acpu swk <<<"$(idle_cpu "$MEM_IDLE" "${pids[@]}" "${kids[@]}")"
+	read -r acpu swk _ <<<"$(idle_cpu "$MEM_IDLE" "${pids[@]}" "${kids[@]}")"
 	log "memory: autossh $NTUN up in ${aup}s, PSS ${apss} kB (${#kids[@]} ssh), idle CPU ${acpu}%"
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do kill_pid "$p" 3; done
@@ -598,7 +600,7 @@ desc_fast() {
 }
 FLEET_IDLE=${BENCH_FLEET_IDLE:-60}
 bench_fleet() {
-	local e i p t0 tup pss st c0 c1 n0 n1 w0 w1 wk ncpu cpu drops lim sshd_kb kids
+	local e i p tup pss st wk ncpu cpu drops lim sshd_kb kids
 	[ "$(ulimit -n)" -ge 8192 ] || ulimit -n 8192 || fail "fleet: cannot raise ulimit -n to 8192"
 	lim=$(($(cat /proc/sys/kernel/pid_max) < $(cat /proc/sys/kernel/threads-max) ?
 	    $(cat /proc/sys/kernel/pid_max) : $(cat /proc/sys/kernel/threads-max)))
@@ -606,45 +608,19 @@ bench_fleet() {
 	start_sshd fleet 'MaxStartups 10:30:100'
 	e=$(free_port)
 	start_echo "$e"
-	bpy ports "$FLEET" --mine "$T/ports" --regdir "$TLIB_PORTDIR" --owner $$ >"$T/fleet.ports" ||
-	    fail "fleet: no $FLEET free ports"
-	{
-		bench_header "${BENCH_FLEET_ALIVE:-15}"
-		[ -z "${BENCH_FLEET_PROBE:-}" ] || echo "ForwardProbe $BENCH_FLEET_PROBE"
-		i=0
-		for p in $(cat "$T/fleet.ports"); do
-			i=$((i + 1))
-			tunnel_conf "f$i" fleet
-			echo "    RemoteForward $p 127.0.0.1:$e"
-		done
-	} >"$T/fleet.conf"
-	t0=$(_tlib_now_us)
-	bench_tunsupd "$T/fleet.conf"
-	bpy waitup --sock "$SOCK" --count "$FLEET" --ports-file "$T/fleet.ports" \
-	    --timeout 150 >/dev/null || {
+	rfleet fleet fleet "$FLEET" "$e" "${BENCH_FLEET_ALIVE:-15}" 150 \
+	    "${BENCH_FLEET_PROBE:+ForwardProbe $BENCH_FLEET_PROBE}" || {
 		note "fleet: not all up after 150 s: $(bpy fleetstat --sock "$SOCK")"
 		fail "fleet: not all $FLEET up"
 	}
-	tup=$(awk -v a="$t0" -v b="$(_tlib_now_us)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+	tup=$UP_S
 	st=$(bpy fleetstat --sock "$SOCK")
 	drops=$(grep -cE 'MaxStartups|drop connection' "$T/fleet/sshd.log")
 	log "fleet: $FLEET up in ${tup}s, $st, $drops MaxStartups lines"
 	sleep 2
 	pss=$(pss_kb "$TUNSUPD_PID")
-	# idle CPU: utime + stime over FLEET_IDLE s (4 keepalive rounds at 15 s)
-	# (and the scheduler's own run time, /proc/PID/schedstat, in ns: tick-sampled
-	# utime+stime can overcharge a process that wakes often for a short while)
-	c0=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$TUNSUPD_PID/stat")
-	read -r n0 _ <"/proc/$TUNSUPD_PID/schedstat"
-	w0=$(wake_count "$TUNSUPD_PID")
-	sleep "$FLEET_IDLE"
-	c1=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$TUNSUPD_PID/stat")
-	read -r n1 _ <"/proc/$TUNSUPD_PID/schedstat"
-	w1=$(wake_count "$TUNSUPD_PID")
-	wk=$(awk -v a="$w0" -v b="$w1" -v s="$FLEET_IDLE" 'BEGIN { printf "%.1f", (b - a) / s }')
-	ncpu=$(awk -v a="$n0" -v b="$n1" -v s="$FLEET_IDLE" 'BEGIN { printf "%.2f", (b - a) / 1e9 / s * 100 }')
-	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v s="$FLEET_IDLE" \
-	    'BEGIN { printf "%.2f", (b - a) / hz / s * 100 }')
+	# idle CPU over FLEET_IDLE s (4 keepalive rounds at 15 s)
+	read -r ncpu wk cpu <<<"$(idle_cpu "$FLEET_IDLE" "$TUNSUPD_PID")"
 	kids=$(desc_fast "$(sshd_pid fleet)")
 	# shellcheck disable=SC2086
 	sshd_kb=$(pss_kb $kids)
@@ -657,7 +633,7 @@ bench_fleet() {
 		bpy waitup --sock "$SOCK" --count "$FLEET" --ports-file "$T/fleet.ports" \
 		    --timeout 150 >/dev/null || fail "fleet: not all up again after the reload"
 		sleep 2
-		read -r cpu_np wk_np <<<"$(idle_cpu "$FLEET_IDLE" "$TUNSUPD_PID")"
+		read -r cpu_np wk_np _ <<<"$(idle_cpu "$FLEET_IDLE" "$TUNSUPD_PID")"
 		log "fleet: ForwardProbe no: idle CPU ${cpu_np}%, ${wk_np} wake-ups/s over ${FLEET_IDLE}s"
 	fi
 	log "fleet: PSS ${pss} kB, idle CPU ${cpu}% over ${FLEET_IDLE}s, then $st2; sshd children $(echo $kids | wc -w), PSS ${sshd_kb} kB"

@@ -247,11 +247,13 @@ wait_for() {
 # own outgoing connections cannot take it), never handed out twice in one test and
 # reserved against concurrently running tests (make check -j) in $TLIB_PORTDIR until
 # this test ends.
+# free_ports N: N such ports, one per line (one python start for all of them).
 TLIB_PORTDIR=${TLIB_PORTDIR:-${TMPDIR:-/tmp}/tunsup-test-ports}
-free_port() {
-	python3 - "$T/ports" "$TLIB_PORTDIR" "$$" <<'EOF'
+free_port() { free_ports 1; }
+free_ports() {
+	python3 - "$T/ports" "$TLIB_PORTDIR" "$$" "$1" <<'EOF'
 import errno, os, random, socket, sys
-mine, regdir, owner = sys.argv[1], sys.argv[2], int(sys.argv[3])
+mine, regdir, owner, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 os.makedirs(regdir, exist_ok=True)
 lo, hi = 20000, 32000
 try:
@@ -294,14 +296,18 @@ def reserve(p):
                 return False
     return False
 
-for _ in range(5000):
+got = []
+for _ in range(5000 * count):
+    if len(got) == count:
+        break
     p = random.randrange(lo, hi)
-    if bindable(p) and reserve(p):
+    if p not in got and bindable(p) and reserve(p):
+        got.append(p)
         with open(mine, "a") as f:
             f.write("%d\n" % p)
-        print(p)
-        sys.exit(0)
-sys.exit("free_port: no free port")
+if len(got) < count:
+    sys.exit("free_ports: only %d of %d free" % (len(got), count))
+print("\n".join(str(p) for p in got))
 EOF
 }
 
