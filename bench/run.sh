@@ -11,6 +11,7 @@
 #                        run a subset (default: all)
 #   BENCH_ROUNDS=3       rounds (tunsupd and reference alternate: A B A B ...)
 #   BENCH_MIB=256        MiB per bulk transfer
+#   BENCH_BULK_ROUNDS=5  rounds of the bulk section (it is short, and noisy)
 #   BENCH_OUTAGE=15      seconds the server is down in the recovery test
 #   BENCH_TUNNELS=200    tunnels in the memory test
 #   BENCH_MEM_IDLE=45    seconds of idle CPU measured there, for each side
@@ -313,9 +314,13 @@ bench_stall() {
 }
 
 # ---- 4. bulk throughput --------------------------------------------------------
+# One tunnel per cipher, four forwards each; the reference is one ssh per cipher
+# with the same four. Each round moves MIB MiB through all eight, tunsupd first.
+BULK_ROUNDS=${BENCH_BULK_ROUNDS:-5}
+BULK_CIPHERS=(aes128-gcm@openssh.com chacha20-poly1305@openssh.com)
 bench_bulk() {
-	local sp sk src i k v spid
-	local -a P Q names=(Lup Ldown Rup Rdown)
+	local sp sk src i k c v spid
+	local -a P Q names=(Lup Ldown Rup Rdown) spids
 	local -A tv sv
 	start_sshd bulk
 	sp=$SSHD_PORT_bulk
@@ -323,18 +328,20 @@ bench_bulk() {
 	_tlib_server SINK_PID sink "$sk" "$T/sink.log" python3 "$BPY" sink "$sk"
 	src=$(free_port)
 	_tlib_server SOURCE_PID source "$src" "$T/source.log" python3 "$BPY" source "$src" "$MIB"
-	for k in 0 1 2 3; do
+	for k in $(seq 0 $((4 * ${#BULK_CIPHERS[@]} - 1))); do
 		P[k]=$(free_port)
 		Q[k]=$(free_port)
 	done
 	{
 		bench_header 15
-		tunnel_conf bulk bulk
-		echo "    Ciphers aes128-gcm@openssh.com"
-		echo "    LocalForward ${P[0]} 127.0.0.1:$sk"
-		echo "    LocalForward ${P[1]} 127.0.0.1:$src"
-		echo "    RemoteForward ${P[2]} 127.0.0.1:$sk"
-		echo "    RemoteForward ${P[3]} 127.0.0.1:$src"
+		for c in "${!BULK_CIPHERS[@]}"; do
+			tunnel_conf "bulk$c" bulk
+			echo "    Ciphers ${BULK_CIPHERS[c]}"
+			echo "    LocalForward ${P[4 * c]} 127.0.0.1:$sk"
+			echo "    LocalForward ${P[4 * c + 1]} 127.0.0.1:$src"
+			echo "    RemoteForward ${P[4 * c + 2]} 127.0.0.1:$sk"
+			echo "    RemoteForward ${P[4 * c + 3]} 127.0.0.1:$src"
+		done
 	} >"$T/bulk.conf"
 	transfers() { # PORTS... -> "Lup Ldown Rup Rdown" MB/s
 		local a b c d
@@ -344,47 +351,68 @@ bench_bulk() {
 		d=$(bpy recv "$4" "$MIB") || fail "bulk: recv via $4"
 		echo "$a $b $c $d"
 	}
-	for i in $(seq "$ROUNDS"); do
+	for i in $(seq "$BULK_ROUNDS"); do
 		bench_tunsupd "$T/bulk.conf"
-		wait_state bulk up 30
-		read -r -a v <<<"$(transfers "${P[@]}")"
-		[ "${#v[@]}" = 4 ] || fail "bulk: tunsupd transfers failed"
-		for k in 0 1 2 3; do tv[${names[k]}]+=" ${v[k]}"; done
-		log "bulk round $i: tunsupd ${v[*]}"
+		for c in "${!BULK_CIPHERS[@]}"; do
+			wait_state "bulk$c" up 30
+			read -r -a v <<<"$(transfers "${P[@]:4*c:4}")"
+			[ "${#v[@]}" = 4 ] || fail "bulk: tunsupd transfers failed"
+			for k in 0 1 2 3; do tv[$c${names[k]}]+=" ${v[k]}"; done
+			log "bulk round $i ${BULK_CIPHERS[c]}: tunsupd ${v[*]}"
+		done
 		stop_tunsupd
 
-		ssh "${SSH_OPTS[@]}" -N -o Ciphers=aes128-gcm@openssh.com \
-		    -o ExitOnForwardFailure=yes \
-		    -L "${Q[0]}:127.0.0.1:$sk" -L "${Q[1]}:127.0.0.1:$src" \
-		    -R "${Q[2]}:127.0.0.1:$sk" -R "${Q[3]}:127.0.0.1:$src" \
-		    -p "$sp" "$ME@127.0.0.1" </dev/null 2>>"$T/ssh.err" &
-		spid=$!
-		track "$spid"
-		wait_for 30 "port_listening ${Q[0]} && port_listening ${Q[1]} &&
-		    port_listening ${Q[2]} && port_listening ${Q[3]}"
-		read -r -a v <<<"$(transfers "${Q[@]}")"
-		[ "${#v[@]}" = 4 ] || fail "bulk: ssh transfers failed"
-		for k in 0 1 2 3; do sv[${names[k]}]+=" ${v[k]}"; done
-		log "bulk round $i: ssh ${v[*]}"
-		kill_pid "$spid" 3
+		spids=()
+		for c in "${!BULK_CIPHERS[@]}"; do
+			ssh "${SSH_OPTS[@]}" -N -o "Ciphers=${BULK_CIPHERS[c]}" \
+			    -o ExitOnForwardFailure=yes \
+			    -L "${Q[4 * c]}:127.0.0.1:$sk" -L "${Q[4 * c + 1]}:127.0.0.1:$src" \
+			    -R "${Q[4 * c + 2]}:127.0.0.1:$sk" -R "${Q[4 * c + 3]}:127.0.0.1:$src" \
+			    -p "$sp" "$ME@127.0.0.1" </dev/null 2>>"$T/ssh.err" &
+			spids+=($!)
+			track "$!"
+		done
+		for k in "${!Q[@]}"; do
+			wait_for 30 "port_listening ${Q[k]}"
+		done
+		for c in "${!BULK_CIPHERS[@]}"; do
+			read -r -a v <<<"$(transfers "${Q[@]:4*c:4}")"
+			[ "${#v[@]}" = 4 ] || fail "bulk: ssh transfers failed"
+			for k in 0 1 2 3; do sv[$c${names[k]}]+=" ${v[k]}"; done
+			log "bulk round $i ${BULK_CIPHERS[c]}: ssh ${v[*]}"
+		done
+		for spid in "${spids[@]}"; do
+			kill_pid "$spid" 3
+		done
 	done
 	local -A label=(
-		[Lup]="bulk -L client->target (MB/s)"
-		[Ldown]="bulk -L target->client (MB/s)"
-		[Rup]="bulk -R client->target (MB/s)"
-		[Rdown]="bulk -R target->client (MB/s)")
-	local a b
-	for k in "${names[@]}"; do
-		# shellcheck disable=SC2086
-		a=$(median ${tv[$k]})
-		# shellcheck disable=SC2086
-		b=$(median ${sv[$k]})
-		row "${label[$k]}" "$a" "$b (ssh)" "-" "ratio $(ratio "$a" "$b")"
+		[Lup]="-L client->target (MB/s)"
+		[Ldown]="-L target->client (MB/s)"
+		[Rup]="-R client->target (MB/s)"
+		[Rdown]="-R target->client (MB/s)")
+	local -A short=([0]=aes128-gcm [1]=chacha20)
+	local a b r
+	for c in "${!BULK_CIPHERS[@]}"; do
+		for k in "${names[@]}"; do
+			# shellcheck disable=SC2086
+			a=$(median ${tv[$c$k]})
+			# shellcheck disable=SC2086
+			b=$(median ${sv[$c$k]})
+			r=$(ratio "$a" "$b")
+			case $k in
+			Lup | Rdown) # tunsupd encrypts
+				row "bulk ${short[$c]} ${label[$k]}" "$a" "$b (ssh)" ">= ssh" \
+				    "$(verdict 1 "$r") ratio $r" ;;
+			*)
+				row "bulk ${short[$c]} ${label[$k]}" "$a" "$b (ssh)" ">=0.6x" \
+				    "$(verdict 0.6 "$r") ratio $r" ;;
+			esac
+		done
+		note "rounds tunsupd: $(for k in "${names[@]}"; do printf '%s[%s ] ' "$k" "${tv[$c$k]}"; done)"
+		note "rounds ssh:     $(for k in "${names[@]}"; do printf '%s[%s ] ' "$k" "${sv[$c$k]}"; done)"
 	done
-	note "$MIB MiB per transfer, aes128-gcm; -L c->t and -R t->c: tunsupd sends into ssh;" \
-	    "-L t->c and -R c->t: tunsupd receives. Rounds tunsupd:" \
-	    "$(for k in "${names[@]}"; do printf '%s[%s ] ' "$k" "${tv[$k]}"; done)"
-	note "rounds ssh: $(for k in "${names[@]}"; do printf '%s[%s ] ' "$k" "${sv[$k]}"; done)"
+	note "$MIB MiB per transfer, medians of $BULK_ROUNDS rounds; -L c->t and -R t->c: tunsupd" \
+	    "sends (encrypts) into ssh; -L t->c and -R c->t: tunsupd receives (decrypts)."
 }
 
 # ---- 5. memory and start-up of many idle tunnels -------------------------------

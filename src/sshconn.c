@@ -55,6 +55,15 @@
 #define PUMP_BUF	(64 * 1024)
 #define ROOM_MIN	2048	/* send room below which pumps wait */
 #define DOPOLL_ROUNDS	16
+/*
+ * The pump writes one packet at a time: libssh sends a packet at once only
+ * if told the socket is writable (ssh_set_fd_towrite), and forgets that
+ * after each send(), so the second packet of a larger write would wait in
+ * its buffer for a poll. OpenSSH's channel packets carry 32 KiB, of which
+ * libssh keeps 10 bytes for the header; a server with smaller packets
+ * only costs that poll again.
+ */
+#define CHAN_PACKET	(32 * 1024 - 10)
 
 enum sc_phase {
 	SC_RESOLVE = 0,
@@ -175,11 +184,15 @@ struct sshconn {
 	ev_timer		 timer;		/* ConnectTimeout */
 	struct soon		 kick;		/* deferred work, next loop turn */
 	int			 want_room;	/* a pump waits for send room */
+	int			 sndbuf;	/* SO_SNDBUF, read once a loop turn */
+	unsigned int		 sndbuf_turn;	/* the ev_iteration it was read in */
 	int			 fd_given;	/* libssh has c->fd (ssh_connect ran) */
 
 	ssh_session		 s;
 	ssh_event		 ev;
 	struct ssh_counter_struct raw;
+	uint64_t		 in_seen;	/* raw.in_packets opens and
+						   requests were last run at */
 	size_t			 key_idx;
 	int			 tried_agent;
 	char			*auth_tried;
@@ -330,8 +343,16 @@ sc_leave(struct sshconn *c)
 		sc_destroy(r);
 		return 1;
 	}
-	for (h = r; h != NULL; h = h->outer)
+	for (h = r; h != NULL; h = h->outer) {
 		sc_reap(h);
+		/*
+		 * libssh reads whatever arrived inside any call that polls
+		 * (a keepalive's send, a flush): an answer to a request or
+		 * an open read there wakes nobody, so look again next turn.
+		 */
+		if (h->phase == SC_READY && h->raw.in_packets != h->in_seen)
+			sc_kick(h);
+	}
 	return 0;
 }
 
@@ -1012,22 +1033,29 @@ sc_ready(struct sshconn *c)
  * yet read (the socketpair of a jump session); a quarter is kept back for
  * bookkeeping. The kernel reports the socket writable once a third of
  * SO_SNDBUF is free, which is always more than ROOM_MIN here, so waiting
- * on EV_WRITE for room cannot spin.
+ * on EV_WRITE for room cannot spin. SO_SNDBUF is read once a loop turn:
+ * the pump asks after every packet, and within a turn the kernel only
+ * grows it (TCP autotuning), which leaves the answer on the safe side.
  */
 static size_t
 sc_sock_room(struct sshconn *c)
 {
-	int		 fd, outq = 0, sndbuf = 0;
-	socklen_t	 len = sizeof(sndbuf);
+	int		 fd, outq = 0;
+	socklen_t	 len = sizeof(c->sndbuf);
 
 	if (c->s == NULL || (fd = ssh_get_fd(c->s)) == -1)
 		return 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == -1 ||
-	    ioctl(fd, SIOCOUTQ, &outq) == -1)
+	if (c->sndbuf == 0 || c->sndbuf_turn != ev_iteration(c->loop)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &c->sndbuf,
+		    &len) == -1)
+			return SIZE_MAX;
+		c->sndbuf_turn = ev_iteration(c->loop);
+	}
+	if (ioctl(fd, SIOCOUTQ, &outq) == -1)
 		return SIZE_MAX;
-	if (sndbuf - outq <= 0)
+	if (c->sndbuf - outq <= 0)
 		return 0;
-	return (size_t)(sndbuf - outq) / 4 * 3;
+	return (size_t)(c->sndbuf - outq) / 4 * 3;
 }
 
 static void
@@ -1165,13 +1193,30 @@ sc_update_io(struct sshconn *c)
 		ev_io_stop(c->loop, &c->io);
 		return;
 	}
+	/*
+	 * libssh asks for POLLOUT after every send() just to learn that the
+	 * socket is writable again, even with nothing left to send: once up,
+	 * only output it really holds (or a pump short of room) is worth a
+	 * wake-up, and the pump tells libssh itself when it may send.
+	 */
 	events = EV_READ;
-	if ((ssh_get_poll_flags(c->s) & SSH_WRITE_PENDING) ||
-	    (ssh_get_status(c->s) & SSH_WRITE_PENDING) || c->want_room)
+	if ((ssh_get_status(c->s) & SSH_WRITE_PENDING) || c->want_room ||
+	    (c->phase != SC_READY &&
+	    (ssh_get_poll_flags(c->s) & SSH_WRITE_PENDING)))
 		events |= EV_WRITE;
-	if (ev_is_active(&c->io) && c->io.fd == fd &&
-	    (c->io.events & (EV_READ | EV_WRITE)) == events)
+	if (ev_is_active(&c->io) && c->io.fd == fd) {
+		if ((c->io.events & (EV_READ | EV_WRITE)) == events)
+			return;
+		/*
+		 * Same fd: ev_io_modify, not ev_io_set, so that libev leaves
+		 * epoll alone when the mask flips back within one turn (with
+		 * ev_io_set it tries an EPOLL_CTL_ADD that fails each time).
+		 */
+		ev_io_stop(c->loop, &c->io);
+		ev_io_modify(&c->io, events);
+		ev_io_start(c->loop, &c->io);
 		return;
+	}
 	ev_io_stop(c->loop, &c->io);
 	ev_io_set(&c->io, fd, events);
 	ev_io_start(c->loop, &c->io);
@@ -1212,6 +1257,18 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		sc_step(c);
 		break;
 	case SC_READY:
+		/*
+		 * Woken only for send room (a pump waits, libssh holds
+		 * nothing): libssh's poll would find nothing to do.
+		 */
+		if (revents == EV_WRITE &&
+		    !(ssh_get_status(c->s) & SSH_WRITE_PENDING) &&
+		    !(ssh_get_poll_flags(c->s) & SSH_WRITE_PENDING)) {
+			c->want_room = 0;
+			sc_kick_pumps(c);
+			sc_update_io(c);
+			break;
+		}
 		/* A bounded loop: libssh reads 4 KiB at a time. */
 		for (i = 0; i < DOPOLL_ROUNDS; i++) {
 			r = ssh_event_dopoll(c->ev, 0);
@@ -1229,6 +1286,7 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		}
 		/* Opens first: each reads its own failure from ssh_get_error. */
+		c->in_seen = c->raw.in_packets;
 		sc_run_opens(c);
 		sc_run_greqs(c);
 		c->want_room = 0;	/* set again by a pump still short */
@@ -1437,6 +1495,7 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		return;
 	}
 	sc_enter(c);
+	c->in_seen = c->raw.in_packets;
 	sc_run_opens(c);
 	sc_run_greqs(c);
 	sc_kick_pumps(c);
@@ -1688,6 +1747,10 @@ chan_pump_up(struct sshchan *sc)
 		/* Leave room for packet headers, padding and MAC. */
 		if (n > room - ROOM_MIN / 2)
 			n = room - ROOM_MIN / 2;
+		if (n > CHAN_PACKET)
+			n = CHAN_PACKET;
+		/* It fits (room above): libssh may send it at once. */
+		ssh_set_fd_towrite(c->s);
 		w = ssh_channel_write(sc->ch, sc->up + sc->up_off,
 		    (uint32_t)n);
 		if (w < 0) {
@@ -1721,7 +1784,7 @@ chan_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 	sc_enter(c);
 	if (sc->up == NULL)
 		sc->up = xmalloc(PUMP_BUF);
-	n = read(sc->fd, sc->up, PUMP_BUF);
+	n = read(sc->fd, sc->up, PUMP_BUF / CHAN_PACKET * CHAN_PACKET);
 	if (sc->carries != NULL && sc->carries->phase == SC_READY)
 		sc_kick(sc->carries);	/* room again */
 	if (n > 0) {
