@@ -1729,13 +1729,14 @@ chan_pump_up(struct sshchan *sc)
 {
 	struct sshconn	*c = sc->c;
 	uint32_t	 win;
-	size_t		 n, room;
+	size_t		 n, room = 0;
 	int		 w;
 
 	while (sc->state == CH_OPEN && sc->up_off < sc->up_len) {
 		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
 			return;		/* the gate: libssh still has output */
-		if ((room = sc_sock_room(c)) < ROOM_MIN) {
+		/* The kernel is asked only when our own count runs short. */
+		if (room < ROOM_MIN && (room = sc_sock_room(c)) < ROOM_MIN) {
 			c->want_room = 1;	/* EV_WRITE wakes us */
 			return;
 		}
@@ -1759,6 +1760,7 @@ chan_pump_up(struct sshchan *sc)
 		}
 		if (w == 0)
 			return;		/* rekey: keep the bytes, retry */
+		room -= (size_t)w + ROOM_MIN / 2;	/* the packet, at most */
 		sc->up_off += (size_t)w;
 		if (sc->ctr != NULL)
 			sc->ctr->bytes_out += (uint64_t)w;
