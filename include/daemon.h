@@ -4,6 +4,8 @@
 
 #include <sys/queue.h>
 
+#include <stdint.h>
+
 #include <ev.h>
 #include <jansson.h>
 
@@ -18,6 +20,18 @@ struct tunnel_spec;
 TAILQ_HEAD(tunnel_list, tunnel);
 
 #define ALIVE_SLOTS	64	/* one-second slots of the keepalive wheel */
+
+/*
+ * Loop turns: from the poll's return to the next poll, the time in which
+ * nothing else is served. Turns longer than 1, 10 and 100 ms are counted.
+ */
+#define TURN_LIMITS	3
+struct turn_stats {
+	uint64_t		 turns;
+	uint64_t		 over[TURN_LIMITS];
+	double			 longest_ms;
+};
+extern const int turn_limits_ms[TURN_LIMITS];
 
 struct daemon {
 	struct ev_loop		*loop;
@@ -44,6 +58,11 @@ struct daemon {
 	ev_timer		 alive_tick;
 	struct tunnel_list	 alive_due;
 	struct soon		 alive_drain;
+
+	ev_check		 turn_begin;
+	ev_prepare		 turn_end;
+	double			 turn_start;	/* monotonic; 0: none yet */
+	struct turn_stats	 turn;
 
 	ev_signal		 sigterm;
 	ev_signal		 sigint;

@@ -122,6 +122,23 @@ ctl_cmd_hello(struct daemon *d, json_t *req, int *subscribe)
 	    "protocol", CTL_PROTOCOL);
 }
 
+/* The daemon's loop turns: {"turns":…,"longest_turn_ms":…,"turns_over_1ms":…}. */
+static json_t *
+ctl_turn_stats(const struct turn_stats *ts)
+{
+	json_t	*o;
+	char	 key[32];
+	int	 i;
+
+	o = json_pack("{s:I,s:f}", "turns", (json_int_t)ts->turns,
+	    "longest_turn_ms", ts->longest_ms);
+	for (i = 0; i < TURN_LIMITS; i++) {
+		snprintf(key, sizeof(key), "turns_over_%dms", turn_limits_ms[i]);
+		json_object_set_new(o, key, json_integer((json_int_t)ts->over[i]));
+	}
+	return o;
+}
+
 static json_t *
 ctl_cmd_status(struct daemon *d, json_t *req, int *subscribe)
 {
@@ -143,10 +160,11 @@ ctl_cmd_status(struct daemon *d, json_t *req, int *subscribe)
 		TAILQ_FOREACH(t, &d->tunnels, entry)
 			json_array_append_new(list, tunnel_status(t));
 	}
-	reply = json_pack("{s:b,s:s,s:I,s:f,s:o}", "ok", 1,
+	reply = json_pack("{s:b,s:s,s:I,s:f,s:o,s:o}", "ok", 1,
 	    "version", PACKAGE_VERSION, "pid", (json_int_t)getpid(),
 	    "uptime_s", now_wall() - d->started,
-	    "tunnels", list);	/* "o" steals list */
+	    "loop", ctl_turn_stats(&d->turn),
+	    "tunnels", list);	/* "o" steals both */
 	return reply;
 }
 

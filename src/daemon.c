@@ -53,6 +53,37 @@ unref_timer_stop(struct ev_loop *loop, ev_timer *w)
 	}
 }
 
+const int turn_limits_ms[TURN_LIMITS] = { 1, 10, 100 };
+
+/* The first watcher served after each poll (EV_MAXPRI): a turn begins. */
+static void
+daemon_turn_begin_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct daemon	*d = w->data;
+
+	d->turn_start = now_mono();
+}
+
+/* The last watcher served before each poll (EV_MINPRI): it ends. */
+static void
+daemon_turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct daemon	*d = w->data;
+	double		 ms;
+	int		 i;
+
+	if (d->turn_start == 0)
+		return;
+	ms = (now_mono() - d->turn_start) * 1000.0;
+	d->turn.turns++;
+	for (i = 0; i < TURN_LIMITS; i++) {
+		if (ms > turn_limits_ms[i])
+			d->turn.over[i]++;
+	}
+	if (ms > d->turn.longest_ms)
+		d->turn.longest_ms = ms;
+}
+
 struct daemon *
 daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 {
@@ -75,6 +106,12 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 	ev_timer_init(&d->alive_tick, daemon_alive_tick_cb, 1., 1.);
 	d->alive_tick.data = d;
 	soon_init(&d->alive_drain, daemon_alive_cb, d);
+	ev_check_init(&d->turn_begin, daemon_turn_begin_cb);
+	ev_set_priority(&d->turn_begin, EV_MAXPRI);
+	d->turn_begin.data = d;
+	ev_prepare_init(&d->turn_end, daemon_turn_end_cb);
+	ev_set_priority(&d->turn_end, EV_MINPRI);
+	d->turn_end.data = d;
 
 	/* The tunnels become ours; the cfg keeps the top-level defaults. */
 	while (cfg->ntunnels > 0) {
@@ -105,6 +142,12 @@ daemon_free(struct daemon *d)
 	unref_timer_stop(d->loop, &d->shutdown_timer);
 	soon_stop(d->loop, &d->alive_drain);
 	ev_timer_stop(d->loop, &d->alive_tick);
+	if (ev_is_active(&d->turn_begin)) {
+		ev_ref(d->loop);
+		ev_check_stop(d->loop, &d->turn_begin);
+		ev_ref(d->loop);
+		ev_prepare_stop(d->loop, &d->turn_end);
+	}
 	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
 		TAILQ_REMOVE(&d->tunnels, t, entry);
 		tunnel_free(t);
@@ -128,7 +171,11 @@ daemon_start(struct daemon *d)
 	ev_signal_start(d->loop, &d->sigterm);
 	ev_signal_start(d->loop, &d->sigint);
 	ev_signal_start(d->loop, &d->sighup);
-	/* Signal watchers must not keep the loop alive on their own. */
+	ev_check_start(d->loop, &d->turn_begin);
+	ev_prepare_start(d->loop, &d->turn_end);
+	/* Signal and turn watchers must not keep the loop alive alone. */
+	ev_unref(d->loop);
+	ev_unref(d->loop);
 	ev_unref(d->loop);
 	ev_unref(d->loop);
 	ev_unref(d->loop);

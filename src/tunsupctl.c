@@ -1360,6 +1360,33 @@ metric_tunnels(json_t *list, const char *name, const char *help,
 	}
 }
 
+/* The daemon's loop turns (status "loop"), if it reports them. */
+static void
+metric_loop(json_t *loop)
+{
+	const char	*key;
+	json_t		*v;
+	int		 ms;
+
+	if (!json_is_object(loop))
+		return;
+	metric_family("tunsup_loop_turns_total", "Turns of tunsupd's event "
+	    "loop.", "counter");
+	printf("tunsup_loop_turns_total %.0f\n", jnum(loop, "turns", 0));
+	metric_family("tunsup_loop_turns_over_total", "Loop turns longer than "
+	    "ms milliseconds: nothing else was served meanwhile.", "counter");
+	json_object_foreach(loop, key, v) {
+		if (sscanf(key, "turns_over_%dms", &ms) == 1 &&
+		    json_is_number(v))
+			printf("tunsup_loop_turns_over_total{ms=\"%d\"} %.0f\n",
+			    ms, json_number_value(v));
+	}
+	metric_family("tunsup_loop_longest_turn_seconds", "The longest loop "
+	    "turn since tunsupd started.", "gauge");
+	printf("tunsup_loop_longest_turn_seconds %.6f\n",
+	    jnum(loop, "longest_turn_ms", 0) / 1000.0);
+}
+
 static void
 metric_print(json_t *reply)
 {
@@ -1377,6 +1404,7 @@ metric_print(json_t *reply)
 	metric_family("tunsup_uptime_seconds", "Seconds since tunsupd "
 	    "started.", "gauge");
 	printf("tunsup_uptime_seconds %.3f\n", jnum(reply, "uptime_s", 0));
+	metric_loop(json_object_get(reply, "loop"));
 
 	metric_family("tunsup_tunnel_state", "Tunnel state: 1 for the "
 	    "current state, 0 for the others.", "gauge");
