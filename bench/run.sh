@@ -267,9 +267,12 @@ bench_stall() {
 	bench_tunsupd "$T/stall.conf"
 	wait_state fast up 30
 	wait_state slow up 30
+	local -a l0 l1
+	read -r -a l0 <<<"$(loop_turns)"
 	j=$(bpy stall --echo-port "$la" --upload-port "$lb" --n 8 --mib 16 \
 	    --interval-ms 5 --max-s 90 --pid "$TUNSUPD_PID" --direct-port "$e") || fail "stall: the probe failed"
 	log "stall: tunsupd $j"
+	read -r -a l1 <<<"$(loop_turns)"
 	local cs cf
 	cs=$(tfield slow connects)
 	cf=$(tfield fast connects)
@@ -304,13 +307,25 @@ bench_stall() {
 	row "stall max, machine hiccups excluded (ms)" "$(jnum "$j" own_max)" \
 	    "$(jnum "$r" own_max) (2 x ssh)" "<= 10" "$(verdict "$(jnum "$j" own_max)" 10)"
 	row "  such probes over 10 ms" "$(jnum "$j" own_over10 %d)" "$(jnum "$r" own_over10 %d)" "-" "-"
+	row "loop turns over 10 ms during the load" "$((l1[2] - l0[2]))" "-" "0" \
+	    "$(verdict "$((l1[2] - l0[2]))" 0)"
+	row "  turns over 1 ms, of all turns" "$((l1[1] - l0[1])) of $((l1[0] - l0[0]))" "-" "-" "-"
+	row "  longest turn since start (ms)" "${l1[3]}" "-" "-" "-"
 	note "8 x 16 MiB through a 2 MB/s relay: tunsupd $(jnum "$j" uploads_done %d)/8 done in" \
 	    "$(jnum "$j" seconds %.1f) s ($(jnum "$j" mb_s) MB/s, CPU $(jnum "$j" cpu_pct %.0f)%," \
 	    "connects slow $cs fast $cf); ssh $(jnum "$r" uploads_done %d)/8 in" \
 	    "$(jnum "$r" seconds %.1f) s ($(jnum "$r" mb_s) MB/s, CPU $(jnum "$r" cpu_pct %.0f)%). One round each."
 	note "The direct probe (same 5 ms echo, straight to the echo server, own process) shows the" \
 	    "machine's hiccups; a tunnel probe over 10 ms with no direct probe over 5 ms within" \
-	    "20 ms of it counts as the tunnel's own stall."
+	    "20 ms of it counts as the tunnel's own stall. Loop turns: tunsupd's own count (status" \
+	    "\"loop\") of the time from one poll to the next, in which it serves nothing else."
+}
+
+# loop_turns: "turns over1ms over10ms longest_ms" of the running tunsupd
+loop_turns() {
+	ctl --json status | python3 -c 'import json, sys
+l = json.load(sys.stdin)["loop"]
+print(l["turns"], l["turns_over_1ms"], l["turns_over_10ms"], "%.2f" % l["longest_turn_ms"])'
 }
 
 # ---- 4. bulk throughput --------------------------------------------------------

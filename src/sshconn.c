@@ -628,17 +628,20 @@ sc_destroy(struct sshconn *c)
 	if (c->s != NULL) {
 		ssh_set_message_callback(c->s, NULL, NULL);
 		/*
-		 * libssh never closes an fd given with SSH_OPTIONS_FD on
-		 * disconnect (it does on errors, and then says -1 here): ours to
-		 * close, unless libssh already did and the number is reused.
+		 * libssh lets go of an fd given with SSH_OPTIONS_FD on
+		 * disconnect, but closes it on errors (and then says -1 here)
+		 * and in ssh_free() when there was no disconnect (no room for
+		 * the DISCONNECT): ours to close only if still open after.
+		 * Nothing opens an fd in between, so the number is not reused.
 		 */
 		fd = c->fd_given ? ssh_get_fd(c->s) : c->fd;
 		if (c->fd_given && fd != -1)
 			sc_disconnect(c);
 		ssh_free(c->s);
-		if (fd != -1 && c->fd_given)
-			closer_start(c->loop, fd);	/* FIN, then wait for EOF */
-		else if (fd != -1)
+		if (fd != -1 && c->fd_given) {
+			if (fcntl(fd, F_GETFD) != -1)
+				closer_start(c->loop, fd); /* FIN, wait for EOF */
+		} else if (fd != -1)
 			close(fd);
 		c->fd = -1;
 	}
@@ -1028,14 +1031,16 @@ sc_ready(struct sshconn *c)
  * Payload room left in the session socket's send buffer. libssh sends its
  * output with a blocking send(): a write larger than the room waits for
  * the peer (32 ms for 64 KiB on a 2 MB/s link) and stalls every tunnel.
- * So the pump never gives libssh more than fits: SO_SNDBUF is the memory
- * the kernel allows, SIOCOUTQ what is queued and not yet acked (TCP) or not
- * yet read (the socketpair of a jump session); a quarter is kept back for
- * bookkeeping. The kernel reports the socket writable once a third of
- * SO_SNDBUF is free, which is always more than ROOM_MIN here, so waiting
- * on EV_WRITE for room cannot spin. SO_SNDBUF is read once a loop turn:
- * the pump asks after every packet, and within a turn the kernel only
- * grows it (TCP autotuning), which leaves the answer on the safe side.
+ * So the pump never gives libssh more than fits. SO_SNDBUF is the memory
+ * the kernel allows, SIOCOUTQ the payload queued and not yet acked (TCP)
+ * or not yet read (the socketpair of a jump session); the kernel also
+ * charges each buffer's bookkeeping, a few per cent of a full queue, so an
+ * eighth of SO_SNDBUF is never counted as room. The kernel reports the
+ * socket writable once a third of SO_SNDBUF is free, when the room here is
+ * at least 5/24 of it, always more than ROOM_MIN: waiting on EV_WRITE for
+ * room cannot spin. SO_SNDBUF is read once a loop turn: the pump asks
+ * after every packet, and within a turn the kernel only grows it (TCP
+ * autotuning), which leaves the answer on the safe side.
  */
 static size_t
 sc_sock_room(struct sshconn *c)
@@ -1053,9 +1058,9 @@ sc_sock_room(struct sshconn *c)
 	}
 	if (ioctl(fd, SIOCOUTQ, &outq) == -1)
 		return SIZE_MAX;
-	if (c->sndbuf - outq <= 0)
+	if (c->sndbuf - c->sndbuf / 8 - outq <= 0)
 		return 0;
-	return (size_t)(c->sndbuf - outq) / 4 * 3;
+	return (size_t)(c->sndbuf - c->sndbuf / 8 - outq);
 }
 
 static void
