@@ -1267,8 +1267,7 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		 * nothing): libssh's poll would find nothing to do.
 		 */
 		if (revents == EV_WRITE &&
-		    !(ssh_get_status(c->s) & SSH_WRITE_PENDING) &&
-		    !(ssh_get_poll_flags(c->s) & SSH_WRITE_PENDING)) {
+		    !(ssh_get_status(c->s) & SSH_WRITE_PENDING)) {
 			c->want_room = 0;
 			sc_kick_pumps(c);
 			sc_update_io(c);
