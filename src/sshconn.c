@@ -1246,11 +1246,41 @@ sc_session_lost(struct sshconn *c)
 	return 1;
 }
 
+/*
+ * Let libssh read what arrived (a bounded loop: it reads 4 KiB at a time),
+ * then run what waited for an answer. -1 if the session is gone or failed.
+ */
+static int
+sc_poll(struct sshconn *c)
+{
+	int	 i, r = SSH_OK;
+
+	for (i = 0; i < DOPOLL_ROUNDS; i++) {
+		r = ssh_event_dopoll(c->ev, 0);
+		if (r != SSH_OK || c->root->zombie || c->phase != SC_READY)
+			break;
+		if (ssh_get_fd(c->s) == -1)
+			break;
+	}
+	if (c->root->zombie || c->phase != SC_READY)
+		return -1;
+	if (r == SSH_ERROR || sc_session_lost(c)) {
+		if (c->phase == SC_READY)
+			sc_fail(c, TF_SESSION, "connection lost: %s",
+			    ssh_get_error(c->s));
+		return -1;
+	}
+	/* Opens first: each reads its own failure from ssh_get_error. */
+	c->in_seen = c->raw.in_packets;
+	sc_run_opens(c);
+	sc_run_greqs(c);
+	return 0;
+}
+
 static void
 sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct sshconn	*c = w->data;
-	int		 i, r;
 
 	sc_enter(c);
 	switch (c->phase) {
@@ -1264,35 +1294,12 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	case SC_READY:
 		/*
 		 * Woken only for send room (a pump waits, libssh holds
-		 * nothing): libssh's poll would find nothing to do.
+		 * nothing), libssh's poll would find nothing to do.
 		 */
-		if (revents == EV_WRITE &&
-		    !(ssh_get_status(c->s) & SSH_WRITE_PENDING)) {
-			c->want_room = 0;
-			sc_kick_pumps(c);
-			sc_update_io(c);
+		if ((revents != EV_WRITE ||
+		    (ssh_get_status(c->s) & SSH_WRITE_PENDING)) &&
+		    sc_poll(c) == -1)
 			break;
-		}
-		/* A bounded loop: libssh reads 4 KiB at a time. */
-		for (i = 0; i < DOPOLL_ROUNDS; i++) {
-			r = ssh_event_dopoll(c->ev, 0);
-			if (r != SSH_OK || c->root->zombie || c->phase != SC_READY)
-				break;
-			if (ssh_get_fd(c->s) == -1)
-				break;
-		}
-		if (c->root->zombie || c->phase != SC_READY)
-			break;
-		if (r == SSH_ERROR || sc_session_lost(c)) {
-			if (c->phase == SC_READY)
-				sc_fail(c, TF_SESSION, "connection lost: %s",
-				    ssh_get_error(c->s));
-			break;
-		}
-		/* Opens first: each reads its own failure from ssh_get_error. */
-		c->in_seen = c->raw.in_packets;
-		sc_run_opens(c);
-		sc_run_greqs(c);
 		c->want_room = 0;	/* set again by a pump still short */
 		sc_kick_pumps(c);
 		sc_update_io(c);
