@@ -31,27 +31,21 @@ static void	daemon_alive_cb(struct ev_loop *, ev_prepare *, int);
 static void	daemon_sd_notify(struct daemon *, const char *);
 
 /*
- * Stop a watcher that was ev_unref'd when started (signals, watchdog,
- * shutdown deadline): ev_ref first, or the loop's count of what keeps it
- * alive drifts and it ends while sessions are still closing.
+ * Watchers that must not keep the loop alive on their own (signals, turn
+ * timing, watchdog, shutdown deadline) are ev_unref'd when started; stopping
+ * one takes ev_ref first, or the loop's count of what keeps it alive drifts
+ * and it ends while sessions are still closing.
  */
-static void
-unref_signal_stop(struct ev_loop *loop, ev_signal *w)
-{
-	if (ev_is_active(w)) {
-		ev_ref(loop);
-		ev_signal_stop(loop, w);
-	}
-}
-
-static void
-unref_timer_stop(struct ev_loop *loop, ev_timer *w)
-{
-	if (ev_is_active(w)) {
-		ev_ref(loop);
-		ev_timer_stop(loop, w);
-	}
-}
+#define unref_start(loop, w, kind) do {					\
+	ev_##kind##_start((loop), (w));					\
+	ev_unref(loop);							\
+} while (0)
+#define unref_stop(loop, w, kind) do {					\
+	if (ev_is_active(w)) {						\
+		ev_ref(loop);						\
+		ev_##kind##_stop((loop), (w));				\
+	}								\
+} while (0)
 
 const int turn_limits_ms[TURN_LIMITS] = { 1, 10, 100 };
 
@@ -135,19 +129,15 @@ daemon_free(struct daemon *d)
 
 	if (d == NULL)
 		return;
-	unref_signal_stop(d->loop, &d->sigterm);
-	unref_signal_stop(d->loop, &d->sigint);
-	unref_signal_stop(d->loop, &d->sighup);
-	unref_timer_stop(d->loop, &d->watchdog);
-	unref_timer_stop(d->loop, &d->shutdown_timer);
+	unref_stop(d->loop, &d->sigterm, signal);
+	unref_stop(d->loop, &d->sigint, signal);
+	unref_stop(d->loop, &d->sighup, signal);
+	unref_stop(d->loop, &d->watchdog, timer);
+	unref_stop(d->loop, &d->shutdown_timer, timer);
+	unref_stop(d->loop, &d->turn_begin, check);
+	unref_stop(d->loop, &d->turn_end, prepare);
 	soon_stop(d->loop, &d->alive_drain);
 	ev_timer_stop(d->loop, &d->alive_tick);
-	if (ev_is_active(&d->turn_begin)) {
-		ev_ref(d->loop);
-		ev_check_stop(d->loop, &d->turn_begin);
-		ev_ref(d->loop);
-		ev_prepare_stop(d->loop, &d->turn_end);
-	}
 	while ((t = TAILQ_FIRST(&d->tunnels)) != NULL) {
 		TAILQ_REMOVE(&d->tunnels, t, entry);
 		tunnel_free(t);
@@ -168,17 +158,12 @@ daemon_start(struct daemon *d)
 
 	/* Writes to a closed peer must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	ev_signal_start(d->loop, &d->sigterm);
-	ev_signal_start(d->loop, &d->sigint);
-	ev_signal_start(d->loop, &d->sighup);
-	ev_check_start(d->loop, &d->turn_begin);
-	ev_prepare_start(d->loop, &d->turn_end);
 	/* Signal and turn watchers must not keep the loop alive alone. */
-	ev_unref(d->loop);
-	ev_unref(d->loop);
-	ev_unref(d->loop);
-	ev_unref(d->loop);
-	ev_unref(d->loop);
+	unref_start(d->loop, &d->sigterm, signal);
+	unref_start(d->loop, &d->sigint, signal);
+	unref_start(d->loop, &d->sighup, signal);
+	unref_start(d->loop, &d->turn_begin, check);
+	unref_start(d->loop, &d->turn_end, prepare);
 
 	TAILQ_FOREACH(t, &d->tunnels, entry) {
 		if (t->spec->enabled)
@@ -202,7 +187,7 @@ daemon_shutdown(struct daemon *d)
 	d->stopping = 1;
 	log_info("shutting down");
 	daemon_sd_notify(d, "STOPPING=1");
-	unref_timer_stop(d->loop, &d->watchdog);
+	unref_stop(d->loop, &d->watchdog, timer);
 	TAILQ_FOREACH(t, &d->tunnels, entry)
 		tunnel_stop(t, "daemon shutting down");
 	if (d->ctl != NULL) {
@@ -216,8 +201,7 @@ daemon_shutdown(struct daemon *d)
 	ev_timer_init(&d->shutdown_timer, daemon_shutdown_cb, SHUTDOWN_LINGER,
 	    0.);
 	d->shutdown_timer.data = d;
-	ev_timer_start(d->loop, &d->shutdown_timer);
-	ev_unref(d->loop);
+	unref_start(d->loop, &d->shutdown_timer, timer);
 }
 
 static void
@@ -292,8 +276,7 @@ daemon_notify_ready(struct daemon *d)
 		ev_timer_init(&d->watchdog, daemon_watchdog_cb, interval / 2,
 		    interval / 2);
 		d->watchdog.data = d;
-		ev_timer_start(d->loop, &d->watchdog);
-		ev_unref(d->loop);
+		unref_start(d->loop, &d->watchdog, timer);
 	}
 }
 
