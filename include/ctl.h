@@ -28,14 +28,35 @@ void		 ctl_close(struct ctl *);
 void		 ctl_broadcast(struct ctl *, json_t *event);
 
 /*
+ * Who sent a request, and what it may do (tunsupd(8), CONTROL SOCKET):
+ * root and the daemon's own user may do everything; a member of the
+ * ControlGroup may only look (hello, status, subscribe) and start, stop or
+ * restart the tunnels the owner configured, nothing that names a path, a
+ * key, a host key file, an address or a command.
+ */
+enum ctl_access {
+	CTL_ACCESS_OPERATOR,	/* a ControlGroup member */
+	CTL_ACCESS_OWNER,	/* root or the daemon's user */
+};
+
+struct ctl_peer {
+	uid_t		 uid;
+	enum ctl_access	 access;
+};
+
+/*
  * Handle one request object and return the reply object (always with "ok";
  * "id" echoed). *subscribe is set to 1 when the connection must become an
  * event stream.
  */
-json_t		*ctl_dispatch(struct daemon *, json_t *req, int *subscribe);
+json_t		*ctl_dispatch(struct daemon *, json_t *req,
+		    const struct ctl_peer *, int *subscribe);
 /* Parse one request line and dispatch it; for junk an error reply. */
 json_t		*ctl_dispatch_line(struct daemon *, const char *line, size_t len,
-		    int *subscribe);
+		    const struct ctl_peer *, int *subscribe);
+
+/* The peer of a connected Unix socket: 0, or -1 with errno. */
+int		 ctl_peer_creds(int fd, uid_t *, gid_t *, pid_t *);
 
 /* The default socket path (caller frees). */
 char		*ctl_default_path(void);

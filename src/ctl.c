@@ -50,7 +50,7 @@ struct ctl_client {
 	struct ctl		*ctl;
 	TAILQ_ENTRY(ctl_client)	 entry;
 	int			 fd;
-	uid_t			 uid;
+	struct ctl_peer		 peer;
 	pid_t			 pid;
 
 	ev_io			 rio;
@@ -104,7 +104,8 @@ ctl_default_path(void)
 		xasprintf(&path, "%s/tunsupd.sock", dir);
 		return path;
 	}
-	xasprintf(&path, "/tmp/tunsupd-%lu.sock", (u_long)geteuid());
+	/* A directory of our own (the daemon makes it), as tmux does. */
+	xasprintf(&path, "/tmp/tunsupd-%lu/tunsupd.sock", (u_long)geteuid());
 	return path;
 }
 
@@ -205,7 +206,7 @@ ctl_client_line(struct ctl_client *c, char *line, size_t len)
 	if (i == len)
 		return;		/* blank lines are ignored */
 
-	reply = ctl_dispatch_line(c->ctl->d, line, len, &subscribe);
+	reply = ctl_dispatch_line(c->ctl->d, line, len, &c->peer, &subscribe);
 	if (c->dead) {
 		json_decref(reply);
 		return;
@@ -384,19 +385,14 @@ ctl_client_update(struct ctl_client *c)
 		ev_io_stop(loop, &c->wio);
 }
 
-/*
- * May this peer use the socket? Root, our own uid and, with a ControlGroup,
- * members of that group (primary or supplementary).
- */
+/* Is uid, whose process runs with gid, a member of the ControlGroup? */
 static int
-ctl_peer_allowed(struct ctl *ctl, uid_t uid, gid_t gid)
+ctl_peer_in_group(struct ctl *ctl, uid_t uid, gid_t gid)
 {
 	struct passwd	*pw;
 	struct group	*gr;
 	char		**mem;
 
-	if (uid == 0 || uid == ctl->uid)
-		return 1;
 	if (!ctl->has_group)
 		return 0;
 	if (gid == ctl->gid)
@@ -412,7 +408,24 @@ ctl_peer_allowed(struct ctl *ctl, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * What may this peer do? Root and our own uid everything; members of the
+ * ControlGroup (primary or supplementary) what an operator may. -1 for
+ * anybody else.
+ */
 static int
+ctl_peer_access(struct ctl *ctl, uid_t uid, gid_t gid, enum ctl_access *access)
+{
+	if (uid == 0 || uid == ctl->uid)
+		*access = CTL_ACCESS_OWNER;
+	else if (ctl_peer_in_group(ctl, uid, gid))
+		*access = CTL_ACCESS_OPERATOR;
+	else
+		return -1;
+	return 0;
+}
+
+int
 ctl_peer_creds(int fd, uid_t *uid, gid_t *gid, pid_t *pid)
 {
 #ifdef SO_PEERCRED
@@ -437,6 +450,7 @@ ctl_accept_one(struct ctl *ctl, int fd)
 	static const char	 denied[] =
 	    "{\"ok\":false,\"error\":\"permission denied\"}\n";
 	struct ctl_client	*c;
+	enum ctl_access		 access;
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
@@ -448,7 +462,7 @@ ctl_accept_one(struct ctl *ctl, int fd)
 		close(fd);
 		return;
 	}
-	if (!ctl_peer_allowed(ctl, uid, gid)) {
+	if (ctl_peer_access(ctl, uid, gid, &access) != 0) {
 		log_warn("control: refused peer uid %lu pid %ld",
 		    (u_long)uid, (long)pid);
 		/* Best effort: the socket buffer of a new peer has room. */
@@ -461,7 +475,8 @@ ctl_accept_one(struct ctl *ctl, int fd)
 	c = xcalloc(1, sizeof(*c));
 	c->ctl = ctl;
 	c->fd = fd;
-	c->uid = uid;
+	c->peer.uid = uid;
+	c->peer.access = access;
 	c->pid = pid;
 	ev_io_init(&c->rio, ctl_client_read_cb, fd, EV_READ);
 	c->rio.data = c;
@@ -469,8 +484,9 @@ ctl_accept_one(struct ctl *ctl, int fd)
 	c->wio.data = c;
 	TAILQ_INSERT_TAIL(&ctl->clients, c, entry);
 	ctl->nclients++;
-	log_debug("control: client %d connected (uid %lu pid %ld), %u clients",
-	    fd, (u_long)uid, (long)pid, ctl->nclients);
+	log_debug("control: client %d connected (uid %lu pid %ld%s), %u "
+	    "clients", fd, (u_long)uid, (long)pid,
+	    access == CTL_ACCESS_OPERATOR ? ", operator" : "", ctl->nclients);
 	ctl_client_update(c);
 }
 
@@ -534,6 +550,94 @@ ctl_probe(const struct sockaddr_un *sun)
 	return -1;
 }
 
+/*
+ * May the socket live in dir? Nobody but root and us may be able to put a
+ * file there or move the directory away: dir and every directory above it
+ * owned by root or us, dir writable by its owner only, and the directories
+ * above it too unless sticky (as /tmp). 0, or -1 with a reason in *why.
+ */
+static int
+ctl_dir_private(const char *dir, uid_t uid, char **why)
+{
+	struct stat	 sb;
+	char		*real, *cp;
+	int		 top = 1;
+
+	if ((real = realpath(dir, NULL)) == NULL) {
+		xasprintf(why, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	cp = real;
+	for (;;) {
+		if (stat(cp, &sb) != 0) {
+			xasprintf(why, "%s: %s", cp, strerror(errno));
+			break;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			xasprintf(why, "%s: not a directory", cp);
+			break;
+		}
+		if (sb.st_uid != 0 && sb.st_uid != uid) {
+			xasprintf(why, "directory %s is owned by uid %lu, not "
+			    "by root or us", cp, (u_long)sb.st_uid);
+			break;
+		}
+		if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+		    (top || !(sb.st_mode & S_ISVTX))) {
+			xasprintf(why, "directory %s is writable by other "
+			    "users (mode %04o)", cp,
+			    (u_int)(sb.st_mode & 07777));
+			break;
+		}
+		if (strcmp(cp, "/") == 0) {
+			free(real);
+			return 0;
+		}
+		cp = dirname(cp);
+		top = 0;
+	}
+	free(real);
+	return -1;
+}
+
+/*
+ * The socket's directory: made (mode 0700) if it does not exist yet, and
+ * private (ctl_dir_private). 0 or -1 with *err set.
+ */
+static int
+ctl_socket_dir(struct ctl *ctl, char **err)
+{
+	char	*copy, *dir, *why = NULL;
+	int	 r = -1;
+
+	copy = xstrdup(ctl->path);
+	dir = dirname(copy);
+	if (mkdir(dir, 0700) == 0) {
+		log_info("control: created directory %s", dir);
+		/* Group members may reach the socket, not list or write. */
+		if (ctl->has_group && (chown(dir, (uid_t)-1, ctl->gid) != 0 ||
+		    chmod(dir, 0710) != 0)) {
+			xasprintf(err, "cannot set group of %s: %s", dir,
+			    strerror(errno));
+			goto out;
+		}
+	} else if (errno != EEXIST) {
+		xasprintf(err, "cannot create control socket %s: %s: %s",
+		    ctl->path, dir, strerror(errno));
+		goto out;
+	}
+	if (ctl_dir_private(dir, ctl->uid, &why) != 0) {
+		xasprintf(err, "refusing control socket %s: %s", ctl->path,
+		    why);
+		free(why);
+		goto out;
+	}
+	r = 0;
+out:
+	free(copy);
+	return r;
+}
+
 /* Create, bind and listen; 0 or -1 with *err set. */
 static int
 ctl_listen(struct ctl *ctl, char **err)
@@ -541,8 +645,6 @@ ctl_listen(struct ctl *ctl, char **err)
 	struct sockaddr_un	 sun;
 	struct stat		 sb;
 	mode_t			 old;
-	const char		*reason;
-	char			*copy, *dir;
 	int			 r, saved;
 
 	memset(&sun, 0, sizeof(sun));
@@ -552,22 +654,8 @@ ctl_listen(struct ctl *ctl, char **err)
 		return -1;
 	}
 	memcpy(sun.sun_path, ctl->path, strlen(ctl->path) + 1);
-
-	copy = xstrdup(ctl->path);
-	dir = dirname(copy);
-	if (stat(dir, &sb) != 0)
-		reason = strerror(errno);
-	else if (!S_ISDIR(sb.st_mode))
-		reason = "not a directory";
-	else
-		reason = NULL;
-	if (reason != NULL) {
-		xasprintf(err, "cannot create control socket %s: %s: %s",
-		    ctl->path, dir, reason);
-		free(copy);
+	if (ctl_socket_dir(ctl, err) != 0)
 		return -1;
-	}
-	free(copy);
 
 	if (lstat(ctl->path, &sb) == 0) {
 		if (!S_ISSOCK(sb.st_mode)) {
@@ -728,7 +816,7 @@ ctl_broadcast(struct ctl *ctl, json_t *event)
 		if (ctl_client_pending(c) > CTL_OUT_MAX) {
 			log_warn("control: subscriber %d (uid %lu pid %ld) is "
 			    "not reading: %zu bytes unsent, disconnecting",
-			    c->fd, (u_long)c->uid, (long)c->pid,
+			    c->fd, (u_long)c->peer.uid, (long)c->pid,
 			    ctl_client_pending(c));
 			ctl_client_close(c);
 			continue;

@@ -28,6 +28,7 @@
 #define CTL_TUNNEL	0x2	/* "tunnel" argument required */
 #define CTL_TUNNEL_OPT	0x4	/* "tunnel" argument optional */
 #define CTL_TUNNEL_ALL	0x8	/* "tunnel" may be "*" for every tunnel */
+#define CTL_OPERATOR	0x10	/* a ControlGroup member may use it */
 
 struct ctl_cmd_entry {
 	const char	*name;
@@ -46,15 +47,17 @@ static json_t	*ctl_cmd_remove(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_subscribe(struct daemon *, json_t *, int *);
 
 static const struct ctl_cmd_entry ctl_cmd_table[] = {
-	{ "hello",	CTL_RO,				ctl_cmd_hello },
-	{ "status",	CTL_RO|CTL_TUNNEL_OPT|CTL_TUNNEL_ALL, ctl_cmd_status },
-	{ "start",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_start },
-	{ "stop",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_stop },
-	{ "restart",	CTL_TUNNEL|CTL_TUNNEL_ALL,	ctl_cmd_restart },
+	{ "hello",	CTL_RO|CTL_OPERATOR,		ctl_cmd_hello },
+	{ "status",	CTL_RO|CTL_OPERATOR|CTL_TUNNEL_OPT|CTL_TUNNEL_ALL,
+	    ctl_cmd_status },
+	{ "start",	CTL_OPERATOR|CTL_TUNNEL|CTL_TUNNEL_ALL, ctl_cmd_start },
+	{ "stop",	CTL_OPERATOR|CTL_TUNNEL|CTL_TUNNEL_ALL, ctl_cmd_stop },
+	{ "restart",	CTL_OPERATOR|CTL_TUNNEL|CTL_TUNNEL_ALL, ctl_cmd_restart },
+	/* What a tunnel is made of stays the owner's: paths, keys, binds. */
 	{ "reload",	0,				ctl_cmd_reload },
 	{ "add",	CTL_TUNNEL,			ctl_cmd_add },
 	{ "remove",	CTL_TUNNEL,			ctl_cmd_remove },
-	{ "subscribe",	CTL_RO,				ctl_cmd_subscribe },
+	{ "subscribe",	CTL_RO|CTL_OPERATOR,		ctl_cmd_subscribe },
 };
 
 static json_t *
@@ -318,7 +321,8 @@ ctl_check_args(const struct ctl_cmd_entry *ce, json_t *req)
 }
 
 json_t *
-ctl_dispatch(struct daemon *d, json_t *req, int *subscribe)
+ctl_dispatch(struct daemon *d, json_t *req, const struct ctl_peer *peer,
+    int *subscribe)
 {
 	const struct ctl_cmd_entry	*ce;
 	json_t				*cmd, *id, *reply;
@@ -334,7 +338,14 @@ ctl_dispatch(struct daemon *d, json_t *req, int *subscribe)
 		reply = ctl_error("argument cmd must be a string");
 	else if ((ce = ctl_cmd_find(json_string_value(cmd))) == NULL)
 		reply = ctl_error("unknown command: %s", json_string_value(cmd));
-	else if ((reply = ctl_check_args(ce, req)) == NULL) {
+	else if (peer->access != CTL_ACCESS_OWNER &&
+	    !(ce->flags & CTL_OPERATOR)) {
+		log_warn("control: %s refused to uid %lu: a ControlGroup "
+		    "member may only look, start, stop and restart", ce->name,
+		    (u_long)peer->uid);
+		reply = ctl_error("permission denied: %s is for root and the "
+		    "daemon's user only", ce->name);
+	} else if ((reply = ctl_check_args(ce, req)) == NULL) {
 		if (!(ce->flags & CTL_RO)) {
 			name = ctl_arg_tunnel(req);
 			log_info("control: %s%s%s", ce->name,
@@ -350,7 +361,7 @@ ctl_dispatch(struct daemon *d, json_t *req, int *subscribe)
 
 json_t *
 ctl_dispatch_line(struct daemon *d, const char *line, size_t len,
-    int *subscribe)
+    const struct ctl_peer *peer, int *subscribe)
 {
 	json_error_t	 jerr;
 	json_t		*req, *reply;
@@ -362,7 +373,7 @@ ctl_dispatch_line(struct daemon *d, const char *line, size_t len,
 		return ctl_error("invalid JSON: %s at column %d", jerr.text,
 		    jerr.column);
 	}
-	reply = ctl_dispatch(d, req, subscribe);
+	reply = ctl_dispatch(d, req, peer, subscribe);
 	json_decref(req);
 	return reply;
 }

@@ -78,6 +78,7 @@ static const struct client_cmd client_cmds[] = {
 static char	*socket_path;
 static int	 json_output;
 static int	 conn_fd = -1;
+static char	 conn_error[512];	/* why conn_connect() failed */
 static char	*conn_buf;	/* bytes read past the last line */
 static size_t	 conn_len;
 static size_t	 conn_size;
@@ -129,30 +130,60 @@ usage_error(const char *fmt, ...)
 
 /* ---- the connection ---------------------------------------------------- */
 
-/* Connect to the daemon: 0, or -1 with errno. */
+/*
+ * Talk only to a daemon run by root or by us: whoever else listens on the
+ * path (a socket put there first in a shared directory) hears nothing and
+ * is not believed. 0, or -1 with errno.
+ */
+static int
+conn_peer_trusted(int fd)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+	pid_t	 pid;
+
+	if (ctl_peer_creds(fd, &uid, &gid, &pid) != 0) {
+		snprintf(conn_error, sizeof(conn_error), "%s: cannot get the "
+		    "peer's credentials: %s", socket_path, strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && uid != geteuid()) {
+		snprintf(conn_error, sizeof(conn_error), "%s is served by uid "
+		    "%lu, neither root nor you: not talking to it",
+		    socket_path, (u_long)uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect to the daemon: 0, or -1 with the reason in conn_error. */
 static int
 conn_connect(void)
 {
 	struct sockaddr_un	 sun;
-	int			 saved;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(socket_path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+		snprintf(conn_error, sizeof(conn_error), "cannot connect to "
+		    "%s: %s", socket_path, strerror(ENAMETOOLONG));
 		return -1;
 	}
 	memcpy(sun.sun_path, socket_path, strlen(socket_path) + 1);
-	if ((conn_fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (connect(conn_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		saved = errno;
-		close(conn_fd);
-		conn_fd = -1;
-		errno = saved;
-		return -1;
+	if ((conn_fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    connect(conn_fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		snprintf(conn_error, sizeof(conn_error), "cannot connect to "
+		    "%s: %s", socket_path, strerror(errno));
+		goto fail;
 	}
+	if (conn_peer_trusted(conn_fd) != 0)
+		goto fail;
 	return 0;
+fail:
+	if (conn_fd != -1)
+		close(conn_fd);
+	conn_fd = -1;
+	return -1;
 }
 
 static void
@@ -160,10 +191,8 @@ conn_open(int timeout)
 {
 	struct timeval	 tv;
 
-	if (conn_fd == -1 && conn_connect() != 0) {
-		die(EXIT_NODAEMON, "cannot connect to %s: %s", socket_path,
-		    strerror(errno));
-	}
+	if (conn_fd == -1 && conn_connect() != 0)
+		die(EXIT_NODAEMON, "%s", conn_error);
 	if (timeout > 0) {
 		tv.tv_sec = timeout;
 		tv.tv_usec = 0;
@@ -1064,8 +1093,7 @@ cmd_check(int argc, char **argv)
 
 	/* Nagios: anything that keeps us from knowing is UNKNOWN (3). */
 	if (conn_connect() != 0) {
-		printf("TUNSUP UNKNOWN - cannot connect to %s: %s\n",
-		    socket_path, strerror(errno));
+		printf("TUNSUP UNKNOWN - %s\n", conn_error);
 		return CHECK_UNKNOWN;
 	}
 	conn_open(REPLY_TIMEOUT_S);
@@ -1483,8 +1511,7 @@ cmd_metrics(int argc, char **argv)
 	if (argc > 1 && argv[1][0] == '-')
 		usage_error("metrics: unknown option %s", argv[1]);
 	if (conn_connect() != 0) {
-		fprintf(stderr, "tunsupctl: cannot connect to %s: %s\n",
-		    socket_path, strerror(errno));
+		fprintf(stderr, "tunsupctl: %s\n", conn_error);
 		metric_family("tunsup_up", "Whether tunsupd answered on its "
 		    "control socket.", "gauge");
 		printf("tunsup_up 0\n");

@@ -12,6 +12,10 @@
  * file. After each input the daemon is put back as it was: runtime tunnels
  * removed, "t" stopped (and re-added if the input removed it).
  *
+ * An input that begins with '!' comes from a ControlGroup member (an
+ * operator), whose requests must never change the set of tunnels or what a
+ * tunnel is made of; any other input from the daemon's owner.
+ *
  * libFuzzer writes new inputs into its first corpus directory: keep the
  * seeds clean with a scratch one first,
  *	fuzz_ctl -max_len=4096 /tmp/corpus tests/fuzz/corpus/ctl
@@ -113,14 +117,41 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void
-fuzz_line(struct daemon *d, const char *line, size_t len)
-{
-	json_t	*reply;
-	char	*out;
-	int	 sub = 0;
+#define FUZZ_MAX_TUNNELS	64
 
-	reply = ctl_dispatch_line(d, line, len, &sub);
+/* The tunnels and their specs, in order; -1 if there are too many. */
+static int
+fuzz_snapshot(struct daemon *d, const void **out)
+{
+	struct tunnel	*t;
+	int		 n = 0;
+
+	TAILQ_FOREACH(t, &d->tunnels, entry) {
+		if (n + 2 > 2 * FUZZ_MAX_TUNNELS)
+			return -1;
+		out[n++] = t;
+		out[n++] = t->spec;
+	}
+	return n;
+}
+
+static void
+fuzz_line(struct daemon *d, const char *line, size_t len,
+    const struct ctl_peer *peer)
+{
+	const void	*before[2 * FUZZ_MAX_TUNNELS], *after[2 * FUZZ_MAX_TUNNELS];
+	json_t		*reply;
+	char		*out;
+	int		 sub = 0, nb, na;
+
+	nb = fuzz_snapshot(d, before);
+	reply = ctl_dispatch_line(d, line, len, peer, &sub);
+	if (peer->access == CTL_ACCESS_OPERATOR && nb != -1) {
+		/* The same tunnels, each with the same spec. */
+		na = fuzz_snapshot(d, after);
+		check(na == nb);
+		check(memcmp(before, after, nb * sizeof(before[0])) == 0);
+	}
 	check(reply != NULL);
 	check(json_is_object(reply));
 	check(json_is_boolean(json_object_get(reply, "ok")));
@@ -180,10 +211,18 @@ fuzz_reset(struct daemon *d)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct ctl_peer owner = { 0, CTL_ACCESS_OWNER };
+	static const struct ctl_peer operator = { 4242, CTL_ACCESS_OPERATOR };
+	const struct ctl_peer	*peer;
 	const char	*p = (const char *)data, *end = p + size, *nl;
 	char		*line;
 	size_t		 len;
 
+	peer = &owner;
+	if (size > 0 && data[0] == '!') {
+		peer = &operator;
+		p++;
+	}
 	while (p < end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
@@ -192,7 +231,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		line = malloc(len > 0 ? len : 1);
 		check(line != NULL);
 		memcpy(line, p, len);
-		fuzz_line(fuzz_daemon, line, len);
+		fuzz_line(fuzz_daemon, line, len, peer);
 		free(line);
 		p = nl + 1;
 	}

@@ -33,6 +33,10 @@
 static struct ev_loop	*loop;
 static struct daemon	*d;
 static char		 tmpdir[64];
+/* Who the requests come from: the daemon's owner unless a test says. */
+static const struct ctl_peer owner = { 0, CTL_ACCESS_OWNER };
+static const struct ctl_peer operator = { 4242, CTL_ACCESS_OPERATOR };
+static const struct ctl_peer *peer = &owner;
 
 static void
 quiet(enum log_level level, const char *msg, void *arg)
@@ -59,6 +63,7 @@ setup(void)
 {
 	log_register(quiet, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	peer = &owner;
 	loop = ev_loop_new(EVFLAG_AUTO);
 	cr_assert_not_null(loop);
 	d = make_daemon("t.conf", CONF_A);
@@ -85,7 +90,7 @@ call_sub(const char *line, int *sub)
 {
 	json_t	*reply;
 
-	reply = ctl_dispatch_line(d, line, strlen(line), sub);
+	reply = ctl_dispatch_line(d, line, strlen(line), peer, sub);
 	cr_assert_not_null(reply, "no reply to %s", line);
 	cr_assert(json_is_object(reply));
 	cr_assert(json_is_boolean(json_object_get(reply, "ok")),
@@ -349,7 +354,7 @@ expect_invalid_json(const char *line, size_t len)
 	char		*dump;
 	int		 sub = 0;
 
-	reply = ctl_dispatch_line(d, line, len, &sub);
+	reply = ctl_dispatch_line(d, line, len, peer, &sub);
 	cr_assert_not_null(reply);
 	cr_assert(json_is_false(json_object_get(reply, "ok")));
 	err = json_string_value(json_object_get(reply, "error"));
@@ -551,6 +556,68 @@ Test(ctl_cmds, remove)
 	    "remove takes one tunnel, not *");
 }
 
+/*
+ * A ControlGroup member may look and start, stop and restart; what makes a
+ * tunnel (add, remove, reload: paths, keys, binds) stays the owner's.
+ */
+Test(ctl_cmds, operator_access)
+{
+	static const char *const allowed[] = {
+		"{\"cmd\":\"hello\"}",
+		"{\"cmd\":\"status\"}",
+		"{\"cmd\":\"status\",\"tunnel\":\"a\"}",
+		"{\"cmd\":\"subscribe\"}",
+		"{\"cmd\":\"start\",\"tunnel\":\"a\"}",
+		"{\"cmd\":\"restart\",\"tunnel\":\"*\"}",
+		"{\"cmd\":\"stop\",\"tunnel\":\"a\"}",
+	};
+	static const struct {
+		const char	*req;
+		const char	*error;
+	} refused[] = {
+		{ "{\"cmd\":\"add\",\"tunnel\":\"x\",\"config\":"
+		    "\"HostName h\\nLocalForward /etc/passwd h:1\\n"
+		    "StreamLocalBindUnlink yes\\n\"}",
+		    "permission denied: add is for root and the daemon's user "
+		    "only" },
+		{ "{\"cmd\":\"add\"}",
+		    "permission denied: add is for root and the daemon's user "
+		    "only" },
+		{ "{\"cmd\":\"remove\",\"tunnel\":\"a\"}",
+		    "permission denied: remove is for root and the daemon's "
+		    "user only" },
+		{ "{\"cmd\":\"reload\"}",
+		    "permission denied: reload is for root and the daemon's "
+		    "user only" },
+	};
+	json_t	*reply;
+	size_t	 i;
+	char	*state;
+
+	peer = &operator;
+	for (i = 0; i < nitems(allowed); i++)
+		expect_ok(allowed[i]);
+	for (i = 0; i < nitems(refused); i++)
+		expect_error(refused[i].req, refused[i].error);
+	/* Unknown commands stay unknown, whoever asks. */
+	expect_error("{\"cmd\":\"frob\"}", "unknown command: frob");
+
+	/* Nothing was added or removed; the id is still echoed. */
+	reply = call("{\"cmd\":\"status\"}");
+	cr_assert_eq(json_array_size(json_object_get(reply, "tunnels")), 1);
+	json_decref(reply);
+	reply = call("{\"cmd\":\"reload\",\"id\":7}");
+	cr_assert_eq(json_integer_value(json_object_get(reply, "id")), 7);
+	json_decref(reply);
+	state = state_of("a");
+	cr_assert_str_eq(state, "stopped");
+	free(state);
+
+	/* The owner may do all of it. */
+	peer = &owner;
+	expect_ok("{\"cmd\":\"remove\",\"tunnel\":\"a\"}");
+}
+
 Test(ctl_cmds, subscribe)
 {
 	json_t	*reply;
@@ -632,7 +699,8 @@ Test(ctl_cmds, default_path)
 	if (geteuid() == 0)
 		want = xstrdup(RUNSTATEDIR "/tunsupd.sock");
 	else
-		xasprintf(&want, "/tmp/tunsupd-%u.sock", (u_int)geteuid());
+		xasprintf(&want, "/tmp/tunsupd-%u/tunsupd.sock",
+		    (u_int)geteuid());
 	cr_assert_str_eq(path, want);
 	free(path);
 	free(want);
@@ -773,7 +841,7 @@ Test(ctl_socket, stale_live_and_junk, .init = setup, .fini = teardown)
 	struct sockaddr_un	 sun;
 	struct ctl		*ctl, *ctl2;
 	char			*path = sock_path("ctl.sock"), *err = NULL;
-	char			*other = sock_path("nodir/ctl.sock");
+	char			*other = sock_path("nodir/sub/ctl.sock");
 	char			*file = sock_path("file");
 	int			 fd;
 	FILE			*f;
@@ -816,6 +884,57 @@ Test(ctl_socket, stale_live_and_junk, .init = setup, .fini = teardown)
 	free(path);
 	free(other);
 	free(file);
+}
+
+/*
+ * The socket's directory is made private if it is missing, and refused if
+ * anybody but root and us could put a file there.
+ */
+Test(ctl_socket, private_directory, .init = setup, .fini = teardown)
+{
+	static const mode_t	 open_modes[] = { 0777, 01777, 0770, 0755 };
+	struct ctl		*ctl;
+	struct stat		 sb;
+	char			*dir, *path, *err = NULL;
+	size_t			 i;
+
+	/* Missing: made with mode 0700. */
+	dir = sock_path("made");
+	path = sock_path("made/ctl.sock");
+	ctl = ctl_open(d, path, NULL, &err);
+	cr_assert_not_null(ctl, "%s", err);
+	cr_assert_eq(stat(dir, &sb), 0);
+	cr_assert_eq(sb.st_mode & 07777, 0700, "mode %o", sb.st_mode & 07777);
+	ctl_close(ctl);
+
+	/* Writable by others, sticky or not, is refused; 0755 is fine. */
+	for (i = 0; i < nitems(open_modes); i++) {
+		cr_assert_eq(chmod(dir, open_modes[i]), 0);
+		ctl = ctl_open(d, path, NULL, &err);
+		if (open_modes[i] == 0755) {
+			cr_assert_not_null(ctl, "%s", err);
+			ctl_close(ctl);
+			continue;
+		}
+		cr_assert_null(ctl, "mode %o accepted", open_modes[i]);
+		cr_assert_not_null(strstr(err, "is writable by other users"),
+		    "%s", err);
+		free(err);
+		err = NULL;
+		cr_assert_neq(access(path, F_OK), 0, "socket made");
+	}
+
+	/* Owned by somebody else (needs root to arrange). */
+	if (geteuid() == 0) {
+		cr_assert_eq(chmod(dir, 0700), 0);
+		cr_assert_eq(chown(dir, 12345, (gid_t)-1), 0);
+		cr_assert_null(ctl_open(d, path, NULL, &err));
+		cr_assert_not_null(strstr(err, "is owned by uid 12345"), "%s",
+		    err);
+		free(err);
+	}
+	free(path);
+	free(dir);
 }
 
 Test(ctl_socket, framing, .init = setup, .fini = teardown)
