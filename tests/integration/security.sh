@@ -59,6 +59,12 @@ if [ "$(id -u)" = 0 ]; then
 	track $!
 	NPID=$!
 	SOCK=$T/nobody/ctl.sock
+	# tunsupctl believes only root or its own user: ask as nobody
+	cp "$TUNSUPCTL" "$T/nobody/tunsupctl"
+	printf '#!/bin/sh\nexec runuser -u nobody -- %s "$@"\n' "$T/nobody/tunsupctl" \
+	    >"$T/nobody/ctl-as-nobody"
+	chmod 0755 "$T/nobody/ctl-as-nobody" "$T/nobody/tunsupctl"
+	TUNSUPCTL=$T/nobody/ctl-as-nobody
 	wait_for 10 test -S "$SOCK"
 	wait_state asnobody up 15
 	[ "$(ps -o user= -p "$NPID")" = nobody ] || fail "not running as nobody"
