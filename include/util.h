@@ -27,6 +27,15 @@ double	 rand_unit(void);
 int	 fd_nonblock(int);
 int	 fd_cloexec(int);
 
+/*
+ * A JSON string of s that never fails (never NULL): jansson refuses text
+ * that is not valid UTF-8 (a host name from the configuration, a server's
+ * DISCONNECT message), so each byte outside a valid UTF-8 sequence becomes
+ * the four characters \xNN. The reference is new.
+ */
+struct json_t;
+struct json_t	*json_text(const char *s);
+
 /* glibc's sys/queue.h lacks the _SAFE iterators. */
 #include <sys/queue.h>
 #ifndef TAILQ_FOREACH_SAFE

@@ -74,22 +74,13 @@ ctl_error(const char *fmt, ...)
 {
 	json_t	*reply;
 	va_list	 ap;
-	char	*msg, *cp;
+	char	*msg;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	/*
-	 * json_string() refuses invalid UTF-8, which a message quoting a bad
-	 * request may hold: fall back to plain ASCII.
-	 */
-	if ((reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg)) == NULL) {
-		for (cp = msg; *cp != '\0'; cp++) {
-			if ((unsigned char)*cp >= 0x80)
-				*cp = '?';
-		}
-		reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
-	}
+	/* A message quoting a bad request may hold bytes that are not UTF-8. */
+	reply = json_pack("{s:b,s:o}", "ok", 0, "error", json_text(msg));
 	free(msg);
 	return reply;
 }

@@ -1094,14 +1094,14 @@ forward_status(struct forward *f)
 			probe = "ok";
 	}
 	/* json_pack "o" steals the reference of each new value. */
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:I, "
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:I, "
 	    "s:s?, s:I}",
 	    "kind", fwd_kind_name(fs->kind),
-	    "listen", fs->listen_str != NULL ? fs->listen_str : "",
-	    "target", fs->target_str != NULL ? json_string(fs->target_str) :
+	    "listen", json_text(fs->listen_str != NULL ? fs->listen_str : ""),
+	    "target", fs->target_str != NULL ? json_text(fs->target_str) :
 	    json_null(),
 	    "state", forward_state_name(f->state),
-	    "error", f->error != NULL ? json_string(f->error) : json_null(),
+	    "error", f->error != NULL ? json_text(f->error) : json_null(),
 	    "bound_port", f->bound_port > 0 ? json_integer(f->bound_port) :
 	    json_null(),
 	    "connections_active", (json_int_t)f->ctr.active,

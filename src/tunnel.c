@@ -161,9 +161,11 @@ tunnel_set_state(struct tunnel *t, enum tunnel_state st, const char *reason)
 	if (st != TS_BACKOFF)
 		t->retry_at = 0;
 
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:f}", "event", "state",
+	/* "o" steals; json_text() takes any bytes a server or a file gave. */
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:o, s:f}", "event", "state",
 	    "tunnel", t->spec->name, "from", tunnel_state_name(from),
-	    "to", tunnel_state_name(st), "reason", reason,
+	    "to", tunnel_state_name(st),
+	    "reason", reason != NULL ? json_text(reason) : json_null(),
 	    "ts", t->state_since);
 	if (ev != NULL)
 		daemon_emit(t->daemon, ev);	/* steals ev */
@@ -481,9 +483,10 @@ tunnel_forward_changed(struct tunnel *t, struct forward *f, int changed)
 	else
 		tlog_info(t, "forward %s: %s", f->spec->listen_str,
 		    forward_state_name(f->state));
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:f}", "event", "forward",
-	    "tunnel", t->spec->name, "listen", f->spec->listen_str,
-	    "state", forward_state_name(f->state), "error", f->error,
+	ev = json_pack("{s:s, s:s, s:o, s:s, s:o, s:f}", "event", "forward",
+	    "tunnel", t->spec->name, "listen", json_text(f->spec->listen_str),
+	    "state", forward_state_name(f->state),
+	    "error", f->error != NULL ? json_text(f->error) : json_null(),
 	    "ts", now_wall());
 	if (ev != NULL)
 		daemon_emit(t->daemon, ev);	/* steals ev */
@@ -586,6 +589,7 @@ tunnel_status(struct tunnel *t)
 {
 	const struct jump_hop	*j;
 	json_t			*o, *fwds, *ka, *jumps = NULL;
+	char			*hop;
 	size_t			 i;
 	double			 next = -1;
 
@@ -606,23 +610,24 @@ tunnel_status(struct tunnel *t)
 		jumps = json_array();
 		for (i = 0; i < t->spec->njumps; i++) {
 			j = &t->spec->jumps[i];
-			json_array_append_new(jumps, json_sprintf("%s@%s:%d",
-			    j->user != NULL ? j->user : t->spec->user, j->host,
-			    j->port));
+			xasprintf(&hop, "%s@%s:%d", j->user != NULL ? j->user :
+			    t->spec->user, j->host, j->port);
+			json_array_append_new(jumps, json_text(hop));
+			free(hop);
 		}
 	}
 	/* "o" steals each reference. */
-	o = json_pack("{s:s, s:s, s:f, s:s, s:i, s:s, s:I, s:I, s:o, s:o, "
+	o = json_pack("{s:s, s:s, s:f, s:o, s:i, s:o, s:I, s:I, s:o, s:o, "
 	    "s:o, s:o}",
 	    "name", t->spec->name,
 	    "state", tunnel_state_name(t->state),
 	    "state_since", t->state_since,
-	    "host", t->spec->hostname,
+	    "host", json_text(t->spec->hostname),
 	    "port", t->spec->port,
-	    "user", t->spec->user != NULL ? t->spec->user : "",
+	    "user", json_text(t->spec->user != NULL ? t->spec->user : ""),
 	    "connects", (json_int_t)t->connects,
 	    "failures", (json_int_t)t->failures,
-	    "last_error", t->last_error != NULL ? json_string(t->last_error) :
+	    "last_error", t->last_error != NULL ? json_text(t->last_error) :
 	    json_null(),
 	    "next_retry_s", next >= 0 ? json_real(next) : json_null(),
 	    "keepalive", ka,

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "log.h"
 #include "util.h"
 
@@ -145,4 +147,70 @@ fd_cloexec(int fd)
 	if ((fl = fcntl(fd, F_GETFD)) == -1)
 		return -1;
 	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+/*
+ * The length of the valid UTF-8 sequence at p (1 to 4), or 0 if the byte at
+ * p does not begin one: no overlong forms, no surrogates, nothing above
+ * U+10FFFF (RFC 3629).
+ */
+static size_t
+utf8_seq_len(const unsigned char *p)
+{
+	unsigned char	 lo = 0x80, hi = 0xbf;
+	size_t		 n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return 0;
+	/* The second byte has the narrower range; a NUL ends it early. */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+json_t *
+json_text(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	json_t			*j;
+	char			*out, *o;
+	size_t			 n;
+
+	if ((j = json_string(s)) != NULL)
+		return j;
+	o = out = xmalloc(4 * strlen(s) + 1);
+	while (*p != '\0') {
+		if ((n = utf8_seq_len(p)) == 0) {
+			o += sprintf(o, "\\x%02x", *p++);
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	if ((j = json_string(out)) == NULL)
+		fatal("json_text: cannot encode a cleaned string");
+	free(out);
+	return j;
 }

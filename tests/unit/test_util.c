@@ -1,0 +1,64 @@
+/* test_util.c: the small helpers of util.c. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+#include "util.h"
+
+/* json_text(in) is a string holding exactly want. */
+static void
+expect_text(const char *in, const char *want)
+{
+	json_t	*j;
+
+	j = json_text(in);
+	cr_assert_not_null(j);
+	cr_assert(json_is_string(j));
+	cr_assert_str_eq(json_string_value(j), want, "for %s", in);
+	json_decref(j);
+}
+
+Test(json_text, valid_utf8_unchanged)
+{
+	expect_text("", "");
+	expect_text("bridge.example.com", "bridge.example.com");
+	expect_text("h\xc3\xb6st", "h\xc3\xb6st");			/* ö */
+	expect_text("\xe2\x82\xac 1", "\xe2\x82\xac 1");		/* € */
+	expect_text("\xf0\x9f\x94\x91", "\xf0\x9f\x94\x91");		/* U+1F511 */
+	expect_text("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");		/* U+10FFFF */
+}
+
+Test(json_text, invalid_bytes_escaped)
+{
+	/* The HostName of the report: two bytes that are no UTF-8 at all. */
+	expect_text("127.0.0.1\xff\xfe", "127.0.0.1\\xff\\xfe");
+	/* A lone continuation byte, a truncated sequence at the end. */
+	expect_text("a\x80z", "a\\x80z");
+	expect_text("ab\xe2\x82", "ab\\xe2\\x82");
+	/* Overlong forms, a surrogate, beyond U+10FFFF, bytes never valid. */
+	expect_text("\xc0\xaf", "\\xc0\\xaf");
+	expect_text("\xe0\x80\xaf", "\\xe0\\x80\\xaf");
+	expect_text("\xed\xa0\x80", "\\xed\\xa0\\x80");
+	expect_text("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	expect_text("\xf5\xf8\xfe", "\\xf5\\xf8\\xfe");
+	/* Valid text around a bad byte survives as it was. */
+	expect_text("\xc3\xb6\xff\xc3\xb6", "\xc3\xb6\\xff\xc3\xb6");
+}
+
+/* The result always goes through json_dumps (what the socket sends). */
+Test(json_text, dumps)
+{
+	json_t	*o;
+	char	*s;
+
+	o = json_pack("{s:o}", "host", json_text("x\xff"));
+	cr_assert_not_null(o);
+	s = json_dumps(o, JSON_COMPACT);
+	cr_assert_str_eq(s, "{\"host\":\"x\\\\xff\"}");
+	free(s);
+	json_decref(o);
+}
