@@ -137,6 +137,13 @@ void	tunnel_spec_free(struct tunnel_spec *);
 char	*tunnel_spec_dump(const struct tunnel_spec *);
 /* 1 if both specs mean the same tunnel (reload keeps it), else 0. */
 int	tunnel_spec_equal(const struct tunnel_spec *, const struct tunnel_spec *);
+/*
+ * The i-th keyword of the parser's table (NULL past the end); *top_only is
+ * set for the ones that are not part of a tunnel (Tunnel, Include,
+ * ControlGroup). For tests that must cover every keyword.
+ */
+const char *cfg_keyword(size_t i, int *top_only);
+
 /* Valid tunnel name: [A-Za-z0-9._-]{1,64}. */
 int	tunnel_name_valid(const char *);
 

@@ -1033,6 +1033,16 @@ split_line(char *line, char **kw, char **argv, const char **why)
 	return argc;
 }
 
+const char *
+cfg_keyword(size_t i, int *top_only)
+{
+	if (i >= nitems(keywords))
+		return NULL;
+	*top_only = (keywords[i].flags & K_TOP) != 0 ||
+	    keywords[i].op == oTunnel;
+	return keywords[i].name;
+}
+
 static const struct keyword *
 keyword_find(const char *name)
 {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "util.h"
 
 #define TPATH	1024
 
@@ -1451,4 +1452,91 @@ Test(cfg, include_of_a_fifo_is_an_error_not_a_hang, .init = setup,
 	msg = load_err(text);
 	cr_assert_not_null(strstr(msg, "not a regular file"), "%s", msg);
 	free(msg);
+}
+
+/*
+ * Reload keeps a tunnel whose spec is "equal", and equality is decided on
+ * the -T dump: every keyword of a tunnel must show in it, or a change to it
+ * would be ignored on reload. Each keyword of the parser's table needs two
+ * values here, and the tunnels they make must differ.
+ */
+Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
+{
+	static const struct {
+		const char	*kw;
+		const char	*a, *b;
+	} values[] = {
+		{ "Enabled",			"yes",		"no" },
+		{ "HostName",			"a",		"b" },
+		{ "Port",			"22",		"2222" },
+		{ "User",			"alice",	"bob" },
+		{ "IdentityFile",		"/k/a",		"/k/b" },
+		{ "IdentitiesOnly",		"yes",		"no" },
+		{ "IdentityAgent",		"none",		"/run/agent" },
+		{ "UserKnownHostsFile",		"/k/h1",	"/k/h2" },
+		{ "StrictHostKeyChecking",	"yes",		"accept-new" },
+		{ "HostKeyAlias",		"a",		"b" },
+		{ "ProxyJump",			"j1",		"j2" },
+		{ "ConnectTimeout",		"5",		"6" },
+		{ "ServerAliveInterval",	"5",		"6" },
+		{ "ServerAliveCountMax",	"3",		"4" },
+		{ "LocalForward",		"8080 db:1",	"8080 db:2" },
+		{ "RemoteForward",		"2220 h:22",	"2220 h:23" },
+		{ "DynamicForward",		"1080",		"1081" },
+		{ "ExitOnForwardFailure",	"yes",		"no" },
+		{ "GatewayPorts",		"yes",		"no" },
+		{ "StreamLocalBindUnlink",	"yes",		"no" },
+		{ "Ciphers",			"aes128-ctr",	"aes256-ctr" },
+		{ "Compression",		"yes",		"no" },
+		{ "RetryMin",			"1s",		"2s" },
+		{ "RetryMax",			"30s",		"40s" },
+		{ "RetryNetworkMax",		"3s",		"4s" },
+		{ "ForwardProbe",		"yes",		"no" },
+		{ "SshConfig",			"none",		"SSHCONFIG" },
+	};
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct tunnel_spec	*ta, *tb, *ta2;
+	const char		*kw, *vb;
+	char			 sshcfg[TPATH], *text, *msg;
+	size_t			 i, j;
+	int			 top, found;
+	FILE			*f;
+
+	snprintf(sshcfg, sizeof sshcfg, "%s/ssh_config", home);
+	cr_assert_not_null(f = fopen(sshcfg, "w"));
+	fclose(f);
+	for (i = 0; (kw = cfg_keyword(i, &top)) != NULL; i++) {
+		if (top)
+			continue;
+		found = 0;
+		for (j = 0; j < sizeof(values) / sizeof(values[0]); j++) {
+			if (strcmp(values[j].kw, kw) != 0)
+				continue;
+			found = 1;
+			vb = strcmp(values[j].b, "SSHCONFIG") == 0 ? sshcfg :
+			    values[j].b;
+			/* The keyword's line first: the first value wins. */
+			xasprintf(&text, "%s %s\nHostName h\n", kw, values[j].a);
+			ta = cfg_parse_tunnel(NULL, "t", text, &errs);
+			ta2 = cfg_parse_tunnel(NULL, "t", text, &errs);
+			free(text);
+			xasprintf(&text, "%s %s\nHostName h\n", kw, vb);
+			tb = cfg_parse_tunnel(NULL, "t", text, &errs);
+			free(text);
+			msg = cfg_errors_join(&errs);
+			cr_assert(ta != NULL && ta2 != NULL && tb != NULL,
+			    "%s: %s", kw, msg != NULL ? msg : "?");
+			free(msg);
+			cfg_errors_clear(&errs);
+			cr_assert(tunnel_spec_equal(ta, ta2), "%s", kw);
+			cr_assert(!tunnel_spec_equal(ta, tb),
+			    "%s %s and %s %s: same spec (not in the dump?)",
+			    kw, values[j].a, kw, vb);
+			tunnel_spec_free(ta);
+			tunnel_spec_free(ta2);
+			tunnel_spec_free(tb);
+		}
+		cr_assert(found, "keyword %s has no values in this test: add "
+		    "them, and make sure tunnel_spec_dump() shows it", kw);
+	}
 }
