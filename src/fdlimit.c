@@ -31,8 +31,7 @@ struct fdlimit {
 	enum fdlimit_state	 state;
 	ev_timer		 timer;		/* repeats FDLIMIT_PAUSE */
 	double			 since;		/* monotonic: the episode began */
-	unsigned long		 deferred;	/* accepts that failed in it */
-	unsigned long		 pauses;
+	unsigned long		 pauses;	/* accepts put off in it */
 	int			 spare[FDLIMIT_SPARES];
 };
 
@@ -134,9 +133,9 @@ fdlimit_end(struct fdlimit *fl)
 {
 	ev_timer_stop(fl->loop, &fl->timer);
 	fl->state = FDL_NORMAL;
-	log_info("accepting again after %.1f s short of descriptors: %lu "
-	    "accepts deferred, %lu pauses", now_mono() - fl->since,
-	    fl->deferred, fl->pauses);
+	log_info("accepting again after %.1f s short of descriptors "
+	    "(accepts put off %lu times)", now_mono() - fl->since,
+	    fl->pauses);
 }
 
 void
@@ -187,12 +186,10 @@ fdlimit_accept_failed(struct fdlimit_listener *l, int err)
 
 	if (!fdlimit_shortage(err))
 		return 0;
-	fl->deferred++;
 	if (fl->state == FDL_PAUSED)
 		return 1;	/* another accept of the same turn */
 	if (fl->state == FDL_NORMAL) {
 		fl->since = now_mono();
-		fl->deferred = 1;
 		fl->pauses = 0;
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 			fdlimit_str(rl.rlim_cur, lim, sizeof(lim));
