@@ -1,7 +1,8 @@
 # fd_exhaustion (fault suite): out of descriptors, the daemon rests instead of
 # spinning. tunsupd runs with an open files limit of 64 (soft and hard: it
-# raises its soft limit to the hard one); 200 clients connect to a
-# LocalForward and hold. Over a fixed observation window the daemon must use
+# raises its soft limit to the hard one); 200 clients connect to its
+# listeners and hold: a TCP LocalForward, a unix socket LocalForward and a
+# DynamicForward (whose clients go on to a SOCKS5 CONNECT). Over a fixed observation window the daemon must use
 # little CPU (read from /proc/PID/stat), its log must grow by a handful of
 # lines (one warning for the episode, not one per accept), and
 # `tunsupctl status` must answer. Once the clients are gone the episode ends
@@ -16,11 +17,14 @@ WINDOW=5		# seconds of observation
 start_sshd srv
 LP=$(free_port)
 TP=$(free_port)
+DP=$(free_port)
 start_echo "$TP"
 {
 	conf_header
 	tunnel_conf fd srv
 	echo "    LocalForward 127.0.0.1:$LP 127.0.0.1:$TP"
+	echo "    LocalForward $T/fwd.sock 127.0.0.1:$TP"
+	echo "    DynamicForward 127.0.0.1:$DP"
 } >"$T/tunsupd.conf"
 
 # The daemon under a limit of 64 descriptors, soft and hard (exec keeps the pid).
@@ -34,31 +38,52 @@ TUNSUPD=$T/tunsupd-64 start_tunsupd "$T/tunsupd.conf"
 grep -q "^Max open files *64 *64 " "/proc/$TUNSUPD_PID/limits" ||
 	fail "tunsupd limits: $(grep 'open files' "/proc/$TUNSUPD_PID/limits")"
 wait_state fd up 20
-wait_for 10 "[ \"\$(fwd_field fd 0 state)\" = up ]"
+wait_for 10 "[ \"\$(fwd_field fd 0 state)\" = up ] && [ \"\$(fwd_field fd 2 state)\" = up ]"
 echo_check "$LP" 3 10000 >/dev/null || fail "the forward does not work before the test"
 
-# CLIENTS connections to the forward, held open until this script kills them;
-# $T/held says how many connected.
-python3 - "$LP" "$CLIENTS" "$T/held" <<'PY' >>"$T/clients.log" 2>&1 &
-import socket, sys, threading, time
-port, n, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-socks, lock = [], threading.Lock()
-def one():
+# CLIENTS connections, held open until this script kills them: half to the
+# TCP forward, a quarter each to the unix one and the SOCKS one (these send a
+# SOCKS5 CONNECT to the echo service once accepted). $T/held says how many
+# connected.
+python3 - "$LP" "$T/fwd.sock" "$DP" "$TP" "$CLIENTS" "$T/held" <<'PY' >>"$T/clients.log" 2>&1 &
+import os, socket, struct, sys, threading, time
+lp, path, dp, tp, n, out = (int(sys.argv[1]), sys.argv[2], int(sys.argv[3]),
+                            int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+held, tried, cv = [], [0], threading.Condition()
+def one(i):
+    s = None
     try:
-        s = socket.create_connection(("127.0.0.1", port), 10)
+        if i % 4 == 2:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(10)
+            s.connect(path)
+        else:
+            s = socket.create_connection(("127.0.0.1", dp if i % 4 == 3 else lp), 10)
     except OSError as e:
-        print("connect: %s" % e)
+        print("connect %d: %s" % (i, e))
+        s = None
+    with cv:
+        tried[0] += 1
+        if s is not None:
+            held.append(s)
+        cv.notify_all()
+    if s is None or i % 4 != 3:
         return
-    with lock:
-        socks.append(s)
-ts = [threading.Thread(target=one) for _ in range(n)]
+    try:
+        s.settimeout(None)
+        s.sendall(b"\x05\x01\x00")
+        s.recv(2)
+        s.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack(">H", tp))
+        s.recv(10)
+    except OSError:
+        pass
+ts = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
 for t in ts:
     t.start()
-for t in ts:
-    t.join()
-with open(out + ".tmp", "w") as f:
-    f.write("%d\n" % len(socks))
-import os
+with cv:
+    cv.wait_for(lambda: tried[0] == n)
+    with open(out + ".tmp", "w") as f:
+        f.write("%d\n" % len(held))
 os.rename(out + ".tmp", out)
 while True:
     time.sleep(60)
