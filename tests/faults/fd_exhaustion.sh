@@ -127,6 +127,7 @@ log "status answered in $((($(date +%s%N) - s0) / 1000000)) ms"
 jget "tunnels[name=fd].state" <"$T/status.json" >/dev/null ||
 	fail "status reply: $(cat "$T/status.json")"
 pass "tunsupctl status answered during the episode"
+log "connections carried at the limit: $(python3 -c 'import json,sys; print(sum(f["connections_active"] for t in json.load(sys.stdin)["tunnels"] for f in t["forwards"]))' <"$T/status.json"), descriptors open: $(ls "/proc/$TUNSUPD_PID/fd" | wc -l)"
 
 # The clients go away: accepting resumes, and the forward carries data.
 kill_pid "$CLIENTS_PID" 5
