@@ -484,12 +484,13 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	for (i = 0; i < CTL_ACCEPT_MAX && ev_is_active(w); i++) {
 		fd = accept(ctl->fd, NULL, NULL);
-		if (fd == -1 && fdlimit_shortage(err = errno)) {
+		if (fd == -1 && fdlimit_shortage(errno)) {
 			/*
 			 * Out of descriptors: every listener pauses, but a
 			 * spare takes this client, so that tunsupctl still
 			 * gets its answer.
 			 */
+			err = errno;
 			fd = fdlimit_spare(ctl->fdl) ?
 			    accept(ctl->fd, NULL, NULL) : -1;
 			fdlimit_accept_failed(&ctl->accept_fw, err);

@@ -98,7 +98,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	/* Each tunnel takes a descriptor, and each connection two. */
+	/* Each tunnel and each connection holds a descriptor: tunsupd(8). */
 	fdlimit_raise();
 	if (sock == NULL)
 		sock = ctl_default_path();
