@@ -12,16 +12,18 @@
 
 struct daemon;
 struct ctl;
+struct fdlimit;
 
 #define CTL_LINE_MAX		(64 * 1024)
 #define CTL_PROTOCOL		1
 
 /*
  * Open the socket at path: mode 0600 (0660 with a group), a stale socket
- * file replaced, a live one refused. 0 or -1 with *err (caller frees).
+ * file replaced, a live one refused. 0 or -1 with *err (caller frees). Its
+ * listener pauses with the others when descriptors run out (fdlimit.h).
  */
-struct ctl	*ctl_open(struct daemon *, const char *path, const char *group,
-		    char **err);
+struct ctl	*ctl_open(struct daemon *, struct fdlimit *, const char *path,
+		    const char *group, char **err);
 /* Close every client and the listener, remove the socket file. */
 void		 ctl_close(struct ctl *);
 /* Queue an event line to every subscriber (reference not stolen). */

@@ -13,6 +13,7 @@
 
 struct cfg;
 struct ctl;
+struct fdlimit;
 struct resolver;
 struct tunnel;
 struct tunnel_spec;
@@ -40,6 +41,7 @@ struct daemon {
 	struct tunnel_list	 tunnels;
 	struct ctl		*ctl;
 	struct resolver		*resolver;	/* async DNS for every tunnel */
+	struct fdlimit		*fdlimit;	/* every listener's accept pause */
 	double			 started;	/* wall clock */
 
 	/* Handshakes in flight (SPEC 5: bounded, default 8). */

@@ -6,10 +6,12 @@
 #define TUNSUP_FORWARD_H
 
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <ev.h>
 #include <jansson.h>
 
+#include "fdlimit.h"
 #include "sshconn.h"
 
 struct fwd_spec;
@@ -26,6 +28,7 @@ struct flistener {
 	struct forward		*f;
 	int			 fd;
 	ev_io			 io;
+	struct fdlimit_listener	 fw;	/* io runs under the accept pause */
 };
 
 struct forward {
@@ -40,8 +43,13 @@ struct forward {
 	int			 suspect;	/* up again only once a probe passes */
 	struct pump_counters	 ctr;
 
+	struct fdlimit		*fdl;
 	struct flistener	*lis;
 	size_t			 nlis;
+	/* The socket file of a unix listener, while it is ours to remove. */
+	int			 sock_made;
+	dev_t			 sock_dev;
+	ino_t			 sock_ino;
 	TAILQ_HEAD(, fconn)	 conns;		/* connections being set up */
 
 	/*
@@ -61,7 +69,9 @@ struct forward {
 };
 
 const char	*forward_state_name(enum forward_state);
-struct forward	*forward_new(struct tunnel *, const struct fwd_spec *);
+/* Its listeners pause with every other one when descriptors run out. */
+struct forward	*forward_new(struct tunnel *, const struct fwd_spec *,
+		    struct fdlimit *);
 void		 forward_free(struct forward *);
 
 /* The session is ready: bind listeners, request remote listens. */

@@ -37,6 +37,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "util.h"
 
@@ -82,7 +83,8 @@ struct ctl {
 	int			 has_group;
 	gid_t			 gid;
 	ev_io			 accept_io;
-	ev_timer		 accept_pause;	/* after EMFILE */
+	struct fdlimit		*fdl;
+	struct fdlimit_listener	 accept_fw;	/* accept_io's pause */
 	struct ctl_clients	 clients;
 	u_int			 nclients;
 	u_int			 next_id;
@@ -494,20 +496,27 @@ static void
 ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct ctl	*ctl = w->data;
-	int		 fd, i;
+	int		 fd, i, err;
 
-	for (i = 0; i < CTL_ACCEPT_MAX; i++) {
+	for (i = 0; i < CTL_ACCEPT_MAX && ev_is_active(w); i++) {
 		fd = accept(ctl->fd, NULL, NULL);
+		if (fd == -1 && fdlimit_shortage(errno)) {
+			/*
+			 * Out of descriptors: every listener pauses, but a
+			 * spare takes this client, so that tunsupctl still
+			 * gets its answer.
+			 */
+			err = errno;
+			fd = fdlimit_spare(ctl->fdl) ?
+			    accept(ctl->fd, NULL, NULL) : -1;
+			fdlimit_accept_failed(&ctl->accept_fw, err);
+			if (fd == -1)
+				return;
+		}
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Level-triggered: pause instead of spinning. */
-				log_warn("control: accept: %s", strerror(errno));
-				ev_io_stop(loop, &ctl->accept_io);
-				ev_timer_start(loop, &ctl->accept_pause);
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				log_warn("control: accept: %s", strerror(errno));
 			return;
 		}
@@ -518,14 +527,6 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		ctl_accept_one(ctl, fd);
 	}
-}
-
-static void
-ctl_accept_pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct ctl	*ctl = w->data;
-
-	ev_io_start(loop, &ctl->accept_io);
 }
 
 /*
@@ -732,7 +733,8 @@ unlink:
 }
 
 struct ctl *
-ctl_open(struct daemon *d, const char *path, const char *group, char **err)
+ctl_open(struct daemon *d, struct fdlimit *fdl, const char *path,
+    const char *group, char **err)
 {
 	struct ctl	*ctl;
 	struct group	*gr;
@@ -740,6 +742,7 @@ ctl_open(struct daemon *d, const char *path, const char *group, char **err)
 	*err = NULL;
 	ctl = xcalloc(1, sizeof(*ctl));
 	ctl->d = d;
+	ctl->fdl = fdl;
 	ctl->fd = -1;
 	ctl->path = xstrdup(path);
 	ctl->uid = geteuid();
@@ -758,9 +761,12 @@ ctl_open(struct daemon *d, const char *path, const char *group, char **err)
 
 	ev_io_init(&ctl->accept_io, ctl_accept_cb, ctl->fd, EV_READ);
 	ctl->accept_io.data = ctl;
-	ev_timer_init(&ctl->accept_pause, ctl_accept_pause_cb, 1., 0.);
-	ctl->accept_pause.data = ctl;
-	ev_io_start(d->loop, &ctl->accept_io);
+	/*
+	 * Served before the forward listeners ready in the same turn: when a
+	 * pause ends, a waiting tunsupctl gets in before they pause it again.
+	 */
+	ev_set_priority(&ctl->accept_io, 1);
+	fdlimit_watch(fdl, &ctl->accept_fw, &ctl->accept_io);
 	log_debug("control: listening on %s", ctl->path);
 	return ctl;
 
@@ -780,8 +786,7 @@ ctl_close(struct ctl *ctl)
 
 	if (ctl == NULL)
 		return;
-	ev_io_stop(ctl->d->loop, &ctl->accept_io);
-	ev_timer_stop(ctl->d->loop, &ctl->accept_pause);
+	fdlimit_unwatch(&ctl->accept_fw);
 	while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
 		ctl_client_free(c);
 	close(ctl->fd);

@@ -16,6 +16,7 @@
 #include "cfg.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "resolver.h"
 #include "tunnel.h"
@@ -92,6 +93,7 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 	d->started = now_wall();
 	d->handshakes_max = HANDSHAKES_MAX;
 	d->resolver = resolver_new(loop);
+	d->fdlimit = fdlimit_new(loop);
 	TAILQ_INIT(&d->tunnels);
 	TAILQ_INIT(&d->handshake_wait);
 	TAILQ_INIT(&d->alive_due);
@@ -145,6 +147,7 @@ daemon_free(struct daemon *d)
 	if (d->ctl != NULL)
 		ctl_close(d->ctl);
 	resolver_free(d->resolver);
+	fdlimit_free(d->fdlimit);
 	cfg_free(d->cfg);
 	free(d->config_path);
 	free(d->notify_status);

@@ -75,13 +75,14 @@ forward_state_name(enum forward_state s)
 }
 
 struct forward *
-forward_new(struct tunnel *t, const struct fwd_spec *spec)
+forward_new(struct tunnel *t, const struct fwd_spec *spec, struct fdlimit *fdl)
 {
 	struct forward	*f;
 
 	f = xcalloc(1, sizeof(*f));
 	f->t = t;
 	f->spec = spec;
+	f->fdl = fdl;
 	f->state = FWD_PENDING;
 	TAILQ_INIT(&f->conns);
 	TAILQ_INIT(&f->classify);
@@ -358,6 +359,9 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &slen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
+			/* Out of descriptors: every listener pauses. */
+			if (fdlimit_accept_failed(&l->fw, errno))
+				return;
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				tlog_warn(f->t, "forward %s: accept: %s",
@@ -399,6 +403,7 @@ listener_add(struct forward *f, int fd)
 
 	f->lis = xreallocarray(f->lis, f->nlis + 1, sizeof(*f->lis));
 	l = &f->lis[f->nlis++];
+	memset(l, 0, sizeof(*l));
 	l->f = f;
 	l->fd = fd;
 }
@@ -436,13 +441,75 @@ fail:
 	return -1;
 }
 
+/*
+ * StreamLocalBindUnlink yes: remove what is at path, but only a socket, as
+ * ssh does. A file, a directory, a symlink or a fifo stays where it is, and
+ * the forward fails naming it.
+ */
+static int
+sock_clear(const char *path, char **err)
+{
+	struct stat	 sb;
+
+	if (lstat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		xasprintf(err, "cannot listen on %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(sb.st_mode)) {
+		xasprintf(err, "%s exists and is not a socket: not removed",
+		    path);
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		xasprintf(err, "cannot remove the old socket %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The socket file bind() made: removed later only while it is this one. */
+static void
+sock_remember(struct forward *f, const char *path)
+{
+	struct stat	 sb;
+
+	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+		f->sock_made = 1;
+		f->sock_dev = sb.st_dev;
+		f->sock_ino = sb.st_ino;
+	}
+}
+
+/* Remove our socket file, unless another has taken its place. */
+static void
+sock_remove(struct forward *f)
+{
+	const char	*path = f->spec->listen.path;
+	struct stat	 sb;
+
+	if (!f->sock_made)
+		return;
+	f->sock_made = 0;
+	if (lstat(path, &sb) == 0 && sb.st_dev == f->sock_dev &&
+	    sb.st_ino == f->sock_ino)
+		unlink(path);
+	else
+		tlog_info(f->t, "forward %s: %s is no longer the socket we "
+		    "made: left in place", f->spec->listen_str, path);
+}
+
 static int
 listen_unix(struct forward *f, char **err)
 {
 	const struct tunnel_spec *ts = f->t->spec;
 	struct sockaddr_un	 sun;
+	struct stat		 sb;
 	mode_t			 old;
-	int			 fd;
+	int			 fd, r, saved, hint;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -452,40 +519,46 @@ listen_unix(struct forward *f, char **err)
 		return -1;
 	}
 	strncpy(sun.sun_path, f->spec->listen.path, sizeof(sun.sun_path) - 1);
-	if (ts->stream_local_bind_unlink)
-		unlink(sun.sun_path);
+	if (ts->stream_local_bind_unlink && sock_clear(sun.sun_path, err) != 0)
+		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		xasprintf(err, "socket: %s", strerror(errno));
 		return -1;
 	}
 	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    listen(fd, 128) == -1) {
-		umask(old);
-		xasprintf(err, "cannot listen on %s: %s%s", sun.sun_path,
-		    strerror(errno), errno == EADDRINUSE ?
-		    " (set StreamLocalBindUnlink yes to replace it)" : "");
-		close(fd);
-		return -1;
-	}
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	saved = errno;
 	umask(old);
-	listener_add(f, fd);
-	return 0;
+	if (r == 0) {
+		sock_remember(f, sun.sun_path);
+		if (listen(fd, 128) == 0) {
+			listener_add(f, fd);
+			return 0;
+		}
+		saved = errno;
+		sock_remove(f);
+	}
+	/* Only an old socket is what StreamLocalBindUnlink would replace. */
+	hint = saved == EADDRINUSE && !ts->stream_local_bind_unlink &&
+	    lstat(sun.sun_path, &sb) == 0 && S_ISSOCK(sb.st_mode);
+	xasprintf(err, "cannot listen on %s: %s%s", sun.sun_path,
+	    strerror(saved), hint ?
+	    " (set StreamLocalBindUnlink yes to replace it)" : "");
+	close(fd);
+	return -1;
 }
 
 static void
 local_close_listeners(struct forward *f)
 {
-	struct ev_loop	*loop = f->t->daemon->loop;
 	size_t		 i;
 
 	for (i = 0; i < f->nlis; i++) {
-		ev_io_stop(loop, &f->lis[i].io);
+		fdlimit_unwatch(&f->lis[i].fw);
 		close(f->lis[i].fd);
 	}
-	if (f->nlis > 0 && f->spec->listen.path != NULL)
-		unlink(f->spec->listen.path);
+	sock_remove(f);
 	free(f->lis);
 	f->lis = NULL;
 	f->nlis = 0;
@@ -560,11 +633,12 @@ done:
 		return;
 	}
 	free(err);
+	/* f->lis stays where it is until local_close_listeners(). */
 	for (i = 0; i < f->nlis; i++) {
 		ev_io_init(&f->lis[i].io, local_accept_cb, f->lis[i].fd,
 		    EV_READ);
 		f->lis[i].io.data = &f->lis[i];
-		ev_io_start(f->t->daemon->loop, &f->lis[i].io);
+		fdlimit_watch(f->fdl, &f->lis[i].fw, &f->lis[i].io);
 	}
 	f->bound_port = fs->listen.path != NULL ? 0 : fs->listen.port;
 	forward_set(f, FWD_UP, NULL);
@@ -1051,7 +1125,7 @@ forward_probe(struct forward *f)
 		if (f->state == FWD_UP && f->nlis == 0)
 			forward_set(f, FWD_FAILED, "listener closed");
 		for (i = 0; i < f->nlis; i++) {
-			if (!ev_is_active(&f->lis[i].io))
+			if (!fdlimit_watching(&f->lis[i].fw))
 				forward_set(f, FWD_FAILED, "listener stopped");
 		}
 		return;

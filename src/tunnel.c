@@ -77,7 +77,8 @@ tunnel_forwards_new(struct tunnel *t)
 	t->forwards = xcalloc(t->nforwards ? t->nforwards : 1,
 	    sizeof(*t->forwards));
 	for (i = 0; i < t->nforwards; i++)
-		t->forwards[i] = forward_new(t, &t->spec->forwards[i]);
+		t->forwards[i] = forward_new(t, &t->spec->forwards[i],
+		    t->daemon->fdlimit);
 }
 
 static void

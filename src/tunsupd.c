@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "sshconn.h"
 #include "util.h"
@@ -97,11 +98,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/* Each tunnel and each connection holds a descriptor: tunsupd(8). */
+	fdlimit_raise();
 	if (sock == NULL)
 		sock = ctl_default_path();
 	loop = ev_default_loop(EVFLAG_AUTO);
 	d = daemon_new(loop, cfg, path);
-	d->ctl = ctl_open(d, sock, cfg->control_group, &err);
+	d->ctl = ctl_open(d, d->fdlimit, sock, cfg->control_group, &err);
 	if (d->ctl == NULL) {
 		fprintf(stderr, "tunsupd: %s\n", err != NULL ? err :
 		    "cannot open the control socket");
