@@ -902,7 +902,7 @@ Test(ctl_socket, private_directory, .init = setup, .fini = teardown)
 	/* Missing: made with mode 0700. */
 	dir = sock_path("made");
 	path = sock_path("made/ctl.sock");
-	ctl = ctl_open(d, path, NULL, &err);
+	ctl = ctl_open(d, d->fdlimit, path, NULL, &err);
 	cr_assert_not_null(ctl, "%s", err);
 	cr_assert_eq(stat(dir, &sb), 0);
 	cr_assert_eq(sb.st_mode & 07777, 0700, "mode %o", sb.st_mode & 07777);
@@ -911,7 +911,7 @@ Test(ctl_socket, private_directory, .init = setup, .fini = teardown)
 	/* Writable by others, sticky or not, is refused; 0755 is fine. */
 	for (i = 0; i < nitems(open_modes); i++) {
 		cr_assert_eq(chmod(dir, open_modes[i]), 0);
-		ctl = ctl_open(d, path, NULL, &err);
+		ctl = ctl_open(d, d->fdlimit, path, NULL, &err);
 		if (open_modes[i] == 0755) {
 			cr_assert_not_null(ctl, "%s", err);
 			ctl_close(ctl);
@@ -929,7 +929,7 @@ Test(ctl_socket, private_directory, .init = setup, .fini = teardown)
 	if (geteuid() == 0) {
 		cr_assert_eq(chmod(dir, 0700), 0);
 		cr_assert_eq(chown(dir, 12345, (gid_t)-1), 0);
-		cr_assert_null(ctl_open(d, path, NULL, &err));
+		cr_assert_null(ctl_open(d, d->fdlimit, path, NULL, &err));
 		cr_assert_not_null(strstr(err, "is owned by uid 12345"), "%s",
 		    err);
 		free(err);
