@@ -1,5 +1,5 @@
 /*
- * cfg.h: the tunnel spec model and its parser (SPEC.md section 3).
+ * cfg.h: the tunnel spec model and its parser (tunsupd.conf(5)).
  *
  * One parser serves the configuration file, the control "add" command and
  * "tunsupd -t/-T". Fields start unset (CFG_UNSET / NULL); the first value

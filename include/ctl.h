@@ -1,5 +1,5 @@
 /*
- * ctl.h: the control socket (SPEC 7): newline-delimited JSON over a Unix
+ * ctl.h: the control socket (tunsupd(8), Control socket): newline-delimited JSON over a Unix
  * stream socket. ctl.c is the transport (framing, peers, subscriptions);
  * ctl_cmds.c is the command table, transport-free.
  */

@@ -1,5 +1,5 @@
 /*
- * cfg.c: the configuration parser (SPEC.md section 3).
+ * cfg.c: the configuration parser (tunsupd.conf(5)).
  *
  * One parser for the configuration file, its Includes and the control "add"
  * command. The shape follows OpenSSH's readconf.c: a keyword table, fields

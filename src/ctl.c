@@ -1,5 +1,5 @@
 /*
- * ctl.c: the control socket transport (SPEC 7): a Unix stream listener in
+ * ctl.c: the control socket transport (tunsupd(8), Control socket): a Unix stream listener in
  * the daemon's loop, non-blocking clients with per-client input and output
  * buffers, peer credential checks and event subscriptions. What a request
  * means is ctl_cmds.c's business.

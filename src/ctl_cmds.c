@@ -1,5 +1,5 @@
 /*
- * ctl_cmds.c: the control commands (SPEC 7). A table of entries with flags
+ * ctl_cmds.c: the control commands (tunsupd(8), Control socket). A table of entries with flags
  * in the manner of tmux's cmd_entry; the handlers take a request object and
  * return a reply object and know nothing about sockets, so tests call
  * ctl_dispatch() and ctl_dispatch_line() directly.

@@ -1,6 +1,6 @@
 /*
- * tunsupctl: the command-line client of tunsupd (SPEC 8). It speaks the
- * control protocol of SPEC 7 with blocking I/O: one connection, one request
+ * tunsupctl: the command-line client of tunsupd (tunsupctl(1)). It speaks the
+ * control protocol of tunsupd(8) with blocking I/O: one connection, one request
  * line, one reply line, and for "watch" a stream of event lines.
  *
  * Exit status: 0 success, 1 the daemon refused, 2 usage, 3 no daemon.
@@ -978,7 +978,7 @@ cmd_authorized_keys(int argc, char **argv)
  * one family after the other.
  */
 
-/* The tunnel states of SPEC 4, each exported as 0 or 1. */
+/* The tunnel states (tunsupctl(1), STATES), each exported as 0 or 1. */
 static const char *const metric_states[] = {
 	"stopped", "connecting", "forwarding", "up", "degraded", "backoff",
 };

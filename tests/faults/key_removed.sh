@@ -1,7 +1,7 @@
 # key_removed (fault suite): the tunnel's key is removed from authorized_keys
 # while the tunnel is up, then sshd restarts (the session dies). The daemon
 # must keep retrying at RetryMax without hammering the server: with RetryMax
-# 2s, at most 7 attempts reach sshd in 10 s (SPEC 5). Put back, the key works
+# 2s, at most 7 attempts reach sshd in 10 s (tunsupd(8), Liveness and retries). Put back, the key works
 # again within one retry.
 : "${TLIB_TIMEOUT:=120}"
 . "$TESTLIB"

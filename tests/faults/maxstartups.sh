@@ -1,6 +1,6 @@
 # maxstartups (fault suite): 20 tunnels to one sshd that accepts at most 3
 # unauthenticated connections at a time (MaxStartups 3). sshd drops the
-# excess; every tunnel must come up all the same, by retrying (SPEC 5: the
+# excess; every tunnel must come up all the same, by retrying (tunsupd(8), Liveness and retries: the
 # daemon also bounds its handshakes in flight). Reports how many connections
 # sshd dropped.
 : "${TLIB_TIMEOUT:=150}"

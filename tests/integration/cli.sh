@@ -1,4 +1,4 @@
-# cli: tunsupctl (SPEC 8) against a daemon with a real sshd: the status
+# cli: tunsupctl(1) against a daemon with a real sshd: the status
 # table, --json, start/stop/restart, exit codes, add from an autossh command
 # line, remove, reload, check, authorized-keys and watch.
 set -eu

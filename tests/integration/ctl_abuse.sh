@@ -1,4 +1,4 @@
-# ctl_abuse: the control socket under load and abuse (SPEC 7): hundreds of
+# ctl_abuse: the control socket under load and abuse (tunsupd(8), Control socket): hundreds of
 # concurrent clients, slow clients holding half lines, junk, oversized lines
 # and a subscriber that never reads. The daemon must answer throughout.
 set -eu

@@ -1,4 +1,4 @@
-# daemon_basic: the control socket's life cycle (SPEC 2, 7): hello and status,
+# daemon_basic: the control socket's life cycle (tunsupd(8)): hello and status,
 # the socket's mode, stale and live sockets, junk that must not kill the
 # daemon, and a clean SIGTERM.
 set -eu

@@ -1,4 +1,4 @@
-# Host key checking and authentication failures (SPEC §3 StrictHostKeyChecking, §5:
+# Host key checking and authentication failures (tunsupd.conf(5) StrictHostKeyChecking, tunsupd(8) Liveness and retries:
 # "a host key mismatch or an authentication failure keeps retrying at RetryMax and
 # says so in last_error").
 . "$TESTLIB"

@@ -1,4 +1,4 @@
-# Keepalive rounds (SPEC 5, README "Performance"): with a ServerAliveInterval in
+# Keepalive rounds (tunsupd(8) Liveness and retries, README "Performance"): with a ServerAliveInterval in
 # whole seconds, the rounds of all tunnels fall on one shared one-second grid, so
 # many tunnels' rounds are served in one wake-up; the interval itself and the
 # dead-session detection stay as configured; other intervals keep their own timer.

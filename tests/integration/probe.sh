@@ -1,4 +1,4 @@
-# ForwardProbe (SPEC 5): each keepalive round, a remote forward is checked end
+# ForwardProbe (tunsupd.conf(5)): each keepalive round, a remote forward is checked end
 # to end through the server; the probe connection is never counted or sent
 # on to the target; a key whose permitopen forbids the probe still works.
 . "$TESTLIB"

@@ -1,4 +1,4 @@
-# Reload (SPEC 6): SIGHUP and the reload command diff the file by tunnel name.
+# Reload (tunsupd(8), SIGNALS): SIGHUP and the reload command diff the file by tunnel name.
 # An unchanged tunnel keeps its session and the connections open through it;
 # a changed one restarts; a removed one stops; a new one starts; a file with
 # an error is rejected whole and the running set is kept.

@@ -1,4 +1,4 @@
-# RemoteForward (ssh -R) end to end: the bridge setup of SPEC §3 with a locked-down
+# RemoteForward (ssh -R) end to end: the bridge setup of tunsupd.conf(5) with a locked-down
 # key, bulk data, and a remote port still held by a stale session.
 . "$TESTLIB"
 set -eu -o pipefail

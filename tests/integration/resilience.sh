@@ -1,4 +1,4 @@
-# Liveness (SPEC §4, §5): a server that dies and comes back, a black hole that
+# Liveness (tunsupd(8), Liveness and retries): a server that dies and comes back, a black hole that
 # keepalives must detect, a connect that never gets a banner, and `restart` cutting a
 # long backoff short.
 . "$TESTLIB"
