@@ -215,6 +215,8 @@ static int	sc_options(struct sshconn *);
 static void	sc_start_ssh(struct sshconn *);
 static void	sc_hop_ready(struct sshconn *);
 static void	sc_update_io(struct sshconn *);
+static int	sc_socket_closed(struct sshconn *);
+static void	sc_closed_fail(struct sshconn *);
 static void	sc_run_greqs(struct sshconn *);
 static void	sc_run_opens(struct sshconn *);
 static void	sc_kick_pumps(struct sshconn *);
@@ -1194,8 +1196,15 @@ sc_update_io(struct sshconn *c)
 		return;
 	fd = ssh_get_fd(c->s);
 	if (fd == -1) {
-		/* libssh closed it (error or DISCONNECT): stop at once. */
+		/*
+		 * libssh closed it (error or DISCONNECT): stop at once. The
+		 * caller may be a pump inside a libssh call (a reset seen by
+		 * a write): the session is declared lost next turn, from
+		 * sc_kick_cb, where nothing of ours is on the stack.
+		 */
 		ev_io_stop(c->loop, &c->io);
+		if (c->fd_given)
+			sc_kick(c);
 		return;
 	}
 	/*
@@ -1244,6 +1253,37 @@ sc_session_lost(struct sshconn *c)
 	sc_fail(c, TF_SESSION, "connection lost: %s",
 	    msg != NULL && *msg != '\0' ? msg : "closed by the server");
 	return 1;
+}
+
+/* libssh closed the session's socket (an error, or the peer's DISCONNECT). */
+static int
+sc_socket_closed(struct sshconn *c)
+{
+	if (c->s == NULL || !c->fd_given || c->root->zombie)
+		return 0;
+	if (c->phase != SC_KEX && c->phase != SC_AUTH && c->phase != SC_READY)
+		return 0;
+	return ssh_get_fd(c->s) == -1;
+}
+
+/*
+ * Whichever path saw it (a read, a write inside a pump, a flush), a closed
+ * socket ends the session at once: nothing else would until the keepalives
+ * give up, and meanwhile every new client would be accepted and dropped.
+ */
+static void
+sc_closed_fail(struct sshconn *c)
+{
+	const char	*err = ssh_get_error(c->s);
+
+	if (err == NULL || *err == '\0')
+		err = "closed";
+	if (c->phase == SC_READY)
+		sc_session_lost(c);
+	else
+		sc_fail(c, TF_NETWORK, "connection to %s port %d lost during "
+		    "the %s: %s", c->host, c->port, c->phase == SC_KEX ?
+		    "handshake" : "authentication", err);
 }
 
 /*
@@ -1501,6 +1541,12 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct sshconn	*c = w->data;
 
 	soon_stop(loop, &c->kick);
+	if (sc_socket_closed(c)) {
+		sc_enter(c);
+		sc_closed_fail(c);
+		sc_leave(c);
+		return;
+	}
 	if (c->phase != SC_READY) {
 		sc_reap(c);
 		return;
