@@ -46,6 +46,7 @@
 #include <libssh/server.h>	/* ssh_send_keepalive */
 
 #include "cfg.h"
+#include "knownhosts.h"
 #include "log.h"
 #include "resolver.h"
 #include "soon.h"
@@ -933,20 +934,79 @@ sc_fingerprint(struct sshconn *c)
 	return ret;
 }
 
+/*
+ * The marker lines libssh skips, in every file it reads (the configured
+ * UserKnownHostsFile and its global /etc/ssh/ssh_known_hosts): see
+ * tunsupd.conf(5), StrictHostKeyChecking.
+ */
+static void
+sc_host_marks(struct sshconn *c, const char *name, struct kh_marks *m)
+{
+	static const enum ssh_options_e files[] = {
+		SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
+	};
+	ssh_key		 key = NULL;
+	char		*path;
+	size_t		 i;
+
+	if (ssh_get_server_publickey(c->s, &key) != SSH_OK)
+		key = NULL;
+	for (i = 0; i < nitems(files); i++) {
+		if (ssh_options_get(c->s, files[i], &path) != SSH_OK)
+			continue;
+		kh_scan(path, name, key, m);
+		ssh_string_free_char(path);
+	}
+	ssh_key_free(key);
+}
+
+/* accept-new: append the server's key, to a known_hosts file only. */
+static int
+sc_learn_host_key(struct sshconn *c, const char *h, const char *fp)
+{
+	const char	*file = c->spec->user_known_hosts_file;
+	char		*entry = NULL, *why = NULL;
+	int		 r = -1;
+
+	if (ssh_session_export_known_hosts_entry(c->s, &entry) != SSH_OK)
+		sc_fail(c, TF_AUTH, "host key for %s: cannot add %s to %s: %s",
+		    h, fp, file, ssh_get_error(c->s));
+	else if (kh_append(file, entry, &why) != 0)
+		sc_fail(c, TF_AUTH, "host key for %s (%s) not added: %s; "
+		    "refusing", h, fp, why);
+	else {
+		log_info("host key for %s (%s) added to %s", h, fp, file);
+		r = 0;
+	}
+	ssh_string_free_char(entry);
+	free(why);
+	return r;
+}
+
 /* 0 to go on, -1 when the attempt has failed. */
 static int
 sc_check_host_key(struct sshconn *c)
 {
 	const struct tunnel_spec *sp = c->spec;
 	const char		*h = c->alias != NULL ? c->alias : c->host;
-	char			*fp;
-	int			 r;
+	struct kh_marks		 m = { NULL, NULL };
+	char			*fp, *name;
+	int			 r = -1;
 
 	fp = sc_fingerprint(c);
+	/* Looked up as libssh does: the HostKeyAlias has no port. */
+	name = kh_lookup_name(h, c->alias != NULL ? 22 : c->port);
+	sc_host_marks(c, name, &m);
+	if (m.revoked != NULL) {
+		/* Whatever StrictHostKeyChecking says, as ssh. */
+		sc_fail(c, TF_AUTH, "host key for %s (%s) is REVOKED (%s "
+		    "marks it @revoked): refusing", h, fp, m.revoked);
+		goto out;
+	}
 	switch (ssh_session_is_known_server(c->s)) {
 	case SSH_KNOWN_HOSTS_OK:
-		free(fp);
-		return 0;
+		r = 0;
+		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
 		sc_fail(c, TF_AUTH, "host key for %s has CHANGED (server "
 		    "offers %s, %s has another): possible attack, refusing",
@@ -959,37 +1019,36 @@ sc_check_host_key(struct sshconn *c)
 		break;
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		if (sp->strict_host_key_checking == SHK_ACCEPT_NEW) {
-			r = ssh_session_update_known_hosts(c->s);
-			if (r != SSH_OK) {
-				sc_fail(c, TF_AUTH, "host key for %s: cannot "
-				    "add %s to %s: %s", h, fp,
-				    sp->user_known_hosts_file,
-				    ssh_get_error(c->s));
-				break;
-			}
-			log_info("host key for %s (%s) added to %s", h, fp,
-			    sp->user_known_hosts_file);
-			free(fp);
-			return 0;
-		}
 		if (sp->strict_host_key_checking == SHK_NO) {
 			log_warn("host key for %s (%s) is not known; accepted "
 			    "because StrictHostKeyChecking is no", h, fp);
-			free(fp);
-			return 0;
-		}
-		sc_fail(c, TF_AUTH, "host key for %s is unknown (server "
-		    "offers %s): add it to %s or set StrictHostKeyChecking "
-		    "accept-new", h, fp, sp->user_known_hosts_file);
+			r = 0;
+		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW &&
+		    m.cert_authority != NULL) {
+			/* Never trust on first use what a CA should vouch for. */
+			sc_fail(c, TF_AUTH, "host key for %s (%s) is not known "
+			    "and %s names a certificate authority for it: host "
+			    "certificates are not supported; add the host key "
+			    "itself to %s", h, fp, m.cert_authority,
+			    sp->user_known_hosts_file);
+		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW)
+			r = sc_learn_host_key(c, h, fp);
+		else
+			sc_fail(c, TF_AUTH, "host key for %s is unknown (server "
+			    "offers %s): add it to %s or set "
+			    "StrictHostKeyChecking accept-new", h, fp,
+			    sp->user_known_hosts_file);
 		break;
 	default:
 		sc_fail(c, TF_AUTH, "host key for %s: cannot check: %s", h,
 		    ssh_get_error(c->s));
 		break;
 	}
+out:
+	kh_marks_clear(&m);
+	free(name);
 	free(fp);
-	return -1;
+	return r;
 }
 
 static void
