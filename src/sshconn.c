@@ -197,6 +197,7 @@ struct sshconn {
 	size_t			 key_idx;
 	int			 tried_agent;
 	char			*auth_tried;
+	char			*auth_skipped;	/* identities refused, why */
 
 	TAILQ_HEAD(, greq)	 greqs;
 	TAILQ_HEAD(, sshchan)	 chans;
@@ -232,7 +233,7 @@ static void	chan_pump_down(struct sshchan *);
 
 struct cached_key {
 	char		*path;
-	time_t		 mtime;
+	struct stat	 sb;		/* as loaded: a change reloads */
 	ssh_key		 key;
 	char		*error;
 	struct cached_key *next;
@@ -240,20 +241,52 @@ struct cached_key {
 
 static struct cached_key *key_cache;
 
+/*
+ * Same file, same contents, same owner and mode? A chmod moves only the
+ * ctime, and a chmod back within the same second only the mode.
+ */
+static int
+key_unchanged(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_mode == b->st_mode && a->st_uid == b->st_uid &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * A private key others can read is refused, as ssh does (and with its
+ * words): ssh refuses any group or other bit on a key the user owns; we
+ * also refuse a key anyone at all can read, whoever owns it (tunsupd(8)).
+ */
+static int
+key_too_open(const struct stat *sb)
+{
+	if (sb->st_uid == geteuid() && (sb->st_mode & 077) != 0)
+		return 1;
+	return (sb->st_mode & S_IROTH) != 0;
+}
+
 static struct cached_key *
 key_get(const char *path)
 {
 	struct cached_key	*k;
 	struct stat		 sb;
-	int			 r;
+	int			 r, err = 0;
 
-	if (stat(path, &sb) != 0)
-		sb.st_mtime = 0;
+	memset(&sb, 0, sizeof(sb));
+	if (stat(path, &sb) != 0) {
+		err = errno;
+		memset(&sb, 0, sizeof(sb));
+	}
 	for (k = key_cache; k != NULL; k = k->next) {
 		if (strcmp(k->path, path) == 0)
 			break;
 	}
-	if (k != NULL && k->mtime == sb.st_mtime)
+	if (k != NULL && err == 0 && key_unchanged(&k->sb, &sb))
 		return k;
 	if (k == NULL) {
 		k = xcalloc(1, sizeof(*k));
@@ -265,15 +298,19 @@ key_get(const char *path)
 	k->key = NULL;
 	free(k->error);
 	k->error = NULL;
-	k->mtime = sb.st_mtime;
-	if (sb.st_mtime == 0) {
+	k->sb = sb;
+	if (err != 0) {
 		xasprintf(&k->error, "cannot read identity %s: %s", path,
-		    strerror(errno));
+		    strerror(err));
 		return k;
 	}
-	if ((sb.st_mode & 077) != 0)
-		log_warn("identity file %s is accessible by others (mode %04o)",
-		    path, (unsigned)(sb.st_mode & 07777));
+	if (key_too_open(&sb)) {
+		xasprintf(&k->error, "Permissions %04o for '%s' are too open. "
+		    "It is required that your private key files are NOT "
+		    "accessible by others. This private key will be ignored.",
+		    (unsigned)(sb.st_mode & 07777), path);
+		return k;
+	}
 	/*
 	 * Loading is synchronous (a bcrypt KDF for protected keys): done once
 	 * per file and reused for every session and retry.
@@ -653,6 +690,7 @@ sc_destroy(struct sshconn *c)
 	sc_free_addrs(c);
 	free(c->last_net_err);
 	free(c->auth_tried);
+	free(c->auth_skipped);
 	/* The root goes first, then the hops it rode on, inside out. */
 	if (c->outer != NULL) {
 		c->outer->next = NULL;
@@ -1051,17 +1089,18 @@ out:
 	return r;
 }
 
+/* Append what to *list, after sep. */
 static void
-sc_auth_note(struct sshconn *c, const char *what)
+sc_note(char **list, const char *sep, const char *what)
 {
 	char	*s;
 
-	if (c->auth_tried == NULL)
-		c->auth_tried = xstrdup(what);
+	if (*list == NULL)
+		*list = xstrdup(what);
 	else {
-		xasprintf(&s, "%s, %s", c->auth_tried, what);
-		free(c->auth_tried);
-		c->auth_tried = s;
+		xasprintf(&s, "%s%s%s", *list, sep, what);
+		free(*list);
+		*list = s;
 	}
 }
 
@@ -1185,12 +1224,14 @@ sc_auth(struct sshconn *c)
 			sc_ready(c);
 			return 0;
 		}
-		sc_auth_note(c, "agent");
+		sc_note(&c->auth_tried, ", ", "agent");
 	}
 	while (c->key_idx < sp->nidentity_files) {
 		k = key_get(sp->identity_files[c->key_idx]);
 		if (k->key == NULL) {
-			log_warn("%s", k->error);
+			/* Not a key we may use: the reason reaches last_error. */
+			tlog_warn(c, "%s", k->error);
+			sc_note(&c->auth_skipped, "; ", k->error);
 			c->key_idx++;
 			continue;
 		}
@@ -1207,12 +1248,15 @@ sc_auth(struct sshconn *c)
 			return 0;
 		}
 		base = strrchr(k->path, '/');
-		sc_auth_note(c, base != NULL ? base + 1 : k->path);
+		sc_note(&c->auth_tried, ", ",
+		    base != NULL ? base + 1 : k->path);
 		c->key_idx++;
 	}
 	sc_fail(c, TF_AUTH, "authentication failed for user %s: no key was "
-	    "accepted (tried: %s)", c->user,
-	    c->auth_tried != NULL ? c->auth_tried : "no identities");
+	    "accepted (tried: %s)%s%s", c->user,
+	    c->auth_tried != NULL ? c->auth_tried : "no identities",
+	    c->auth_skipped != NULL ? "; " : "",
+	    c->auth_skipped != NULL ? c->auth_skipped : "");
 	return 0;
 }
 
