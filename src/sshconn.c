@@ -998,24 +998,28 @@ sc_host_marks(struct sshconn *c, const char *name, struct kh_marks *m)
 	ssh_key_free(key);
 }
 
-/* accept-new: append the server's key, to a known_hosts file only. */
+/*
+ * accept-new: append the server's key, to a known_hosts file only, the one
+ * libssh read (UserKnownHostsFile as libssh expanded it).
+ */
 static int
 sc_learn_host_key(struct sshconn *c, const char *h, const char *fp)
 {
-	const char	*file = c->spec->user_known_hosts_file;
-	char		*entry = NULL, *why = NULL;
-	int		 r = -1;
+	char	*file = NULL, *entry = NULL, *why = NULL;
+	int	 r = -1;
 
-	if (ssh_session_export_known_hosts_entry(c->s, &entry) != SSH_OK)
+	if (ssh_options_get(c->s, SSH_OPTIONS_KNOWNHOSTS, &file) != SSH_OK ||
+	    ssh_session_export_known_hosts_entry(c->s, &entry) != SSH_OK)
 		sc_fail(c, TF_AUTH, "host key for %s: cannot add %s to %s: %s",
-		    h, fp, file, ssh_get_error(c->s));
+		    h, fp, c->spec->user_known_hosts_file, ssh_get_error(c->s));
 	else if (kh_append(file, entry, &why) != 0)
 		sc_fail(c, TF_AUTH, "host key for %s (%s) not added: %s; "
 		    "refusing", h, fp, why);
 	else {
-		log_info("host key for %s (%s) added to %s", h, fp, file);
+		tlog_info(c, "host key for %s (%s) added to %s", h, fp, file);
 		r = 0;
 	}
+	ssh_string_free_char(file);
 	ssh_string_free_char(entry);
 	free(why);
 	return r;
