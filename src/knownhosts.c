@@ -108,13 +108,14 @@ kh_pattern_match(const char *s, const char *p, size_t plen)
 
 	for (i = 0; i < plen; i++, s++) {
 		if (p[i] == '*') {
-			/* Skip repeated stars; a final star matches the rest. */
+			/* Repeated stars are one; a final one takes all. */
 			while (i + 1 < plen && p[i + 1] == '*')
 				i++;
 			if (i + 1 == plen)
 				return 1;
 			for (; *s != '\0'; s++) {
-				if (kh_pattern_match(s, p + i + 1, plen - i - 1))
+				if (kh_pattern_match(s, p + i + 1,
+				    plen - i - 1))
 					return 1;
 			}
 			return 0;

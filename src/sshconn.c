@@ -1067,7 +1067,7 @@ sc_check_host_key(struct sshconn *c)
 			r = 0;
 		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW &&
 		    m.cert_authority != NULL) {
-			/* Never trust on first use what a CA should vouch for. */
+			/* No trust on first use where a CA should vouch. */
 			sc_fail(c, TF_AUTH, "host key for %s (%s) is not known "
 			    "and %s names a certificate authority for it: host "
 			    "certificates are not supported; add the host key "
@@ -1076,8 +1076,8 @@ sc_check_host_key(struct sshconn *c)
 		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW)
 			r = sc_learn_host_key(c, h, fp);
 		else
-			sc_fail(c, TF_AUTH, "host key for %s is unknown (server "
-			    "offers %s): add it to %s or set "
+			sc_fail(c, TF_AUTH, "host key for %s is unknown "
+			    "(server offers %s): add it to %s or set "
 			    "StrictHostKeyChecking accept-new", h, fp,
 			    sp->user_known_hosts_file);
 		break;
@@ -1233,7 +1233,7 @@ sc_auth(struct sshconn *c)
 	while (c->key_idx < sp->nidentity_files) {
 		k = key_get(sp->identity_files[c->key_idx]);
 		if (k->key == NULL) {
-			/* Not a key we may use: the reason reaches last_error. */
+			/* Not a key we may use: last_error says why. */
 			tlog_warn(c, "%s", k->error);
 			sc_note(&c->auth_skipped, "; ", k->error);
 			c->key_idx++;

@@ -172,7 +172,8 @@ Test(kh, parse_lines)
 	/* what is not a known_hosts line */
 	cr_assert_eq(PARSE("@other * " K1), KH_LINE_INVALID);
 	cr_assert_eq(PARSE("@revoked " K1), KH_LINE_INVALID);
-	cr_assert_eq(PARSE(K1 " user@host"), KH_LINE_INVALID); /* authorized_keys */
+	/* authorized_keys lines */
+	cr_assert_eq(PARSE(K1 " user@host"), KH_LINE_INVALID);
 	cr_assert_eq(PARSE("command=\"/bin/sh\" " K1), KH_LINE_INVALID);
 	cr_assert_eq(PARSE("from=\"10.0.0.1\",no-pty " K1), KH_LINE_INVALID);
 	cr_assert_eq(PARSE("root:x:0:0:root:/root:/bin/bash"), KH_LINE_INVALID);
