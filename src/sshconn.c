@@ -55,6 +55,8 @@
 
 #define PUMP_BUF	(64 * 1024)
 #define ROOM_MIN	2048	/* send room below which pumps wait */
+/* A DISCONNECT packet: its payload, padding, length and MAC, with margin. */
+#define ROOM_BYE	256
 #define DOPOLL_ROUNDS	16
 /*
  * The pump writes one packet at a time: libssh sends a packet at once only
@@ -618,18 +620,21 @@ closer_start(struct ev_loop *loop, int fd)
  * the socket writable (else it queues it, and ssh_disconnect() then throws
  * the queue away), and with a blocking send(). So: only with room in the
  * socket (a black-holed peer gets no DISCONNECT rather than a stalled
- * loop), after what is queued, and with libssh told it may write.
+ * loop), after what is queued, and with libssh told it may write. The room
+ * needed is the packet's, not a pump's ROOM_MIN: busy pumps keep the
+ * socket just above that, and a session closed without its DISCONNECT
+ * ends with a reset at the server.
  */
 static void
 sc_disconnect(struct sshconn *c)
 {
 	if (!ssh_is_connected(c->s))
 		return;		/* not past the handshake: nothing to say */
-	if (sc_sock_room(c) < ROOM_MIN)
+	if (sc_sock_room(c) < ROOM_BYE)
 		return;
 	if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
 		ssh_blocking_flush(c->s, 50);
-	if (sc_sock_room(c) < ROOM_MIN ||
+	if (sc_sock_room(c) < ROOM_BYE ||
 	    (ssh_get_status(c->s) & SSH_WRITE_PENDING))
 		return;
 	ssh_set_fd_towrite(c->s);
