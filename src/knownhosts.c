@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -196,15 +197,42 @@ kh_token(char **pp)
 }
 
 /*
+ * The authorized_keys options without a value (sshd(8), AUTHORIZED_KEYS
+ * FILE FORMAT): "restrict ssh-ed25519 AAAA..." has the shape of a
+ * known_hosts line for a host named "restrict", and such a file must not
+ * pass for a known_hosts file. No real host is named like these.
+ */
+static const char *const kh_ak_options[] = {
+	"agent-forwarding", "cert-authority", "no-agent-forwarding",
+	"no-port-forwarding", "no-pty", "no-touch-required", "no-user-rc",
+	"no-x11-forwarding", "port-forwarding", "pty", "restrict", "user-rc",
+	"verify-required", "x11-forwarding",
+};
+
+static int
+kh_is_ak_option(const char *p, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(kh_ak_options); i++) {
+		if (strlen(kh_ak_options[i]) == len &&
+		    strncasecmp(p, kh_ak_options[i], len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * A host field: a hashed entry, or patterns of host name and address
- * characters. Anything else (an authorized_keys option list with its = and
- * quotes, a passwd line) is not a known_hosts line.
+ * characters. Anything else (an authorized_keys option list, a passwd
+ * line) is not a known_hosts line.
  */
 static int
 kh_hosts_valid(const char *f)
 {
-	const char	*salt, *hash;
+	const char	*salt, *hash, *p;
 	unsigned char	 buf[64];
+	size_t		 len;
 
 	if (strncmp(f, KH_HASH_MAGIC, strlen(KH_HASH_MAGIC)) == 0) {
 		salt = f + strlen(KH_HASH_MAGIC);
@@ -216,9 +244,14 @@ kh_hosts_valid(const char *f)
 		    b64_decode(hash + 1, strlen(hash + 1), buf) ==
 		    KH_SHA1_LEN;
 	}
-	for (; *f != '\0'; f++) {
-		if (!isalnum((unsigned char)*f) &&
-		    strchr(".-_*?!,[]:%", *f) == NULL)
+	for (p = f; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) &&
+		    strchr(".-_*?!,[]:%", *p) == NULL)
+			return 0;
+	}
+	for (p = f; *p != '\0'; p += len + (p[len] == ',')) {
+		len = strcspn(p, ",");
+		if (kh_is_ak_option(p, len))
 			return 0;
 	}
 	return 1;

@@ -32,8 +32,9 @@ echo "@revoked $(cat "$T/kh_hashed")" >>"$T/kh_hashed"
 { host_key_line hk; host_key_line jump; echo "@revoked [127.0.0.1]:$JP $(host_key_line jump | cut -d' ' -f2-)"; } >"$T/kh_jump"
 # HostKeyAlias: looked up by the alias, without a port
 { echo "myalias $hkkey"; echo "@revoked myalias $hkkey"; } >"$T/kh_alias"
-# an authorized_keys file named as UserKnownHostsFile
-cp "$T/hk/authorized_keys" "$T/kh_authkeys"
+# an authorized_keys file named as UserKnownHostsFile, its only line shaped
+# like a known_hosts entry for a host named "restrict,port-forwarding"
+echo "restrict,port-forwarding $(cut -d' ' -f1,2 "$T/id_ed25519.pub") tunnel" >"$T/kh_authkeys"
 printf '#!/bin/sh\necho hello\n' >"$T/kh_script"
 
 for f in kh_yes kh_new kh_no kh_ca kh_hashed kh_jump kh_alias kh_authkeys kh_script; do

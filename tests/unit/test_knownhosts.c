@@ -175,6 +175,10 @@ Test(kh, parse_lines)
 	/* authorized_keys lines */
 	cr_assert_eq(PARSE(K1 " user@host"), KH_LINE_INVALID);
 	cr_assert_eq(PARSE("command=\"/bin/sh\" " K1), KH_LINE_INVALID);
+	cr_assert_eq(PARSE("restrict " K1), KH_LINE_INVALID);
+	cr_assert_eq(PARSE("no-pty,no-agent-forwarding " K1), KH_LINE_INVALID);
+	cr_assert_eq(PARSE("host.example,PTY " K1), KH_LINE_INVALID);
+	cr_assert_eq(PARSE("pty.example.com,restricted " K1), KH_LINE_ENTRY);
 	cr_assert_eq(PARSE("from=\"10.0.0.1\",no-pty " K1), KH_LINE_INVALID);
 	cr_assert_eq(PARSE("root:x:0:0:root:/root:/bin/bash"), KH_LINE_INVALID);
 	cr_assert_eq(PARSE("echo hello world"), KH_LINE_INVALID);
@@ -300,6 +304,8 @@ Test(kh, append_refused, .init = setup, .fini = teardown)
 	    "not a known_hosts entry");
 	refused("authorized_keys2", "example.com " K1 "\n"
 	    "command=\"/bin/true\" " K1 "\n", "authorized_keys2:2 is not");
+	refused("authorized_keys3", "example.com " K1 "\n"
+	    "restrict,port-forwarding " K1 " tunnel\n", "authorized_keys3:2");
 	refused("passwd", "root:x:0:0:root:/root:/bin/bash\n", "passwd:1");
 	refused("script", "#!/bin/sh\necho pwned\n", "script:2");
 	refused("binary", "example.com " K1 "\n\x7f" "ELF\x01\n", "binary:2");
