@@ -101,33 +101,33 @@ b64_decode(const char *in, size_t len, unsigned char *out)
 
 /* ---- host patterns --------------------------------------------------- */
 
-/* One pattern with * and ?, against a lower-case name. */
+/*
+ * One pattern with * and ?, against a name, ignoring case. Each star only
+ * moves on from the last one: linear in practice, never exponential.
+ */
 static int
 kh_pattern_match(const char *s, const char *p, size_t plen)
 {
-	size_t	 i;
+	const char	*star_s = NULL;
+	size_t		 i = 0, star_i = 0;
 
-	for (i = 0; i < plen; i++, s++) {
-		if (p[i] == '*') {
-			/* Repeated stars are one; a final one takes all. */
-			while (i + 1 < plen && p[i + 1] == '*')
-				i++;
-			if (i + 1 == plen)
-				return 1;
-			for (; *s != '\0'; s++) {
-				if (kh_pattern_match(s, p + i + 1,
-				    plen - i - 1))
-					return 1;
-			}
-			return 0;
-		}
-		if (*s == '\0')
-			return 0;
-		if (p[i] != '?' &&
-		    tolower((unsigned char)p[i]) != (unsigned char)*s)
+	while (*s != '\0') {
+		if (i < plen && p[i] == '*') {
+			star_i = ++i;
+			star_s = s;
+		} else if (i < plen && (p[i] == '?' || tolower((unsigned char)
+		    p[i]) == tolower((unsigned char)*s))) {
+			i++;
+			s++;
+		} else if (star_s != NULL) {
+			i = star_i;
+			s = ++star_s;
+		} else
 			return 0;
 	}
-	return *s == '\0';
+	while (i < plen && p[i] == '*')
+		i++;
+	return i == plen;
 }
 
 /* |1|base64(salt)|base64(HMAC-SHA1(salt, name)) */

@@ -132,6 +132,27 @@ Test(kh, patterns)
 	cr_assert_not(kh_host_match(",,", "x"));
 }
 
+/* Stars backtrack one at a time: no exponential blow-up. */
+Test(kh, pattern_backtracking, .timeout = 2)
+{
+	char	 name[201], pat[201];
+	int	 i;
+
+	memset(name, 'a', 200);
+	name[200] = '\0';
+	for (i = 0; i < 100; i++) {
+		pat[2 * i] = '*';
+		pat[2 * i + 1] = 'a';
+	}
+	pat[199] = 'b';
+	pat[200] = '\0';
+	cr_assert_not(kh_host_match(pat, name));
+	pat[199] = 'a';
+	cr_assert(kh_host_match(pat, name));
+	cr_assert(kh_host_match("*a*?*a", "xxaxxxaxa"));
+	cr_assert_not(kh_host_match("*a*?*a", "xxaxxxax"));
+}
+
 Test(kh, hashed)
 {
 	cr_assert(kh_host_match(H_EXAMPLE, "example.com"));
