@@ -46,6 +46,7 @@
 #include <libssh/server.h>	/* ssh_send_keepalive */
 
 #include "cfg.h"
+#include "knownhosts.h"
 #include "log.h"
 #include "resolver.h"
 #include "soon.h"
@@ -54,6 +55,8 @@
 
 #define PUMP_BUF	(64 * 1024)
 #define ROOM_MIN	2048	/* send room below which pumps wait */
+/* A DISCONNECT packet: its payload, padding, length and MAC, with margin. */
+#define ROOM_BYE	256
 #define DOPOLL_ROUNDS	16
 /*
  * The pump writes one packet at a time: libssh sends a packet at once only
@@ -196,6 +199,7 @@ struct sshconn {
 	size_t			 key_idx;
 	int			 tried_agent;
 	char			*auth_tried;
+	char			*auth_skipped;	/* identities refused, why */
 
 	TAILQ_HEAD(, greq)	 greqs;
 	TAILQ_HEAD(, sshchan)	 chans;
@@ -215,6 +219,8 @@ static int	sc_options(struct sshconn *);
 static void	sc_start_ssh(struct sshconn *);
 static void	sc_hop_ready(struct sshconn *);
 static void	sc_update_io(struct sshconn *);
+static int	sc_socket_closed(struct sshconn *);
+static void	sc_closed_fail(struct sshconn *);
 static void	sc_run_greqs(struct sshconn *);
 static void	sc_run_opens(struct sshconn *);
 static void	sc_kick_pumps(struct sshconn *);
@@ -229,7 +235,7 @@ static void	chan_pump_down(struct sshchan *);
 
 struct cached_key {
 	char		*path;
-	time_t		 mtime;
+	struct stat	 sb;		/* as loaded: a change reloads */
 	ssh_key		 key;
 	char		*error;
 	struct cached_key *next;
@@ -237,20 +243,52 @@ struct cached_key {
 
 static struct cached_key *key_cache;
 
+/*
+ * Same file, same contents, same owner and mode? A chmod moves only the
+ * ctime, and a chmod back within the same second only the mode.
+ */
+static int
+key_unchanged(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_mode == b->st_mode && a->st_uid == b->st_uid &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * A private key others can read is refused, as ssh does (and with its
+ * words): ssh refuses any group or other bit on a key the user owns; we
+ * also refuse a key anyone at all can read, whoever owns it (tunsupd(8)).
+ */
+static int
+key_too_open(const struct stat *sb)
+{
+	if (sb->st_uid == geteuid() && (sb->st_mode & 077) != 0)
+		return 1;
+	return (sb->st_mode & S_IROTH) != 0;
+}
+
 static struct cached_key *
 key_get(const char *path)
 {
 	struct cached_key	*k;
 	struct stat		 sb;
-	int			 r;
+	int			 r, err = 0;
 
-	if (stat(path, &sb) != 0)
-		sb.st_mtime = 0;
+	memset(&sb, 0, sizeof(sb));
+	if (stat(path, &sb) != 0) {
+		err = errno;
+		memset(&sb, 0, sizeof(sb));
+	}
 	for (k = key_cache; k != NULL; k = k->next) {
 		if (strcmp(k->path, path) == 0)
 			break;
 	}
-	if (k != NULL && k->mtime == sb.st_mtime)
+	if (k != NULL && err == 0 && key_unchanged(&k->sb, &sb))
 		return k;
 	if (k == NULL) {
 		k = xcalloc(1, sizeof(*k));
@@ -262,15 +300,19 @@ key_get(const char *path)
 	k->key = NULL;
 	free(k->error);
 	k->error = NULL;
-	k->mtime = sb.st_mtime;
-	if (sb.st_mtime == 0) {
+	k->sb = sb;
+	if (err != 0) {
 		xasprintf(&k->error, "cannot read identity %s: %s", path,
-		    strerror(errno));
+		    strerror(err));
 		return k;
 	}
-	if ((sb.st_mode & 077) != 0)
-		log_warn("identity file %s is accessible by others (mode %04o)",
-		    path, (unsigned)(sb.st_mode & 07777));
+	if (key_too_open(&sb)) {
+		xasprintf(&k->error, "Permissions %04o for '%s' are too open. "
+		    "It is required that your private key files are NOT "
+		    "accessible by others. This private key will be ignored.",
+		    (unsigned)(sb.st_mode & 07777), path);
+		return k;
+	}
 	/*
 	 * Loading is synchronous (a bcrypt KDF for protected keys): done once
 	 * per file and reused for every session and retry.
@@ -578,18 +620,21 @@ closer_start(struct ev_loop *loop, int fd)
  * the socket writable (else it queues it, and ssh_disconnect() then throws
  * the queue away), and with a blocking send(). So: only with room in the
  * socket (a black-holed peer gets no DISCONNECT rather than a stalled
- * loop), after what is queued, and with libssh told it may write.
+ * loop), after what is queued, and with libssh told it may write. The room
+ * needed is the packet's, not a pump's ROOM_MIN: busy pumps keep the
+ * socket just above that, and a session closed without its DISCONNECT
+ * ends with a reset at the server.
  */
 static void
 sc_disconnect(struct sshconn *c)
 {
 	if (!ssh_is_connected(c->s))
 		return;		/* not past the handshake: nothing to say */
-	if (sc_sock_room(c) < ROOM_MIN)
+	if (sc_sock_room(c) < ROOM_BYE)
 		return;
 	if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
 		ssh_blocking_flush(c->s, 50);
-	if (sc_sock_room(c) < ROOM_MIN ||
+	if (sc_sock_room(c) < ROOM_BYE ||
 	    (ssh_get_status(c->s) & SSH_WRITE_PENDING))
 		return;
 	ssh_set_fd_towrite(c->s);
@@ -650,6 +695,7 @@ sc_destroy(struct sshconn *c)
 	sc_free_addrs(c);
 	free(c->last_net_err);
 	free(c->auth_tried);
+	free(c->auth_skipped);
 	/* The root goes first, then the hops it rode on, inside out. */
 	if (c->outer != NULL) {
 		c->outer->next = NULL;
@@ -931,20 +977,83 @@ sc_fingerprint(struct sshconn *c)
 	return ret;
 }
 
+/*
+ * The marker lines libssh skips, in every file it reads (the configured
+ * UserKnownHostsFile and its global /etc/ssh/ssh_known_hosts): see
+ * tunsupd.conf(5), StrictHostKeyChecking.
+ */
+static void
+sc_host_marks(struct sshconn *c, const char *name, struct kh_marks *m)
+{
+	static const enum ssh_options_e files[] = {
+		SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
+	};
+	ssh_key		 key = NULL;
+	char		*path;
+	size_t		 i;
+
+	if (ssh_get_server_publickey(c->s, &key) != SSH_OK)
+		key = NULL;
+	for (i = 0; i < nitems(files); i++) {
+		if (ssh_options_get(c->s, files[i], &path) != SSH_OK)
+			continue;
+		kh_scan(path, name, key, m);
+		ssh_string_free_char(path);
+	}
+	ssh_key_free(key);
+}
+
+/*
+ * accept-new: append the server's key, to a known_hosts file only, the one
+ * libssh read (UserKnownHostsFile as libssh expanded it).
+ */
+static int
+sc_learn_host_key(struct sshconn *c, const char *h, const char *fp)
+{
+	char	*file = NULL, *entry = NULL, *why = NULL;
+	int	 r = -1;
+
+	if (ssh_options_get(c->s, SSH_OPTIONS_KNOWNHOSTS, &file) != SSH_OK ||
+	    ssh_session_export_known_hosts_entry(c->s, &entry) != SSH_OK)
+		sc_fail(c, TF_AUTH, "host key for %s: cannot add %s to %s: %s",
+		    h, fp, c->spec->user_known_hosts_file, ssh_get_error(c->s));
+	else if (kh_append(file, entry, &why) != 0)
+		sc_fail(c, TF_AUTH, "host key for %s (%s) not added: %s; "
+		    "refusing", h, fp, why);
+	else {
+		tlog_info(c, "host key for %s (%s) added to %s", h, fp, file);
+		r = 0;
+	}
+	ssh_string_free_char(file);
+	ssh_string_free_char(entry);
+	free(why);
+	return r;
+}
+
 /* 0 to go on, -1 when the attempt has failed. */
 static int
 sc_check_host_key(struct sshconn *c)
 {
 	const struct tunnel_spec *sp = c->spec;
 	const char		*h = c->alias != NULL ? c->alias : c->host;
-	char			*fp;
-	int			 r;
+	struct kh_marks		 m = { NULL, NULL };
+	char			*fp, *name;
+	int			 r = -1;
 
 	fp = sc_fingerprint(c);
+	/* Looked up as libssh does: the HostKeyAlias has no port. */
+	name = kh_lookup_name(h, c->alias != NULL ? 22 : c->port);
+	sc_host_marks(c, name, &m);
+	if (m.revoked != NULL) {
+		/* Whatever StrictHostKeyChecking says, as ssh. */
+		sc_fail(c, TF_AUTH, "host key for %s (%s) is REVOKED (%s "
+		    "marks it @revoked): refusing", h, fp, m.revoked);
+		goto out;
+	}
 	switch (ssh_session_is_known_server(c->s)) {
 	case SSH_KNOWN_HOSTS_OK:
-		free(fp);
-		return 0;
+		r = 0;
+		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
 		sc_fail(c, TF_AUTH, "host key for %s has CHANGED (server "
 		    "offers %s, %s has another): possible attack, refusing",
@@ -957,50 +1066,50 @@ sc_check_host_key(struct sshconn *c)
 		break;
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		if (sp->strict_host_key_checking == SHK_ACCEPT_NEW) {
-			r = ssh_session_update_known_hosts(c->s);
-			if (r != SSH_OK) {
-				sc_fail(c, TF_AUTH, "host key for %s: cannot "
-				    "add %s to %s: %s", h, fp,
-				    sp->user_known_hosts_file,
-				    ssh_get_error(c->s));
-				break;
-			}
-			log_info("host key for %s (%s) added to %s", h, fp,
-			    sp->user_known_hosts_file);
-			free(fp);
-			return 0;
-		}
 		if (sp->strict_host_key_checking == SHK_NO) {
 			log_warn("host key for %s (%s) is not known; accepted "
 			    "because StrictHostKeyChecking is no", h, fp);
-			free(fp);
-			return 0;
-		}
-		sc_fail(c, TF_AUTH, "host key for %s is unknown (server "
-		    "offers %s): add it to %s or set StrictHostKeyChecking "
-		    "accept-new", h, fp, sp->user_known_hosts_file);
+			r = 0;
+		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW &&
+		    m.cert_authority != NULL) {
+			/* No trust on first use where a CA should vouch. */
+			sc_fail(c, TF_AUTH, "host key for %s (%s) is not known "
+			    "and %s names a certificate authority for it: host "
+			    "certificates are not supported; add the host key "
+			    "itself to %s", h, fp, m.cert_authority,
+			    sp->user_known_hosts_file);
+		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW)
+			r = sc_learn_host_key(c, h, fp);
+		else
+			sc_fail(c, TF_AUTH, "host key for %s is unknown "
+			    "(server offers %s): add it to %s or set "
+			    "StrictHostKeyChecking accept-new", h, fp,
+			    sp->user_known_hosts_file);
 		break;
 	default:
 		sc_fail(c, TF_AUTH, "host key for %s: cannot check: %s", h,
 		    ssh_get_error(c->s));
 		break;
 	}
+out:
+	kh_marks_clear(&m);
+	free(name);
 	free(fp);
-	return -1;
+	return r;
 }
 
+/* Append what to *list, after sep. */
 static void
-sc_auth_note(struct sshconn *c, const char *what)
+sc_note(char **list, const char *sep, const char *what)
 {
 	char	*s;
 
-	if (c->auth_tried == NULL)
-		c->auth_tried = xstrdup(what);
+	if (*list == NULL)
+		*list = xstrdup(what);
 	else {
-		xasprintf(&s, "%s, %s", c->auth_tried, what);
-		free(c->auth_tried);
-		c->auth_tried = s;
+		xasprintf(&s, "%s%s%s", *list, sep, what);
+		free(*list);
+		*list = s;
 	}
 }
 
@@ -1124,12 +1233,14 @@ sc_auth(struct sshconn *c)
 			sc_ready(c);
 			return 0;
 		}
-		sc_auth_note(c, "agent");
+		sc_note(&c->auth_tried, ", ", "agent");
 	}
 	while (c->key_idx < sp->nidentity_files) {
 		k = key_get(sp->identity_files[c->key_idx]);
 		if (k->key == NULL) {
-			log_warn("%s", k->error);
+			/* Not a key we may use: last_error says why. */
+			tlog_warn(c, "%s", k->error);
+			sc_note(&c->auth_skipped, "; ", k->error);
 			c->key_idx++;
 			continue;
 		}
@@ -1146,12 +1257,15 @@ sc_auth(struct sshconn *c)
 			return 0;
 		}
 		base = strrchr(k->path, '/');
-		sc_auth_note(c, base != NULL ? base + 1 : k->path);
+		sc_note(&c->auth_tried, ", ",
+		    base != NULL ? base + 1 : k->path);
 		c->key_idx++;
 	}
 	sc_fail(c, TF_AUTH, "authentication failed for user %s: no key was "
-	    "accepted (tried: %s)", c->user,
-	    c->auth_tried != NULL ? c->auth_tried : "no identities");
+	    "accepted (tried: %s)%s%s", c->user,
+	    c->auth_tried != NULL ? c->auth_tried : "no identities",
+	    c->auth_skipped != NULL ? "; " : "",
+	    c->auth_skipped != NULL ? c->auth_skipped : "");
 	return 0;
 }
 
@@ -1194,8 +1308,15 @@ sc_update_io(struct sshconn *c)
 		return;
 	fd = ssh_get_fd(c->s);
 	if (fd == -1) {
-		/* libssh closed it (error or DISCONNECT): stop at once. */
+		/*
+		 * libssh closed it (error or DISCONNECT): stop at once. The
+		 * caller may be a pump inside a libssh call (a reset seen by
+		 * a write): the session is declared lost next turn, from
+		 * sc_kick_cb, where nothing of ours is on the stack.
+		 */
 		ev_io_stop(c->loop, &c->io);
+		if (c->fd_given)
+			sc_kick(c);
 		return;
 	}
 	/*
@@ -1244,6 +1365,37 @@ sc_session_lost(struct sshconn *c)
 	sc_fail(c, TF_SESSION, "connection lost: %s",
 	    msg != NULL && *msg != '\0' ? msg : "closed by the server");
 	return 1;
+}
+
+/* libssh closed the session's socket (an error, or the peer's DISCONNECT). */
+static int
+sc_socket_closed(struct sshconn *c)
+{
+	if (c->s == NULL || !c->fd_given || c->root->zombie)
+		return 0;
+	if (c->phase != SC_KEX && c->phase != SC_AUTH && c->phase != SC_READY)
+		return 0;
+	return ssh_get_fd(c->s) == -1;
+}
+
+/*
+ * Whichever path saw it (a read, a write inside a pump, a flush), a closed
+ * socket ends the session at once: nothing else would until the keepalives
+ * give up, and meanwhile every new client would be accepted and dropped.
+ */
+static void
+sc_closed_fail(struct sshconn *c)
+{
+	const char	*err = ssh_get_error(c->s);
+
+	if (err == NULL || *err == '\0')
+		err = "closed";
+	if (c->phase == SC_READY)
+		sc_session_lost(c);
+	else
+		sc_fail(c, TF_NETWORK, "connection to %s port %d lost during "
+		    "the %s: %s", c->host, c->port, c->phase == SC_KEX ?
+		    "handshake" : "authentication", err);
 }
 
 /*
@@ -1501,6 +1653,12 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct sshconn	*c = w->data;
 
 	soon_stop(loop, &c->kick);
+	if (sc_socket_closed(c)) {
+		sc_enter(c);
+		sc_closed_fail(c);
+		sc_leave(c);
+		return;
+	}
 	if (c->phase != SC_READY) {
 		sc_reap(c);
 		return;

@@ -1,0 +1,76 @@
+/*
+ * knownhosts.h: what libssh 0.10 does not do with known_hosts files, for
+ * sshconn.c's host key check: the marker lines (@revoked, @cert-authority),
+ * which libssh skips, and whether a file is a known_hosts file at all before
+ * a key is appended to it. The format is OpenSSH's (sshd(8), "SSH_KNOWN_HOSTS
+ * FILE FORMAT"); see tunsupd.conf(5), UserKnownHostsFile.
+ */
+#ifndef TUNSUP_KNOWNHOSTS_H
+#define TUNSUP_KNOWNHOSTS_H
+
+#include <stddef.h>
+
+#include <libssh/libssh.h>
+
+enum kh_marker {
+	KH_MARK_NONE = 0,
+	KH_MARK_REVOKED,
+	KH_MARK_CERT_AUTHORITY,
+};
+
+enum kh_line {
+	KH_LINE_BLANK = 0,	/* empty or a comment */
+	KH_LINE_ENTRY,
+	KH_LINE_INVALID,
+};
+
+/* One parsed line; the strings point into the line, which is modified. */
+struct kh_entry {
+	enum kh_marker	 marker;
+	char		*hosts;		/* pattern list, or |1|salt|hash */
+	char		*type;		/* key type name */
+	char		*blob;		/* base64 public key */
+};
+
+/* Where the marker lines for a host were found: "FILE:LINE", or NULL. */
+struct kh_marks {
+	char	*revoked;		/* @revoked with the server's key */
+	char	*cert_authority;	/* @cert-authority covering the host */
+};
+
+/*
+ * The name a host is looked up by: lower case, "[host]:port" unless the
+ * port is 22. Returns an allocated string.
+ */
+char	*kh_lookup_name(const char *host, int port);
+
+/*
+ * Does a host field match name (as kh_lookup_name makes it)? A comma list
+ * of patterns with * and ?, where a matching !pattern makes it not match,
+ * or a hashed |1|salt|hmac-sha1 entry. 1 or 0.
+ */
+int	 kh_host_match(const char *field, const char *name);
+
+/* Split a line into its fields (a NUL-terminated line without newline). */
+enum kh_line kh_parse_line(char *line, struct kh_entry *);
+
+/*
+ * Scan one file for the marker lines that concern name and key (the
+ * server's); the first of each kind is kept. A file that is absent or not
+ * a regular file has nothing to say. Never fails.
+ */
+void	 kh_scan(const char *path, const char *name, ssh_key key,
+	    struct kh_marks *);
+void	 kh_marks_clear(struct kh_marks *);
+
+/*
+ * Append a line (with its newline) to the known_hosts file path, and only
+ * to a known_hosts file: one that is absent (created, mode 0644 less the
+ * umask, its directory too if that is missing) or a regular file whose
+ * every line is a known_hosts entry, a comment or blank. The check and the
+ * write use the same open file. 0, or -1 with *why (allocated) naming the
+ * reason and, for a line that is no entry, FILE:LINE.
+ */
+int	 kh_append(const char *path, const char *line, char **why);
+
+#endif
