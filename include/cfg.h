@@ -25,6 +25,20 @@ enum fwd_kind {
 	FWD_REMOTE,		/* -R with a target */
 	FWD_DYNAMIC,		/* -D */
 	FWD_REMOTE_DYNAMIC,	/* -R without a target: reverse SOCKS */
+	FWD_NKINDS
+};
+
+/*
+ * What a kind of forward is, one entry per kind in cfg.c; the rest of the
+ * code asks these instead of naming kinds (forward.c has the operations).
+ */
+#define FK_HERE		0x1	/* listens on this host, else on the server */
+#define FK_SOCKS	0x2	/* the client names the target (SOCKS) */
+
+struct fwd_kind_info {
+	const char	*name;		/* in status and metrics: "local" */
+	const char	*keyword;	/* "LocalForward" */
+	int		 flags;		/* FK_* */
 };
 
 /* One side of a forward: a TCP host:port or a unix socket path. */
@@ -163,6 +177,7 @@ int	cfg_parse_time(const char *, long *ms);
 int	cfg_parse_forward(enum fwd_kind, const char *arg1, const char *arg2,
 	    struct fwd_spec *fwd, char **err);
 void	fwd_spec_clear(struct fwd_spec *);
+const struct fwd_kind_info *fwd_kind_info(enum fwd_kind);
 const char *fwd_kind_name(enum fwd_kind);	/* "local", "remote", ... */
 
 #endif

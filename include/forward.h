@@ -53,9 +53,10 @@ struct forward {
 	TAILQ_HEAD(, fconn)	 conns;		/* connections being set up */
 
 	/*
-	 * Probe of a remote forward (SPEC 5): a direct-tcpip channel to the
-	 * server's own listener carries a random token; the forwarded-tcpip
-	 * channel that brings it back proves the listener works end to end.
+	 * Probe of a remote forward (ForwardProbe in tunsupd.conf(5)): a
+	 * direct-tcpip channel to the server's own listener carries a random
+	 * token; the forwarded-tcpip channel that brings it back proves the
+	 * listener works end to end.
 	 * While a probe is out, incoming channels are classified by their
 	 * first bytes before they are connected to the target.
 	 */
@@ -83,7 +84,7 @@ void		 forward_retry(struct forward *);
 /* An incoming forwarded-tcpip channel matched this forward. */
 int		 forward_matches(struct forward *, const char *addr, int port);
 void		 forward_incoming(struct forward *, struct sshconn_fwdmsg *);
-/* Liveness check of the forward (SPEC 5) on each keepalive round. */
+/* Liveness check of the forward (ForwardProbe) on each keepalive round. */
 void		 forward_probe(struct forward *);
 
 json_t		*forward_status(struct forward *);

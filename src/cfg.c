@@ -477,33 +477,29 @@ cfg_parse_time(const char *s, long *ms)
 
 /* ---- forwards ----------------------------------------------------------- */
 
+static const struct fwd_kind_info fwd_kinds[FWD_NKINDS] = {
+	[FWD_LOCAL] =		{ "local",	"LocalForward",	FK_HERE },
+	[FWD_REMOTE] =		{ "remote",	"RemoteForward", 0 },
+	[FWD_DYNAMIC] =		{ "dynamic",	"DynamicForward", FK_HERE|FK_SOCKS },
+	[FWD_REMOTE_DYNAMIC] =	{ "remote-dynamic", "RemoteForward", FK_SOCKS },
+};
+
+const struct fwd_kind_info *
+fwd_kind_info(enum fwd_kind kind)
+{
+	return &fwd_kinds[kind];
+}
+
 const char *
 fwd_kind_name(enum fwd_kind kind)
 {
-	switch (kind) {
-	case FWD_LOCAL:
-		return "local";
-	case FWD_REMOTE:
-		return "remote";
-	case FWD_DYNAMIC:
-		return "dynamic";
-	case FWD_REMOTE_DYNAMIC:
-		return "remote-dynamic";
-	}
-	return "unknown";
+	return fwd_kinds[kind].name;
 }
 
 static const char *
 fwd_keyword(enum fwd_kind kind)
 {
-	switch (kind) {
-	case FWD_LOCAL:
-		return "LocalForward";
-	case FWD_DYNAMIC:
-		return "DynamicForward";
-	default:
-		return "RemoteForward";
-	}
+	return fwd_kinds[kind].keyword;
 }
 
 static void
@@ -586,17 +582,18 @@ parse_listen(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
     char **err)
 {
 	const char	*kw = fwd_keyword(kind);
+	int		 here = fwd_kinds[kind].flags & FK_HERE;
 	char		*host, *port;
 	int		 minport;
 
 	if (*arg == '/') {
-		if (kind == FWD_REMOTE || kind == FWD_REMOTE_DYNAMIC) {
+		if (!here) {
 			xasprintf(err, "RemoteForward to a remote unix socket "
 			    "is not supported: libssh 0.10 has no "
 			    "streamlocal-forward@openssh.com");
 			return -1;
 		}
-		if (kind == FWD_DYNAMIC) {
+		if (fwd_kinds[kind].flags & FK_SOCKS) {
 			xasprintf(err, "DynamicForward on a unix socket "
 			    "is not supported");
 			return -1;
@@ -610,7 +607,7 @@ parse_listen(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
 		    "go in brackets: [::1]:8080)", kw, arg);
 		return -1;
 	}
-	minport = (kind == FWD_REMOTE || kind == FWD_REMOTE_DYNAMIC) ? 0 : 1;
+	minport = here ? 1 : 0;		/* the server may pick a port */
 	if (parse_port(port, minport, &ep->port) != 0) {
 		xasprintf(err, "%s: bad listen port '%s' (expected %d to "
 		    "65535)", kw, port, minport);
@@ -625,7 +622,7 @@ parse_listen(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
 		return -1;
 	}
 	/* OpenSSH sends "localhost" when no bind address was given. */
-	if (host == NULL && kind != FWD_LOCAL && kind != FWD_DYNAMIC)
+	if (host == NULL && !here)
 		host = xstrdup("localhost");
 	ep->host = host;
 	return 0;
@@ -712,7 +709,7 @@ cfg_parse_forward(enum fwd_kind kind, const char *arg1, const char *arg2,
 		xasprintf(err, "%s: missing listen port", fwd_keyword(kind));
 		return -1;
 	}
-	if (arg2 == NULL && (kind == FWD_LOCAL || kind == FWD_REMOTE)) {
+	if (arg2 == NULL && !(fwd_kinds[kind].flags & FK_SOCKS)) {
 		/* ssh's command-line form, or a reverse SOCKS forward. */
 		if (split_combined(arg1, &at) == 0) {
 			lbuf = xstrndup(arg1, at);
@@ -726,8 +723,7 @@ cfg_parse_forward(enum fwd_kind kind, const char *arg1, const char *arg2,
 			return -1;
 		}
 	}
-	if (arg2 != NULL &&
-	    (kind == FWD_DYNAMIC || kind == FWD_REMOTE_DYNAMIC)) {
+	if (arg2 != NULL && (fwd_kinds[kind].flags & FK_SOCKS)) {
 		xasprintf(err, "%s: too many arguments", fwd_keyword(kind));
 		return -1;
 	}
@@ -1966,7 +1962,7 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	/* Local listeners without a bind address: loopback or all. */
 	for (i = 0; i < t->nforwards; i++) {
 		fwd = &t->forwards[i];
-		if ((fwd->kind != FWD_LOCAL && fwd->kind != FWD_DYNAMIC) ||
+		if (!(fwd_kinds[fwd->kind].flags & FK_HERE) ||
 		    fwd->listen.host != NULL || fwd->listen.path != NULL)
 			continue;
 		free(fwd->listen_str);
@@ -1988,10 +1984,10 @@ check_forwards(struct parse *p, const struct tunnel_spec *t)
 
 	for (i = 0; i < t->nforwards; i++) {
 		a = &t->forwards[i];
-		la = a->kind == FWD_LOCAL || a->kind == FWD_DYNAMIC;
+		la = fwd_kinds[a->kind].flags & FK_HERE;
 		for (j = i + 1; j < t->nforwards; j++) {
 			b = &t->forwards[j];
-			lb = b->kind == FWD_LOCAL || b->kind == FWD_DYNAMIC;
+			lb = fwd_kinds[b->kind].flags & FK_HERE;
 			if (la != lb || a->listen_str == NULL ||
 			    b->listen_str == NULL ||
 			    strcmp(a->listen_str, b->listen_str) != 0)
@@ -2266,19 +2262,14 @@ sb_jumps(struct strbuf *sb, const struct tunnel_spec *t)
 static void
 sb_forward(struct strbuf *sb, const struct fwd_spec *fwd)
 {
-	const char	*kw;
+	const char	*name = fwd_keyword(fwd->kind);
+	char		 kw[32];
+	size_t		 i;
 
-	switch (fwd->kind) {
-	case FWD_LOCAL:
-		kw = "localforward";
-		break;
-	case FWD_DYNAMIC:
-		kw = "dynamicforward";
-		break;
-	default:
-		kw = "remoteforward";
-		break;
-	}
+	/* Lowercase, as every keyword of the dump. */
+	for (i = 0; name[i] != '\0' && i < sizeof(kw) - 1; i++)
+		kw[i] = tolower((unsigned char)name[i]);
+	kw[i] = '\0';
 	sb_printf(sb, "%s", kw);
 	sb_arg(sb, fwd->listen_str);
 	if (fwd->target_str != NULL)
