@@ -90,7 +90,11 @@ int		 socks_version(const struct socks *);
  * error reply, socks_feed() returns SOCKS_FAIL.
  */
 void		 socks_reply(struct socks *, enum socks_reply);
-/* The reply that best matches a channel open failure message (or NULL). */
-enum socks_reply socks_reply_from_error(const char *err);
+/*
+ * The reply that best matches a refused channel open: its RFC 4254 reason
+ * (SSHCHAN_* of sshconn.h, 0 if none) and the server's description (may be
+ * NULL).
+ */
+enum socks_reply socks_reply_for(int reason, const char *desc);
 
 #endif

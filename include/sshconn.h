@@ -48,9 +48,23 @@ struct sshconn_cbs {
 /* Global request answered: result 0 ok, -1 refused, -2 session error. */
 typedef void (*sshconn_req_cb)(void *arg, int result, int bound_port,
     double rtt_ms);
-/* Channel open finished: ch NULL on failure, with err. */
+/*
+ * Why the server refused to open a channel: the RFC 4254 reason code
+ * (SSHCHAN_PROHIBITED ...; 0 when none came, as when the session ended), the
+ * server's own description ("" if none) and the whole message for logs.
+ */
+#define SSHCHAN_PROHIBITED	1	/* administratively prohibited */
+#define SSHCHAN_CONNECT_FAILED	2
+#define SSHCHAN_UNKNOWN_TYPE	3
+#define SSHCHAN_RESOURCE	4	/* resource shortage */
+struct sshchan_refusal {
+	int		 reason;
+	const char	*desc;
+	const char	*msg;
+};
+/* Channel open finished: ch NULL on failure, with why. */
 typedef void (*sshchan_open_cb)(void *arg, struct sshchan *ch,
-    const char *err);
+    const struct sshchan_refusal *why);
 
 struct sshconn	*sshconn_new(struct ev_loop *, struct resolver *,
 		    const struct tunnel_spec *, const struct sshconn_cbs *,

@@ -34,7 +34,7 @@
 #define ACCEPT_BATCH	64
 
 static void
-local_open_cb(void *arg, struct sshchan *ch, const char *err)
+local_open_cb(void *arg, struct sshchan *ch, const struct sshchan_refusal *why)
 {
 	struct fconn	*fc = arg;
 	struct forward	*f = fc->f;
@@ -44,12 +44,13 @@ local_open_cb(void *arg, struct sshchan *ch, const char *err)
 		if (fc->socks != NULL) {
 			tlog_info(f->t, "forward %s: SOCKS %s:%d refused: %s",
 			    f->spec->listen_str, socks_host(fc->socks),
-			    socks_port(fc->socks), err);
-			socks_reply(fc->socks, socks_reply_from_error(err));
+			    socks_port(fc->socks), why->msg);
+			socks_reply(fc->socks, socks_reply_for(why->reason,
+			    why->desc));
 			fconn_socks_flush(fc);
 		} else
 			tlog_info(f->t, "forward %s: channel to %s refused: %s",
-			    f->spec->listen_str, f->spec->target_str, err);
+			    f->spec->listen_str, f->spec->target_str, why->msg);
 		fconn_free(fc);
 		return;
 	}

@@ -366,29 +366,24 @@ probe_hook(void *arg, struct sshchan *ch)
 }
 
 static void
-probe_open_cb(void *arg, struct sshchan *ch, const char *err)
+probe_open_cb(void *arg, struct sshchan *ch,
+    const struct sshchan_refusal *why)
 {
 	struct forward	*f = arg;
-	const char	*p;
 	size_t		 i;
-	int		 reason;
 
 	if (ch == NULL) {
 		f->probe = NULL;
 		/*
-		 * libssh words it "... error (N) text": N is the RFC 4254
-		 * reason. 1 (administratively prohibited) is a permitopen
-		 * restriction, not a broken forward.
+		 * Administratively prohibited is a permitopen restriction, not
+		 * a broken forward: keepalives must do.
 		 */
-		p = err != NULL ? strstr(err, "error (") : NULL;
-		reason = p != NULL ? atoi(p + 7) : 0;
-		if (reason == 1 || (err != NULL &&
-		    strstr(err, "prohibited") != NULL)) {
-			/* permitopen forbids it: keepalives must do. */
+		if (why->reason == SSHCHAN_PROHIBITED) {
 			f->probe_unsupported = 1;
 			tlog_info(f->t, "forward %s: cannot probe end to end, "
 			    "the server refuses direct-tcpip to it (%s); "
-			    "relying on keepalives", f->spec->listen_str, err);
+			    "relying on keepalives", f->spec->listen_str,
+			    why->msg);
 			probe_done(f, NULL);
 			return;
 		}
@@ -399,7 +394,7 @@ probe_open_cb(void *arg, struct sshchan *ch, const char *err)
 		f->listening = 0;
 		f->relisten = 1;
 		f->suspect = 1;
-		probe_done(f, err != NULL ? err : "channel refused");
+		probe_done(f, why->msg);
 		return;
 	}
 	for (i = 0; i < sizeof(f->probe_token); i++)

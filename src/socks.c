@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "socks.h"
+#include "sshconn.h"	/* the reasons of a refused channel */
 #include "util.h"
 
 enum socks_phase {
@@ -377,10 +378,9 @@ socks_has(const char *s, const char *word)
 }
 
 /*
- * Messages come from libssh ("Channel opening failure: channel 3 error (2)
- * Connection refused"), whose text after the code is the server's: OpenSSH
- * sends strerror() or gai_strerror() of its connect, or nothing. The
- * first line that matches wins, so the specific ones come first.
+ * The server's description of a refused channel: OpenSSH sends strerror()
+ * or gai_strerror() of its connect, or nothing. The first line that
+ * matches wins, so the specific ones come first.
  */
 static const struct {
 	const char		*word;
@@ -405,23 +405,21 @@ static const struct {
 	{ "timeout", SOCKS_TTL_EXPIRED },
 	/* The server has no direct-tcpip (dropbear -j): a policy. */
 	{ "unknown channel type", SOCKS_NOT_ALLOWED },
-	/* libssh's "error (N)": the SSH2_OPEN_* reason code. */
-	{ "error (1)", SOCKS_NOT_ALLOWED },
-	{ "error (2)", SOCKS_HOST_UNREACHABLE },
-	{ "error (3)", SOCKS_NOT_ALLOWED },
 	{ "connect failed", SOCKS_HOST_UNREACHABLE },
 };
 
 enum socks_reply
-socks_reply_from_error(const char *err)
+socks_reply_for(int reason, const char *desc)
 {
 	size_t	i;
 
-	if (err == NULL)
-		return SOCKS_GENERAL_FAILURE;
-	for (i = 0; i < nitems(socks_errors); i++) {
-		if (socks_has(err, socks_errors[i].word))
+	/* A policy, whatever the words: the client must not retry. */
+	if (reason == SSHCHAN_PROHIBITED || reason == SSHCHAN_UNKNOWN_TYPE)
+		return SOCKS_NOT_ALLOWED;
+	for (i = 0; desc != NULL && i < nitems(socks_errors); i++) {
+		if (socks_has(desc, socks_errors[i].word))
 			return socks_errors[i].reply;
 	}
-	return SOCKS_GENERAL_FAILURE;
+	return reason == SSHCHAN_CONNECT_FAILED ? SOCKS_HOST_UNREACHABLE :
+	    SOCKS_GENERAL_FAILURE;
 }

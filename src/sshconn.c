@@ -1173,14 +1173,15 @@ sc_sock_room(struct sshconn *c)
 }
 
 static void
-sc_hop_channel_cb(void *arg, struct sshchan *ch, const char *err)
+sc_hop_channel_cb(void *arg, struct sshchan *ch,
+    const struct sshchan_refusal *why)
 {
 	struct sshconn	*next = arg, *hop = next->outer;
 	int		 sv[2], sz = 1024 * 1024;
 
 	if (ch == NULL) {
 		sc_fail(hop, TF_NETWORK, "cannot reach %s:%d from there: %s",
-		    next->host, next->port, err != NULL ? err : "refused");
+		    next->host, next->port, why->msg);
 		return;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -1672,12 +1673,36 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	sc_leave(c);
 }
 
+/*
+ * libssh 0.10 has no call for the reason of a refused channel open: it
+ * writes "Channel opening failure: channel N error (R) DESC" as the session
+ * error, R the RFC 4254 reason and DESC the server's text. Read here, and
+ * nowhere else.
+ */
+static void
+chan_refusal(const char *msg, struct sshchan_refusal *why)
+{
+	const char	*p, *end;
+
+	why->reason = 0;
+	why->desc = "";
+	why->msg = msg;
+	if ((p = strstr(msg, "error (")) == NULL)
+		return;
+	why->reason = atoi(p + 7);
+	if ((end = strchr(p, ')')) != NULL) {
+		end++;
+		why->desc = end + strspn(end, " ");
+	}
+}
+
 static void
 sc_run_opens(struct sshconn *c)
 {
 	struct sshchan	*sc;
 	char		*err;
 	int		 r;
+	struct sshchan_refusal	 why;
 
 	TAILQ_FOREACH(sc, &c->chans, entry) {
 		if (sc->state != CH_OPENING || c->phase != SC_READY)
@@ -1702,8 +1727,10 @@ sc_run_opens(struct sshconn *c)
 		}
 		sc->state = CH_DONE;
 		err = xstrdup(ssh_get_error(c->s));
-		if (sc->open_cb != NULL)
-			sc->open_cb(sc->open_arg, NULL, err);
+		if (sc->open_cb != NULL) {
+			chan_refusal(err, &why);
+			sc->open_cb(sc->open_arg, NULL, &why);
+		}
 		free(err);
 	}
 }

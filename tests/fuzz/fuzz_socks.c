@@ -146,7 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size < sizeof err - 1 ? size : sizeof err - 1;
 	memcpy(err, data, len);
 	err[len] = '\0';
-	code = socks_reply_from_error(err);
+	code = socks_reply_for(size > 0 ? data[0] % 6 : 0, err);
 	check((int)code >= SOCKS_OK && (int)code <= SOCKS_ATYP_UNSUPPORTED);
 	return 0;
 }

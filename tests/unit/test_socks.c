@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "socks.h"
+#include "sshconn.h"
 
 #define PAYLOAD	"GET / HTTP/1.0\r\n\r\n"
 
@@ -737,47 +738,49 @@ Test(socks, any_split_same_result)
 
 /* ---- reply codes from channel open failures ------------------------ */
 
-Test(socks_reply_from_error, libssh_and_openssh_texts)
+Test(socks_reply_for, reasons_and_openssh_texts)
 {
 	static const struct {
-		const char		*err;
+		int			 reason;
+		const char		*desc;
 		enum socks_reply	 want;
 	} t[] = {
-		{ "Channel open failure: (administratively prohibited)",
-		    SOCKS_NOT_ALLOWED },
-		{ "Channel opening failure: channel 3 error (1) ",
-		    SOCKS_NOT_ALLOWED },
-		{ "channel 3: open failed: administratively prohibited: "
-		    "open failed", SOCKS_NOT_ALLOWED },
-		{ "Channel opening failure: channel 0 error (2) "
-		    "Connection refused", SOCKS_CONN_REFUSED },
-		{ "connect failed: Connection refused", SOCKS_CONN_REFUSED },
-		{ "CONNECTION REFUSED", SOCKS_CONN_REFUSED },
-		{ "connect failed: Network is unreachable",
+		/* A policy whatever the words. */
+		{ SSHCHAN_PROHIBITED, "", SOCKS_NOT_ALLOWED },
+		{ SSHCHAN_PROHIBITED, "open failed", SOCKS_NOT_ALLOWED },
+		{ SSHCHAN_UNKNOWN_TYPE, "", SOCKS_NOT_ALLOWED },
+		/* OpenSSH's connect errors: strerror() or gai_strerror(). */
+		{ SSHCHAN_CONNECT_FAILED, "Connection refused",
+		    SOCKS_CONN_REFUSED },
+		{ SSHCHAN_CONNECT_FAILED, "connect failed: Connection refused",
+		    SOCKS_CONN_REFUSED },
+		{ SSHCHAN_CONNECT_FAILED, "CONNECTION REFUSED",
+		    SOCKS_CONN_REFUSED },
+		{ SSHCHAN_CONNECT_FAILED, "Network is unreachable",
 		    SOCKS_NET_UNREACHABLE },
-		{ "connect failed: No route to host", SOCKS_HOST_UNREACHABLE },
-		{ "Channel opening failure: channel 1 error (2) "
-		    "Name or service not known", SOCKS_HOST_UNREACHABLE },
-		{ "Temporary failure in name resolution",
+		{ SSHCHAN_CONNECT_FAILED, "No route to host",
 		    SOCKS_HOST_UNREACHABLE },
-		{ "connect failed: Connection timed out", SOCKS_TTL_EXPIRED },
-		{ "Channel opening failure: channel 0 error (2) ",
+		{ SSHCHAN_CONNECT_FAILED, "Name or service not known",
 		    SOCKS_HOST_UNREACHABLE },
-		{ "connect failed", SOCKS_HOST_UNREACHABLE },
-		{ "unknown channel type", SOCKS_NOT_ALLOWED },
-		{ "Channel opening failure: channel 0 error (3) ",
+		{ SSHCHAN_CONNECT_FAILED, "Temporary failure in name resolution",
+		    SOCKS_HOST_UNREACHABLE },
+		{ SSHCHAN_CONNECT_FAILED, "Connection timed out",
+		    SOCKS_TTL_EXPIRED },
+		{ SSHCHAN_CONNECT_FAILED, "", SOCKS_HOST_UNREACHABLE },
+		{ SSHCHAN_CONNECT_FAILED, NULL, SOCKS_HOST_UNREACHABLE },
+		/* Words of a policy under another reason. */
+		{ SSHCHAN_RESOURCE, "administratively prohibited",
 		    SOCKS_NOT_ALLOWED },
-		{ "Channel opening failure: channel 0 error (4) "
-		    "resource shortage", SOCKS_GENERAL_FAILURE },
-		{ "open failed", SOCKS_GENERAL_FAILURE },
-		{ "session closed", SOCKS_GENERAL_FAILURE },
-		{ "", SOCKS_GENERAL_FAILURE },
+		{ 0, "unknown channel type", SOCKS_NOT_ALLOWED },
+		{ SSHCHAN_RESOURCE, "resource shortage", SOCKS_GENERAL_FAILURE },
+		{ 0, "", SOCKS_GENERAL_FAILURE },
+		{ 0, NULL, SOCKS_GENERAL_FAILURE },
 	};
 	size_t	i;
 
 	for (i = 0; i < sizeof t / sizeof t[0]; i++)
-		cr_assert_eq(socks_reply_from_error(t[i].err), t[i].want,
-		    "\"%s\": %d, want %d", t[i].err,
-		    socks_reply_from_error(t[i].err), t[i].want);
-	cr_assert_eq(socks_reply_from_error(NULL), SOCKS_GENERAL_FAILURE);
+		cr_assert_eq(socks_reply_for(t[i].reason, t[i].desc), t[i].want,
+		    "%d \"%s\": %d, want %d", t[i].reason,
+		    t[i].desc != NULL ? t[i].desc : "(null)",
+		    socks_reply_for(t[i].reason, t[i].desc), t[i].want);
 }
