@@ -1,7 +1,8 @@
 /*
- * ctl.h: the control socket (tunsupd(8), Control socket): newline-delimited JSON over a Unix
- * stream socket. ctl.c is the transport (framing, peers, subscriptions);
- * ctl_cmds.c is the command table, transport-free.
+ * ctl.h: the control socket (tunsupd(8), Control socket): newline-delimited
+ * JSON over a Unix stream socket. ctl.c is the transport (framing, peers,
+ * subscriptions) and knows nothing of the daemon: it is given a loop and a
+ * handler for request lines. ctl_cmds.c is the command table, transport-free.
  */
 #ifndef TUNSUP_CTL_H
 #define TUNSUP_CTL_H
@@ -11,6 +12,7 @@
 #include <jansson.h>
 
 struct daemon;
+struct ev_loop;
 struct ctl;
 struct fdlimit;
 
@@ -18,19 +20,7 @@ struct fdlimit;
 #define CTL_PROTOCOL		1
 
 /*
- * Open the socket at path: mode 0600 (0660 with a group), a stale socket
- * file replaced, a live one refused. 0 or -1 with *err (caller frees). Its
- * listener pauses with the others when descriptors run out (fdlimit.h).
- */
-struct ctl	*ctl_open(struct daemon *, struct fdlimit *, const char *path,
-		    const char *group, char **err);
-/* Close every client and the listener, remove the socket file. */
-void		 ctl_close(struct ctl *);
-/* Queue an event line to every subscriber (reference not stolen). */
-void		 ctl_broadcast(struct ctl *, json_t *event);
-
-/*
- * Who sent a request, and what it may do (tunsupd(8), CONTROL SOCKET):
+ * Who sent a request, and what it may do (tunsupd(8), Control socket):
  * root and the daemon's own user may do everything; a member of the
  * ControlGroup may only look (hello, status, subscribe) and start, stop or
  * restart the tunnels the owner configured, nothing that names a path, a
@@ -47,6 +37,36 @@ struct ctl_peer {
 };
 
 /*
+ * What the transport does with one request line (no newline): the reply
+ * object (always with "ok"), and *subscribe set to 1 when the connection
+ * must become an event stream. arg is what ctl_open() was given.
+ */
+typedef json_t	*(*ctl_handler)(void *arg, const char *line, size_t len,
+		    const struct ctl_peer *, int *subscribe);
+
+/* ---- the transport (ctl.c) ---- */
+
+/*
+ * Open the socket at path: mode 0600 (0660 with a group), a stale socket
+ * file replaced, a live one refused. 0 or -1 with *err (caller frees). Its
+ * listener pauses with the others when descriptors run out (fdlimit.h).
+ */
+struct ctl	*ctl_open(struct ev_loop *, struct fdlimit *, const char *path,
+		    const char *group, ctl_handler, void *arg, char **err);
+/* Close every client and the listener, remove the socket file. */
+void		 ctl_close(struct ctl *);
+/* Queue an event line to every subscriber (reference not stolen). */
+void		 ctl_broadcast(struct ctl *, json_t *event);
+
+/* The peer of a connected Unix socket: 0, or -1 with errno. */
+int		 ctl_peer_creds(int fd, uid_t *, gid_t *, pid_t *);
+
+/* The default socket path (caller frees). */
+char		*ctl_default_path(void);
+
+/* ---- the commands (ctl_cmds.c) ---- */
+
+/*
  * Handle one request object and return the reply object (always with "ok";
  * "id" echoed). *subscribe is set to 1 when the connection must become an
  * event stream.
@@ -56,11 +76,8 @@ json_t		*ctl_dispatch(struct daemon *, json_t *req,
 /* Parse one request line and dispatch it; for junk an error reply. */
 json_t		*ctl_dispatch_line(struct daemon *, const char *line, size_t len,
 		    const struct ctl_peer *, int *subscribe);
-
-/* The peer of a connected Unix socket: 0, or -1 with errno. */
-int		 ctl_peer_creds(int fd, uid_t *, gid_t *, pid_t *);
-
-/* The default socket path (caller frees). */
-char		*ctl_default_path(void);
+/* The daemon's handler for ctl_open(): ctl_dispatch_line(), arg the daemon. */
+json_t		*ctl_daemon_handler(void *arg, const char *line, size_t len,
+		    const struct ctl_peer *, int *subscribe);
 
 #endif

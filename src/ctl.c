@@ -1,8 +1,9 @@
 /*
- * ctl.c: the control socket transport (tunsupd(8), Control socket): a Unix stream listener in
- * the daemon's loop, non-blocking clients with per-client input and output
- * buffers, peer credential checks and event subscriptions. What a request
- * means is ctl_cmds.c's business.
+ * ctl.c: the control socket transport (tunsupd(8), Control socket): a Unix
+ * stream listener in the daemon's loop, non-blocking clients with
+ * per-client input and output buffers, peer credential checks and event
+ * subscriptions. What a request means is the handler's business (the
+ * daemon's is ctl_cmds.c).
  *
  * Every reply and event is queued as one complete line, so events never
  * interleave inside a reply. A client's watchers follow from its buffers:
@@ -36,7 +37,6 @@
 #include <jansson.h>
 
 #include "ctl.h"
-#include "daemon.h"
 #include "fdlimit.h"
 #include "log.h"
 #include "util.h"
@@ -74,7 +74,9 @@ struct ctl_client {
 TAILQ_HEAD(ctl_clients, ctl_client);
 
 struct ctl {
-	struct daemon		*d;
+	struct ev_loop		*loop;
+	ctl_handler		 handler;	/* what a request line means */
+	void			*handler_arg;
 	char			*path;
 	dev_t			 dev;		/* of the socket file we made */
 	ino_t			 ino;
@@ -170,8 +172,8 @@ ctl_client_close(struct ctl_client *c)
 	if (c->dead)
 		return;
 	c->dead = 1;
-	ev_io_stop(c->ctl->d->loop, &c->rio);
-	ev_io_stop(c->ctl->d->loop, &c->wio);
+	ev_io_stop(c->ctl->loop, &c->rio);
+	ev_io_stop(c->ctl->loop, &c->wio);
 	if (!c->busy)
 		ctl_client_free(c);
 }
@@ -181,8 +183,8 @@ ctl_client_free(struct ctl_client *c)
 {
 	struct ctl	*ctl = c->ctl;
 
-	ev_io_stop(ctl->d->loop, &c->rio);
-	ev_io_stop(ctl->d->loop, &c->wio);
+	ev_io_stop(ctl->loop, &c->rio);
+	ev_io_stop(ctl->loop, &c->wio);
 	TAILQ_REMOVE(&ctl->clients, c, entry);
 	ctl->nclients--;
 	close(c->fd);
@@ -208,7 +210,8 @@ ctl_client_line(struct ctl_client *c, char *line, size_t len)
 	if (i == len)
 		return;		/* blank lines are ignored */
 
-	reply = ctl_dispatch_line(c->ctl->d, line, len, &c->peer, &subscribe);
+	reply = c->ctl->handler(c->ctl->handler_arg, line, len, &c->peer,
+	    &subscribe);
 	if (c->dead) {
 		json_decref(reply);
 		return;
@@ -367,7 +370,7 @@ ctl_client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 ctl_client_update(struct ctl_client *c)
 {
-	struct ev_loop	*loop = c->ctl->d->loop;
+	struct ev_loop	*loop = c->ctl->loop;
 
 	if (c->dead)
 		return;
@@ -733,15 +736,17 @@ unlink:
 }
 
 struct ctl *
-ctl_open(struct daemon *d, struct fdlimit *fdl, const char *path,
-    const char *group, char **err)
+ctl_open(struct ev_loop *loop, struct fdlimit *fdl, const char *path,
+    const char *group, ctl_handler handler, void *arg, char **err)
 {
 	struct ctl	*ctl;
 	struct group	*gr;
 
 	*err = NULL;
 	ctl = xcalloc(1, sizeof(*ctl));
-	ctl->d = d;
+	ctl->loop = loop;
+	ctl->handler = handler;
+	ctl->handler_arg = arg;
 	ctl->fdl = fdl;
 	ctl->fd = -1;
 	ctl->path = xstrdup(path);

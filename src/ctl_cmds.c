@@ -368,3 +368,10 @@ ctl_dispatch_line(struct daemon *d, const char *line, size_t len,
 	json_decref(req);
 	return reply;
 }
+
+json_t *
+ctl_daemon_handler(void *arg, const char *line, size_t len,
+    const struct ctl_peer *peer, int *subscribe)
+{
+	return ctl_dispatch_line(arg, line, len, peer, subscribe);
+}

@@ -104,7 +104,8 @@ main(int argc, char **argv)
 		sock = ctl_default_path();
 	loop = ev_default_loop(EVFLAG_AUTO);
 	d = daemon_new(loop, cfg, path);
-	d->ctl = ctl_open(d, d->fdlimit, sock, cfg->control_group, &err);
+	d->ctl = ctl_open(loop, d->fdlimit, sock, cfg->control_group,
+	    ctl_daemon_handler, d, &err);
 	if (d->ctl == NULL) {
 		fprintf(stderr, "tunsupd: %s\n", err != NULL ? err :
 		    "cannot open the control socket");

@@ -806,7 +806,8 @@ Test(ctl_socket, open_mode_and_close, .init = setup, .fini = teardown)
 	struct stat	 sb;
 	char		*path = sock_path("ctl.sock"), *err = NULL;
 
-	ctl = ctl_open(d, d->fdlimit, path, NULL, &err);
+	ctl = ctl_open(loop, d->fdlimit, path, NULL,
+	    ctl_daemon_handler, d, &err);
 	cr_assert_not_null(ctl, "ctl_open: %s", err);
 	cr_assert_eq(lstat(path, &sb), 0);
 	cr_assert(S_ISSOCK(sb.st_mode));
@@ -824,14 +825,15 @@ Test(ctl_socket, group_mode, .init = setup, .fini = teardown)
 	char		*path = sock_path("ctl.sock"), *err = NULL;
 
 	/* "root" (gid 0) exists everywhere this runs. */
-	ctl = ctl_open(d, d->fdlimit, path, "root", &err);
+	ctl = ctl_open(loop, d->fdlimit, path, "root",
+	    ctl_daemon_handler, d, &err);
 	cr_assert_not_null(ctl, "ctl_open: %s", err);
 	cr_assert_eq(lstat(path, &sb), 0);
 	cr_assert_eq(sb.st_mode & 07777, 0660, "mode %o", sb.st_mode & 07777);
 	ctl_close(ctl);
 
-	cr_assert_null(ctl_open(d, d->fdlimit, path, "no-such-group-tunsup",
-	    &err));
+	cr_assert_null(ctl_open(loop, d->fdlimit, path, "no-such-group-tunsup",
+	    ctl_daemon_handler, d, &err));
 	cr_assert_not_null(strstr(err, "no-such-group-tunsup"), "%s", err);
 	free(err);
 	free(path);
@@ -854,11 +856,13 @@ Test(ctl_socket, stale_live_and_junk, .init = setup, .fini = teardown)
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	close(fd);
-	ctl = ctl_open(d, d->fdlimit, path, NULL, &err);
+	ctl = ctl_open(loop, d->fdlimit, path, NULL,
+	    ctl_daemon_handler, d, &err);
 	cr_assert_not_null(ctl, "stale socket not replaced: %s", err);
 
 	/* A live one is refused and left alone. */
-	ctl2 = ctl_open(d, d->fdlimit, path, NULL, &err);
+	ctl2 = ctl_open(loop, d->fdlimit, path, NULL,
+	    ctl_daemon_handler, d, &err);
 	cr_assert_null(ctl2);
 	cr_assert_not_null(err);
 	cr_assert_not_null(strstr(err, "another tunsupd is listening on"),
@@ -872,13 +876,15 @@ Test(ctl_socket, stale_live_and_junk, .init = setup, .fini = teardown)
 	/* A file that is not a socket. */
 	cr_assert_not_null(f = fopen(file, "w"));
 	fclose(f);
-	cr_assert_null(ctl_open(d, d->fdlimit, file, NULL, &err));
+	cr_assert_null(ctl_open(loop, d->fdlimit, file, NULL,
+	    ctl_daemon_handler, d, &err));
 	cr_assert_not_null(strstr(err, "not a socket"), "%s", err);
 	free(err);
 	cr_assert_eq(access(file, F_OK), 0, "the file was removed");
 
 	/* No parent directory. */
-	cr_assert_null(ctl_open(d, d->fdlimit, other, NULL, &err));
+	cr_assert_null(ctl_open(loop, d->fdlimit, other, NULL,
+	    ctl_daemon_handler, d, &err));
 	cr_assert_not_null(strstr(err, "No such file or directory"), "%s",
 	    err);
 	free(err);
@@ -902,7 +908,8 @@ Test(ctl_socket, private_directory, .init = setup, .fini = teardown)
 	/* Missing: made with mode 0700. */
 	dir = sock_path("made");
 	path = sock_path("made/ctl.sock");
-	ctl = ctl_open(d, d->fdlimit, path, NULL, &err);
+	ctl = ctl_open(loop, d->fdlimit, path, NULL,
+	    ctl_daemon_handler, d, &err);
 	cr_assert_not_null(ctl, "%s", err);
 	cr_assert_eq(stat(dir, &sb), 0);
 	cr_assert_eq(sb.st_mode & 07777, 0700, "mode %o", sb.st_mode & 07777);
@@ -911,7 +918,8 @@ Test(ctl_socket, private_directory, .init = setup, .fini = teardown)
 	/* Writable by others, sticky or not, is refused; 0755 is fine. */
 	for (i = 0; i < nitems(open_modes); i++) {
 		cr_assert_eq(chmod(dir, open_modes[i]), 0);
-		ctl = ctl_open(d, d->fdlimit, path, NULL, &err);
+		ctl = ctl_open(loop, d->fdlimit, path, NULL,
+	    ctl_daemon_handler, d, &err);
 		if (open_modes[i] == 0755) {
 			cr_assert_not_null(ctl, "%s", err);
 			ctl_close(ctl);
@@ -929,7 +937,8 @@ Test(ctl_socket, private_directory, .init = setup, .fini = teardown)
 	if (geteuid() == 0) {
 		cr_assert_eq(chmod(dir, 0700), 0);
 		cr_assert_eq(chown(dir, 12345, (gid_t)-1), 0);
-		cr_assert_null(ctl_open(d, d->fdlimit, path, NULL, &err));
+		cr_assert_null(ctl_open(loop, d->fdlimit, path, NULL,
+	    ctl_daemon_handler, d, &err));
 		cr_assert_not_null(strstr(err, "is owned by uid 12345"), "%s",
 		    err);
 		free(err);
@@ -946,7 +955,8 @@ Test(ctl_socket, framing, .init = setup, .fini = teardown)
 	json_t		*ev;
 	int		 fd, fd2, eof;
 
-	ctl = ctl_open(d, d->fdlimit, path, NULL, &err);
+	ctl = ctl_open(loop, d->fdlimit, path, NULL,
+	    ctl_daemon_handler, d, &err);
 	cr_assert_not_null(ctl, "%s", err);
 	d->ctl = ctl;
 	fd = client_connect(path);
