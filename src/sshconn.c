@@ -1806,30 +1806,30 @@ sshchan_read_raw(struct sshchan *sc, void *buf, size_t len)
 	return n < 0 ? -1 : n;
 }
 
-void
-sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
+/* Bytes read ahead into one of a pump's buffers (callers pass a few). */
+static void
+pump_buf_add(char **buf, size_t *used, const void *bytes, size_t len)
 {
 	if (len == 0)
 		return;
-	if (sc->down == NULL)
-		sc->down = xmalloc(PUMP_BUF);
-	if (len > PUMP_BUF - sc->down_len)
-		len = PUMP_BUF - sc->down_len;	/* callers pass a few bytes */
-	memcpy(sc->down + sc->down_len, buf, len);
-	sc->down_len += len;
+	if (*buf == NULL)
+		*buf = xmalloc(PUMP_BUF);
+	if (len > PUMP_BUF - *used)
+		len = PUMP_BUF - *used;
+	memcpy(*buf + *used, bytes, len);
+	*used += len;
+}
+
+void
+sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
+{
+	pump_buf_add(&sc->down, &sc->down_len, buf, len);
 }
 
 void
 sshchan_preload(struct sshchan *sc, const void *buf, size_t len)
 {
-	if (len == 0)
-		return;
-	if (sc->up == NULL)
-		sc->up = xmalloc(PUMP_BUF);
-	if (len > PUMP_BUF - sc->up_len)
-		len = PUMP_BUF - sc->up_len;	/* callers pass a few bytes */
-	memcpy(sc->up + sc->up_len, buf, len);
-	sc->up_len += len;
+	pump_buf_add(&sc->up, &sc->up_len, buf, len);
 }
 
 void
