@@ -220,16 +220,16 @@ Test(tunnel, handshake_slots_are_bounded)
 	d->handshakes_max = 1;
 	a = daemon_tunnel_find(d, "a");
 	b = daemon_tunnel_find(d, "b");
-	cr_assert(daemon_handshake_acquire(d, a));
-	cr_assert(!daemon_handshake_acquire(d, b));
-	cr_assert(b->waiting);
+	cr_assert(daemon_handshake_acquire(d, &a->slot));
+	cr_assert(!daemon_handshake_acquire(d, &b->slot));
+	cr_assert(b->slot.waiting);
 	cr_assert_eq(d->handshakes, 1);
 	/* Releasing a's slot hands it to b. */
 	b->wanted = 0;		/* granted to a tunnel no longer wanted: freed */
-	daemon_handshake_release(d, a);
-	cr_assert(!b->waiting);
+	daemon_handshake_release(d, &a->slot);
+	cr_assert(!b->slot.waiting);
 	cr_assert_eq(d->handshakes, 0);
-	cr_assert(!b->has_slot);
+	cr_assert(!b->slot.held);
 	daemon_free(d);
 	ev_loop_destroy(loop);
 }
