@@ -106,7 +106,7 @@ int		 daemon_tunnel_add(struct daemon *, struct tunnel_spec *,
 int		 daemon_tunnel_remove(struct daemon *, const char *name,
 		    char **err);
 /*
- * Re-read the configuration file (SPEC 6). On success returns a reply
+ * Re-read the configuration file (tunsupd(8) SIGHUP). On success returns a reply
  * object with "added", "removed", "restarted", "unchanged"; on error NULL
  * with *err set to the file:line messages.
  */
