@@ -466,28 +466,48 @@ tunnel_teardown(struct tunnel *t)
 	}
 }
 
-void
-tunnel_timer_fired(struct tunnel *t, enum tunnel_timer which)
+/* Up for a minute: the next failure starts from RetryMin again. */
+static void
+tunnel_stable_fired(struct tunnel *t)
+{
+	t->attempt = 0;
+}
+
+/* backoff's wait, or connecting's start-up spread, is over. */
+static void
+tunnel_retry_fired(struct tunnel *t)
+{
+	if (t->wanted)
+		tunnel_fire(t, TE_RETRY, NULL);
+}
+
+/* A keepalive round not on the wheel: the daemon serves it soon. */
+static void
+tunnel_alive_fired(struct tunnel *t)
+{
+	t->owner->alive_due(t->daemon, &t->alive);
+}
+
+static void
+tunnel_fwd_retry_fired(struct tunnel *t)
 {
 	size_t	 i;
 
-	switch (which) {
-	case TT_RETRY:
-		if (t->wanted)
-			tunnel_fire(t, TE_RETRY, NULL);
-		break;
-	case TT_STABLE:
-		/* Up for a minute: the next failure starts from RetryMin. */
-		t->attempt = 0;
-		break;
-	case TT_ALIVE:
-		t->owner->alive_due(t->daemon, &t->alive);
-		break;
-	case TT_FWD_RETRY:
-		for (i = 0; i < t->nforwards && t->conn != NULL; i++)
-			t->ops->fwd_retry(t->forwards[i]);
-		break;
-	}
+	for (i = 0; i < t->nforwards && t->conn != NULL; i++)
+		t->ops->fwd_retry(t->forwards[i]);
+}
+
+static void (*const tunnel_timer_fns[TT_COUNT])(struct tunnel *) = {
+	[TT_RETRY] = tunnel_retry_fired,
+	[TT_STABLE] = tunnel_stable_fired,
+	[TT_ALIVE] = tunnel_alive_fired,
+	[TT_FWD_RETRY] = tunnel_fwd_retry_fired,
+};
+
+void
+tunnel_timer_fired(struct tunnel *t, enum tunnel_timer which)
+{
+	tunnel_timer_fns[which](t);
 }
 
 /* A handshake slot is ours now (the limiter's callback). */
