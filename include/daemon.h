@@ -9,6 +9,7 @@
 #include <ev.h>
 #include <jansson.h>
 
+#include "sched.h"
 #include "soon.h"
 
 struct cfg;
@@ -44,21 +45,21 @@ struct daemon {
 	struct fdlimit		*fdlimit;	/* every listener's accept pause */
 	double			 started;	/* wall clock */
 
-	/* Handshakes in flight (SPEC 5: bounded, default 8). */
+	/* Handshakes in flight (tunsupd(8): bounded, 8). */
 	int			 handshakes;
 	int			 handshakes_max;
-	struct tunnel_list	 handshake_wait;	/* queued for a slot */
+	struct hs_queue		 handshake_wait;	/* queued for a slot */
 
 	/*
 	 * Keepalive rounds: a wheel of one-second slots for whole-second
 	 * intervals, turned by one timer; rounds due wait on alive_due and
 	 * are served ALIVE_SLICE per loop turn.
 	 */
-	struct tunnel_list	 alive_wheel[ALIVE_SLOTS];
-	size_t			 alive_count;	/* tunnels on the wheel */
+	struct alive_list	 alive_wheel[ALIVE_SLOTS];
+	size_t			 alive_count;	/* rounds on the wheel */
 	long			 alive_done;	/* last second turned */
 	ev_timer		 alive_tick;
-	struct tunnel_list	 alive_due;
+	struct alive_list	 alive_due;
 	struct soon		 alive_drain;
 
 	ev_check		 turn_begin;
@@ -87,14 +88,15 @@ void		 daemon_start(struct daemon *);
 void		 daemon_shutdown(struct daemon *);
 
 /*
- * Keepalive rounds (SPEC 5): t's next round in whole seconds from now, on the
- * shared wheel; t's round is due now (its own timer fired); t is going away,
- * or its session is.
+ * Keepalive rounds (tunsupd.conf(5) ServerAliveInterval): r's next round in
+ * whole seconds from now, on the shared wheel; r is due now (its owner's
+ * timer fired); r's owner is going away, or its session is. A round due is
+ * taken off every list, then r->due(r->arg) is called.
  */
-void		 daemon_alive_schedule(struct daemon *, struct tunnel *,
+void		 daemon_alive_schedule(struct daemon *, struct alive_round *,
 		    long seconds);
-void		 daemon_alive_due(struct daemon *, struct tunnel *);
-void		 daemon_alive_forget(struct daemon *, struct tunnel *);
+void		 daemon_alive_due(struct daemon *, struct alive_round *);
+void		 daemon_alive_forget(struct daemon *, struct alive_round *);
 
 struct tunnel	*daemon_tunnel_find(struct daemon *, const char *name);
 size_t		 daemon_tunnel_count(struct daemon *);
@@ -104,7 +106,7 @@ int		 daemon_tunnel_add(struct daemon *, struct tunnel_spec *,
 int		 daemon_tunnel_remove(struct daemon *, const char *name,
 		    char **err);
 /*
- * Re-read the configuration file (SPEC 6). On success returns a reply
+ * Re-read the configuration file (tunsupd(8) SIGHUP). On success returns a reply
  * object with "added", "removed", "restarted", "unchanged"; on error NULL
  * with *err set to the file:line messages.
  */
@@ -118,8 +120,15 @@ void		 daemon_notify_ready(struct daemon *);
 /* A tunnel changed state: refresh STATUS= ("N of M tunnels up"). */
 void		 daemon_tunnels_changed(struct daemon *);
 
-/* Handshake slots: a tunnel asks, and is called back when it may go. */
-int		 daemon_handshake_acquire(struct daemon *, struct tunnel *);
-void		 daemon_handshake_release(struct daemon *, struct tunnel *);
+/*
+ * Handshake slots: 1 if tk holds one now; else tk waits in line and
+ * tk->granted(tk->arg) is called once it holds one. Release gives up a
+ * slot held or a place in line (either may be neither).
+ */
+int		 daemon_handshake_acquire(struct daemon *, struct hs_ticket *);
+void		 daemon_handshake_release(struct daemon *, struct hs_ticket *);
+
+/* What every tunnel of the daemon tells and asks it. */
+extern const struct tunnel_owner daemon_tunnel_owner;
 
 #endif

@@ -1,18 +1,31 @@
 /*
- * tunnel.h: one named tunnel and its state machine (SPEC 4, 5):
- * connecting -> forwarding -> up (probing) -> backoff -> connecting ...
+ * tunnel.h: one named tunnel and its state machine (the states of
+ * tunsupctl(1) STATES; the table is in tunnel.c and doc/design.md).
+ *
+ * A tunnel reaches the world only through two tables it is given: its
+ * tunnel_ops (the session, the forwards, the clock and the timers; the real
+ * ones are tunnel_io_ops, tests bring fakes) and its tunnel_owner (the
+ * daemon: events, handshake slots, the keepalive wheel, the start-up spread).
  */
 #ifndef TUNSUP_TUNNEL_H
 #define TUNSUP_TUNNEL_H
 
 #include <sys/queue.h>
 
+#include <stdint.h>
+
 #include <ev.h>
 #include <jansson.h>
 
+#include "sched.h"
+
 struct daemon;
 struct forward;
+struct fwd_spec;
 struct sshconn;
+struct sshconn_cbs;
+struct sshconn_fwdmsg;
+struct tunnel;
 struct tunnel_spec;
 
 enum tunnel_state {
@@ -23,6 +36,20 @@ enum tunnel_state {
 	TS_DEGRADED,
 	TS_BACKOFF,
 };
+#define TS_COUNT	(TS_BACKOFF + 1)
+
+/* What happens to a tunnel: each row of the state table names one. */
+enum tunnel_event {
+	TE_START = 0,	/* start command, daemon start, add, reload */
+	TE_RESTART,	/* restart command, reload with a changed spec */
+	TE_RETRY,	/* a wait is over: backoff, start-up spread, slot */
+	TE_READY,	/* the session is authenticated */
+	TE_FWD_UP,	/* every forward is established */
+	TE_FWD_REFUSED,	/* a forward is not (and is retried in the session) */
+	TE_FAIL,	/* the attempt or the session failed */
+	TE_STOP,	/* stop command, disable, remove, shutdown */
+};
+#define TE_COUNT	(TE_STOP + 1)
 
 /* Why the last attempt failed: picks the backoff cap. */
 enum tunnel_fail {
@@ -32,20 +59,81 @@ enum tunnel_fail {
 	TF_AUTH,	/* authentication or host key refused: at RetryMax */
 };
 
-/* Where a tunnel's next keepalive round waits (daemon.c). */
-enum {
-	ALIVE_OFF = 0,
-	ALIVE_WHEEL,
-	ALIVE_DUE,
+/* A tunnel's timers; which state arms which is in tunnel.c's table. */
+enum tunnel_timer {
+	TT_RETRY = 0,	/* backoff: the next attempt; connecting: start-up */
+	TT_STABLE,	/* up, degraded: a session this old resets the backoff */
+	TT_ALIVE,	/* keepalive rounds not in whole seconds */
+	TT_FWD_RETRY,	/* degraded: retry the refused forwards */
+};
+#define TT_COUNT	(TT_FWD_RETRY + 1)
+
+/* The downward seam: everything a tunnel asks of the world. */
+struct tunnel_ops {
+	/* The session (sshconn.h); its callbacks get the tunnel as arg. */
+	struct sshconn	*(*conn_new)(struct tunnel *,
+			    const struct sshconn_cbs *);
+	void		 (*conn_free)(struct sshconn *);
+	uint64_t	 (*conn_in_packets)(struct sshconn *);
+	void		 (*conn_keepalive)(struct sshconn *,
+			    void (*)(void *, int, int, double), void *);
+	int		 (*conn_keepalive_pending)(struct sshconn *);
+
+	/* The forwards (forward.h). */
+	struct forward	*(*fwd_new)(struct tunnel *, const struct fwd_spec *);
+	void		 (*fwd_free)(struct forward *);
+	void		 (*fwd_session_up)(struct forward *);
+	void		 (*fwd_session_down)(struct forward *);
+	void		 (*fwd_retry)(struct forward *);
+	void		 (*fwd_probe)(struct forward *);
+	int		 (*fwd_matches)(struct forward *, const char *, int);
+	void		 (*fwd_incoming)(struct forward *,
+			    struct sshconn_fwdmsg *);
+	json_t		*(*fwd_status)(struct forward *);
+
+	/* The clocks, the random unit in [0, 1), the timers. */
+	double		 (*wall)(void);
+	double		 (*mono)(void);
+	double		 (*unit)(void);
+	/* (Re)start a timer: tunnel_timer_fired() when it expires. */
+	void		 (*timer_start)(struct tunnel *, enum tunnel_timer,
+			    double after, double repeat);
+	void		 (*timer_stop)(struct tunnel *, enum tunnel_timer);
+	int		 (*timer_active)(struct tunnel *, enum tunnel_timer);
+};
+
+/* The real session, forwards, clock and libev timers (tunnel_io.c). */
+extern const struct tunnel_ops tunnel_io_ops;
+
+/* The upward seam: what a tunnel tells or asks its owner (daemon.c). */
+struct tunnel_owner {
+	/* A state or forward event (reference stolen). */
+	void	 (*emit)(struct daemon *, json_t *);
+	/* A tunnel changed state. */
+	void	 (*changed)(struct daemon *);
+	/* Handshake slots: 1 if held now, else ticket->granted() later. */
+	int	 (*slot_acquire)(struct daemon *, struct hs_ticket *);
+	void	 (*slot_release)(struct daemon *, struct hs_ticket *);
+	/* Keepalive rounds: on the wheel in whole seconds; due now; gone. */
+	void	 (*alive_schedule)(struct daemon *, struct alive_round *,
+		    long seconds);
+	void	 (*alive_due)(struct daemon *, struct alive_round *);
+	void	 (*alive_forget)(struct daemon *, struct alive_round *);
+	/* Seconds a tunnel starting now waits first (start-up spread). */
+	double	 (*start_delay)(struct daemon *);
 };
 
 struct tunnel {
-	struct daemon		*daemon;
-	struct tunnel_spec	*spec;
-	TAILQ_ENTRY(tunnel)	 entry;		/* daemon->tunnels */
-	TAILQ_ENTRY(tunnel)	 wait_entry;	/* daemon->handshake_wait */
-	int			 waiting;	/* on handshake_wait */
-	int			 has_slot;	/* holds a handshake slot */
+	/*
+	 * The owner, passed back to it through owner; tunnel.c never looks
+	 * inside (forward.c reaches the loop and the resolver through it).
+	 */
+	struct daemon			*daemon;
+	const struct tunnel_owner	*owner;
+	const struct tunnel_ops		*ops;
+	struct tunnel_spec		*spec;
+	TAILQ_ENTRY(tunnel)		 entry;		/* daemon->tunnels */
+	struct hs_ticket		 slot;		/* handshake limiter */
 
 	enum tunnel_state	 state;
 	double			 state_since;	/* wall clock */
@@ -61,23 +149,19 @@ struct tunnel {
 	int			 attempt;	/* consecutive failures */
 	double			 up_since;	/* monotonic, 0 if not up */
 	double			 retry_at;	/* wall clock of the next try */
-	ev_timer		 retry_timer;
-	ev_timer		 stable_timer;	/* resets backoff after 60 s up */
 
 	/* Liveness. */
-	ev_timer		 alive_timer;	/* intervals not in whole seconds */
-	TAILQ_ENTRY(tunnel)	 alive_entry;	/* a wheel slot or alive_due */
-	int			 alive_where;	/* ALIVE_OFF, _WHEEL, _DUE */
-	long			 alive_at;	/* monotonic second, on the wheel */
+	struct alive_round	 alive;		/* on the daemon's wheel */
 	unsigned long		 alive_last_in;	/* inbound packets seen */
 	int			 alive_missed;
-	double			 alive_sent;	/* monotonic, pending probe */
 	double			 rtt_ms;	/* -1 unknown */
 	double			 last_ok;	/* wall clock, 0 unknown */
 
-	/* Forward retry inside a live session. */
-	ev_timer		 fwd_retry_timer;
+	/* Forward retry inside a live session (forward.c resets it too). */
 	int			 fwd_attempt;
+
+	/* tunnel_io_ops' libev timers, by enum tunnel_timer; data is t. */
+	ev_timer		 timers[TT_COUNT];
 
 	struct sshconn		*conn;
 	struct forward		**forwards;	/* one per spec->forwards[] */
@@ -85,8 +169,13 @@ struct tunnel {
 };
 
 const char	*tunnel_state_name(enum tunnel_state);
+const char	*tunnel_event_name(enum tunnel_event);
+/* The state table: where ev leads from, or -1 if ev is not allowed there. */
+int		 tunnel_next_state(enum tunnel_state from, enum tunnel_event);
 
-struct tunnel	*tunnel_new(struct daemon *, struct tunnel_spec *);
+/* Takes spec; ops and owner must outlive the tunnel. */
+struct tunnel	*tunnel_new(struct daemon *, struct tunnel_spec *,
+		    const struct tunnel_ops *, const struct tunnel_owner *);
 /* Stops everything and frees (with its spec). */
 void		 tunnel_free(struct tunnel *);
 
@@ -95,7 +184,7 @@ void		 tunnel_stop(struct tunnel *, const char *reason);
 /* Tear down and connect at once, skipping any backoff wait. */
 void		 tunnel_restart(struct tunnel *, const char *reason);
 
-/* The status object of SPEC 7. */
+/* The status object of tunsupctl(1) (status --json). */
 json_t		*tunnel_status(struct tunnel *);
 
 /* Reload: a changed spec; restarts t if it was wanted. Takes spec. */
@@ -108,13 +197,18 @@ void		 tunnel_replace_spec(struct tunnel *, struct tunnel_spec *);
 void		 tunnel_forward_changed(struct tunnel *, struct forward *,
 		    int changed);
 
-/* One keepalive round (SPEC 5), when the daemon's queue reaches t. */
-void		 tunnel_alive_round(struct tunnel *);
-/* Called by daemon when a handshake slot is free for t. */
-void		 tunnel_slot_granted(struct tunnel *);
+/* A timer started through t->ops expired. */
+void		 tunnel_timer_fired(struct tunnel *, enum tunnel_timer);
 
-/* Backoff delay in ms for the given attempt (full jitter); exposed for tests. */
+/* Backoff delay in ms for the given attempt (full jitter). */
 long		 tunnel_backoff_ms(long min_ms, long cap_ms, int attempt,
 		    double unit);
+/*
+ * The wait before the next attempt after failures of this kind (ms), unit
+ * in [0, 1) picking the point: RetryMin doubling up to RetryNetworkMax
+ * (network) or RetryMax (session); near RetryMax at once (auth).
+ */
+long		 tunnel_retry_delay(const struct tunnel_spec *,
+		    enum tunnel_fail, int attempt, double unit);
 
 #endif

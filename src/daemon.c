@@ -25,6 +25,9 @@
 #define HANDSHAKES_MAX	8
 #define SHUTDOWN_LINGER	2.5	/* seconds for sessions to close */
 #define ALIVE_SLICE	16	/* keepalive rounds served per loop turn */
+/* Tunnels started this soon after the daemon spread their first attempts. */
+#define START_WINDOW	5.0
+#define START_SPREAD	0.5	/* over this many seconds */
 
 static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	daemon_alive_tick_cb(struct ev_loop *, ev_timer *, int);
@@ -112,7 +115,7 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 	/* The tunnels become ours; the cfg keeps the top-level defaults. */
 	while (cfg->ntunnels > 0) {
 		spec = cfg_take_tunnel(cfg, 0);
-		t = tunnel_new(d, spec);
+		t = tunnel_new(d, spec, &tunnel_io_ops, &daemon_tunnel_owner);
 		TAILQ_INSERT_TAIL(&d->tunnels, t, entry);
 	}
 	d->cfg = cfg;
@@ -341,7 +344,7 @@ daemon_tunnel_add(struct daemon *d, struct tunnel_spec *spec, char **err)
 		tunnel_spec_free(spec);
 		return -1;
 	}
-	t = tunnel_new(d, spec);
+	t = tunnel_new(d, spec, &tunnel_io_ops, &daemon_tunnel_owner);
 	TAILQ_INSERT_TAIL(&d->tunnels, t, entry);
 	log_info("tunnel %s added", spec->name);
 	if (t->spec->enabled)
@@ -415,7 +418,8 @@ daemon_reload(struct daemon *d, char **err)
 		t = daemon_tunnel_find(d, spec->name);
 		if (t == NULL) {
 			json_array_append_new(added, json_string(spec->name));
-			t = tunnel_new(d, spec);
+			t = tunnel_new(d, spec, &tunnel_io_ops,
+			    &daemon_tunnel_owner);
 			TAILQ_INSERT_TAIL(&d->tunnels, t, entry);
 			if (spec->enabled)
 				tunnel_start(t);
@@ -454,47 +458,47 @@ daemon_emit(struct daemon *d, json_t *event)
 }
 
 /*
- * Handshake slots: at most handshakes_max tunnels are between TCP connect
+ * Handshake slots: at most handshakes_max tickets are between TCP connect
  * and authenticated at once, so a fleet of tunnels to one bridge does not
- * trip sshd's MaxStartups. Returns 1 if t may go now; else t is queued and
- * tunnel_slot_granted() is called later.
+ * trip sshd's MaxStartups. Returns 1 if tk may go now; else tk is queued and
+ * tk->granted() is called later.
  */
 int
-daemon_handshake_acquire(struct daemon *d, struct tunnel *t)
+daemon_handshake_acquire(struct daemon *d, struct hs_ticket *tk)
 {
-	if (t->has_slot)
+	if (tk->held)
 		return 1;
 	if (d->handshakes < d->handshakes_max) {
 		d->handshakes++;
-		t->has_slot = 1;
+		tk->held = 1;
 		return 1;
 	}
-	if (!t->waiting) {
-		TAILQ_INSERT_TAIL(&d->handshake_wait, t, wait_entry);
-		t->waiting = 1;
+	if (!tk->waiting) {
+		TAILQ_INSERT_TAIL(&d->handshake_wait, tk, entry);
+		tk->waiting = 1;
 	}
 	return 0;
 }
 
 void
-daemon_handshake_release(struct daemon *d, struct tunnel *t)
+daemon_handshake_release(struct daemon *d, struct hs_ticket *tk)
 {
-	struct tunnel	*next;
+	struct hs_ticket	*next;
 
-	if (t->waiting) {
-		TAILQ_REMOVE(&d->handshake_wait, t, wait_entry);
-		t->waiting = 0;
+	if (tk->waiting) {
+		TAILQ_REMOVE(&d->handshake_wait, tk, entry);
+		tk->waiting = 0;
 	}
-	if (!t->has_slot)
+	if (!tk->held)
 		return;
-	t->has_slot = 0;
+	tk->held = 0;
 	d->handshakes--;
 	if ((next = TAILQ_FIRST(&d->handshake_wait)) != NULL) {
-		TAILQ_REMOVE(&d->handshake_wait, next, wait_entry);
+		TAILQ_REMOVE(&d->handshake_wait, next, entry);
 		next->waiting = 0;
-		next->has_slot = 1;
+		next->held = 1;
 		d->handshakes++;
-		tunnel_slot_granted(next);
+		next->granted(next->arg);
 	}
 }
 
@@ -515,33 +519,31 @@ alive_now(void)
 }
 
 static void
-alive_unlink(struct daemon *d, struct tunnel *t)
+alive_unlink(struct daemon *d, struct alive_round *r)
 {
-	switch (t->alive_where) {
+	switch (r->where) {
 	case ALIVE_WHEEL:
-		TAILQ_REMOVE(&d->alive_wheel[t->alive_at % ALIVE_SLOTS], t,
-		    alive_entry);
+		TAILQ_REMOVE(&d->alive_wheel[r->at % ALIVE_SLOTS], r, entry);
 		d->alive_count--;
 		break;
 	case ALIVE_DUE:
-		TAILQ_REMOVE(&d->alive_due, t, alive_entry);
+		TAILQ_REMOVE(&d->alive_due, r, entry);
 		break;
 	default:
 		break;
 	}
-	t->alive_where = ALIVE_OFF;
+	r->where = ALIVE_OFF;
 }
 
 void
-daemon_alive_schedule(struct daemon *d, struct tunnel *t, long seconds)
+daemon_alive_schedule(struct daemon *d, struct alive_round *r, long seconds)
 {
 	double	 now;
 
-	alive_unlink(d, t);
-	t->alive_at = alive_now() + (seconds > 0 ? seconds : 1);
-	TAILQ_INSERT_TAIL(&d->alive_wheel[t->alive_at % ALIVE_SLOTS], t,
-	    alive_entry);
-	t->alive_where = ALIVE_WHEEL;
+	alive_unlink(d, r);
+	r->at = alive_now() + (seconds > 0 ? seconds : 1);
+	TAILQ_INSERT_TAIL(&d->alive_wheel[r->at % ALIVE_SLOTS], r, entry);
+	r->where = ALIVE_WHEEL;
 	if (d->alive_count++ == 0) {
 		/* Just past the next whole second, then every second. */
 		now = now_mono();
@@ -552,20 +554,20 @@ daemon_alive_schedule(struct daemon *d, struct tunnel *t, long seconds)
 }
 
 void
-daemon_alive_due(struct daemon *d, struct tunnel *t)
+daemon_alive_due(struct daemon *d, struct alive_round *r)
 {
-	if (t->alive_where == ALIVE_DUE)
+	if (r->where == ALIVE_DUE)
 		return;
-	alive_unlink(d, t);
-	TAILQ_INSERT_TAIL(&d->alive_due, t, alive_entry);
-	t->alive_where = ALIVE_DUE;
+	alive_unlink(d, r);
+	TAILQ_INSERT_TAIL(&d->alive_due, r, entry);
+	r->where = ALIVE_DUE;
 	soon_start(d->loop, &d->alive_drain);
 }
 
 void
-daemon_alive_forget(struct daemon *d, struct tunnel *t)
+daemon_alive_forget(struct daemon *d, struct alive_round *r)
 {
-	alive_unlink(d, t);
+	alive_unlink(d, r);
 	if (d->alive_count == 0)
 		ev_timer_stop(d->loop, &d->alive_tick);
 }
@@ -573,19 +575,19 @@ daemon_alive_forget(struct daemon *d, struct tunnel *t)
 static void
 daemon_alive_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct daemon	*d = w->data;
-	struct tunnel	*t, *next;
-	long		 now = alive_now(), s, from;
+	struct daemon		*d = w->data;
+	struct alive_round	*r, *next;
+	long			 now = alive_now(), s, from;
 
 	/* Every slot since the last turn, each at most once. */
 	from = d->alive_done + 1;
 	if (now - from >= ALIVE_SLOTS)
 		from = now - ALIVE_SLOTS + 1;
 	for (s = from; s <= now; s++) {
-		TAILQ_FOREACH_SAFE(t, &d->alive_wheel[s % ALIVE_SLOTS],
-		    alive_entry, next) {
-			if (t->alive_at <= now)
-				daemon_alive_due(d, t);
+		TAILQ_FOREACH_SAFE(r, &d->alive_wheel[s % ALIVE_SLOTS], entry,
+		    next) {
+			if (r->at <= now)
+				daemon_alive_due(d, r);
 		}
 	}
 	d->alive_done = now;
@@ -596,16 +598,41 @@ daemon_alive_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 daemon_alive_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	struct daemon	*d = w->data;
-	struct tunnel	*t;
-	int		 n;
+	struct daemon		*d = w->data;
+	struct alive_round	*r;
+	int			 n;
 
 	for (n = 0; n < ALIVE_SLICE; n++) {
-		if ((t = TAILQ_FIRST(&d->alive_due)) == NULL)
+		if ((r = TAILQ_FIRST(&d->alive_due)) == NULL)
 			break;
-		alive_unlink(d, t);
-		tunnel_alive_round(t);
+		alive_unlink(d, r);
+		r->due(r->arg);
 	}
 	if (TAILQ_EMPTY(&d->alive_due))
 		soon_stop(loop, &d->alive_drain);
 }
+
+/*
+ * Start-up spread: tunnels started in the daemon's first seconds, when there
+ * are several, wait up to half a second first (tunsupd(8)), so that a fleet
+ * does not connect in one burst.
+ */
+static double
+daemon_start_delay(struct daemon *d)
+{
+	if (d->started + START_WINDOW > now_wall() &&
+	    daemon_tunnel_count(d) > 1)
+		return rand_unit() * START_SPREAD;
+	return 0;
+}
+
+const struct tunnel_owner daemon_tunnel_owner = {
+	.emit = daemon_emit,
+	.changed = daemon_tunnels_changed,
+	.slot_acquire = daemon_handshake_acquire,
+	.slot_release = daemon_handshake_release,
+	.alive_schedule = daemon_alive_schedule,
+	.alive_due = daemon_alive_due,
+	.alive_forget = daemon_alive_forget,
+	.start_delay = daemon_start_delay,
+};

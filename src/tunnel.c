@@ -1,13 +1,21 @@
 /*
- * tunnel.c: one named tunnel and its state machine (SPEC 4, 5).
+ * tunnel.c: one named tunnel and its state machine (tunsupctl(1) STATES;
+ * doc/design.md, "Tunnel states").
  *
  *   stopped -> connecting -> forwarding -> up <-> degraded
  *                 ^                         |
  *                 +------- backoff <--------+ (any failure)
  *
- * Every transition goes through tunnel_set_state(), which logs
- * "from -> to (reason)", emits the control event and arms the timers of the
- * new state. It never gives up: failures lead to backoff, never to exit.
+ * Every change of state is a row of tunnel_moves[]: an event in a state
+ * leads to one state, and that state's enter function is the whole entry
+ * action (what must be gone first, then the log line "from -> to (reason)"
+ * and the control event, then the timers of the state). An event that has
+ * no row in the current state is a bug: it is logged at warn and refused.
+ * The machine never gives up: failures lead to backoff, never to exit.
+ *
+ * The tunnel reaches the session, the forwards, the clock and its timers
+ * only through t->ops, and its owner only through t->owner, so that the
+ * unit tests drive every transition with fakes (tests/unit/test_tunnel_sm.c).
  */
 #include "config.h"
 
@@ -16,36 +24,137 @@
 #include <string.h>
 
 #include "cfg.h"
-#include "daemon.h"
 #include "forward.h"
 #include "log.h"
 #include "sshconn.h"
 #include "tunnel.h"
 #include "util.h"
 
-/* A session up this long resets the backoff (SPEC 5). */
+/* A session up this long resets the backoff (tunsupd.conf(5) RetryMin). */
 #define STABLE_AFTER	60.0
-/* Start-up spread so a fleet does not connect in one burst. */
-#define START_JITTER	0.5
 
-static const char *const tunnel_state_names[] = {
+static const char *const tunnel_state_names[TS_COUNT] = {
 	"stopped", "connecting", "forwarding", "up", "degraded", "backoff",
 };
 
-static void	tunnel_connect(struct tunnel *);
+static const char *const tunnel_event_names[TE_COUNT] = {
+	"start", "restart", "retry", "ready", "forwards up",
+	"forward refused", "failure", "stop",
+};
+
+struct tunnel_move {
+	enum tunnel_state	 from;
+	enum tunnel_event	 ev;
+	enum tunnel_state	 to;
+	int			 quiet;	/* re-entry: no log line, no event */
+};
+
+/*
+ * The state table: every allowed transition. A quiet row re-enters its
+ * state to run its entry action again (a wait over, the next forward retry)
+ * and is neither logged nor announced.
+ */
+static const struct tunnel_move tunnel_moves[] = {
+	{ TS_STOPPED,	 TE_START,	 TS_CONNECTING,	0 },
+	{ TS_STOPPED,	 TE_RESTART,	 TS_CONNECTING,	0 },
+	{ TS_STOPPED,	 TE_STOP,	 TS_STOPPED,	1 },
+
+	{ TS_CONNECTING, TE_RETRY,	 TS_CONNECTING,	1 },
+	{ TS_CONNECTING, TE_RESTART,	 TS_CONNECTING,	0 },
+	{ TS_CONNECTING, TE_READY,	 TS_FORWARDING,	0 },
+	{ TS_CONNECTING, TE_FAIL,	 TS_BACKOFF,	0 },
+	{ TS_CONNECTING, TE_STOP,	 TS_STOPPED,	0 },
+
+	{ TS_FORWARDING, TE_FWD_UP,	 TS_UP,		0 },
+	{ TS_FORWARDING, TE_FWD_REFUSED, TS_DEGRADED,	0 },
+	{ TS_FORWARDING, TE_FAIL,	 TS_BACKOFF,	0 },
+	{ TS_FORWARDING, TE_RESTART,	 TS_CONNECTING,	0 },
+	{ TS_FORWARDING, TE_STOP,	 TS_STOPPED,	0 },
+
+	{ TS_UP,	 TE_FWD_REFUSED, TS_DEGRADED,	0 },
+	{ TS_UP,	 TE_FAIL,	 TS_BACKOFF,	0 },
+	{ TS_UP,	 TE_RESTART,	 TS_CONNECTING,	0 },
+	{ TS_UP,	 TE_STOP,	 TS_STOPPED,	0 },
+
+	{ TS_DEGRADED,	 TE_FWD_UP,	 TS_UP,		0 },
+	{ TS_DEGRADED,	 TE_FWD_REFUSED, TS_DEGRADED,	1 },
+	{ TS_DEGRADED,	 TE_FAIL,	 TS_BACKOFF,	0 },
+	{ TS_DEGRADED,	 TE_RESTART,	 TS_CONNECTING,	0 },
+	{ TS_DEGRADED,	 TE_STOP,	 TS_STOPPED,	0 },
+
+	{ TS_BACKOFF,	 TE_RETRY,	 TS_CONNECTING,	0 },
+	{ TS_BACKOFF,	 TE_RESTART,	 TS_CONNECTING,	0 },
+	{ TS_BACKOFF,	 TE_STOP,	 TS_STOPPED,	0 },
+};
+
+static void	enter_stopped(struct tunnel *, const struct tunnel_move *,
+		    const char *);
+static void	enter_connecting(struct tunnel *, const struct tunnel_move *,
+		    const char *);
+static void	enter_forwarding(struct tunnel *, const struct tunnel_move *,
+		    const char *);
+static void	enter_up(struct tunnel *, const struct tunnel_move *,
+		    const char *);
+static void	enter_degraded(struct tunnel *, const struct tunnel_move *,
+		    const char *);
+static void	enter_backoff(struct tunnel *, const struct tunnel_move *,
+		    const char *);
+
+/* The entry action of each state, the only code that arms its timers. */
+static void (*const tunnel_enter[TS_COUNT])(struct tunnel *,
+    const struct tunnel_move *, const char *) = {
+	[TS_STOPPED] = enter_stopped,
+	[TS_CONNECTING] = enter_connecting,
+	[TS_FORWARDING] = enter_forwarding,
+	[TS_UP] = enter_up,
+	[TS_DEGRADED] = enter_degraded,
+	[TS_BACKOFF] = enter_backoff,
+};
+
 static void	tunnel_teardown(struct tunnel *);
-static void	tunnel_eval(struct tunnel *, const char *);
-static void	tunnel_retry_cb(struct ev_loop *, ev_timer *, int);
-static void	tunnel_stable_cb(struct ev_loop *, ev_timer *, int);
-static void	tunnel_alive_cb(struct ev_loop *, ev_timer *, int);
+static void	tunnel_eval(struct tunnel *);
+static void	tunnel_fail(struct tunnel *, enum tunnel_fail, const char *);
 static void	tunnel_alive_arm(struct tunnel *);
-static void	tunnel_fwd_retry_cb(struct ev_loop *, ev_timer *, int);
+static void	tunnel_alive_round(void *);
+static void	tunnel_slot_granted(void *);
+
+static const struct sshconn_cbs tunnel_conn_cbs;
 
 const char *
 tunnel_state_name(enum tunnel_state s)
 {
 	return tunnel_state_names[s];
 }
+
+const char *
+tunnel_event_name(enum tunnel_event ev)
+{
+	return tunnel_event_names[ev];
+}
+
+static const struct tunnel_move *
+tunnel_move_find(enum tunnel_state from, enum tunnel_event ev)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(tunnel_moves) / sizeof(tunnel_moves[0]); i++) {
+		if (tunnel_moves[i].from == from && tunnel_moves[i].ev == ev)
+			return &tunnel_moves[i];
+	}
+	return NULL;
+}
+
+int
+tunnel_next_state(enum tunnel_state from, enum tunnel_event ev)
+{
+	const struct tunnel_move	*m;
+
+	if ((m = tunnel_move_find(from, ev)) == NULL)
+		return -1;
+	return (int)m->to;
+}
+
+/* ---- backoff ---------------------------------------------------------- */
 
 /*
  * Full-jitter exponential backoff: a delay between min and
@@ -68,6 +177,20 @@ tunnel_backoff_ms(long min_ms, long cap_ms, int attempt, double unit)
 	return min_ms + (long)(unit * (hi - (double)min_ms));
 }
 
+long
+tunnel_retry_delay(const struct tunnel_spec *spec, enum tunnel_fail kind,
+    int attempt, double unit)
+{
+	/* Refused credentials will not pass soon: no hammering. */
+	if (kind == TF_AUTH)
+		return spec->retry_max_ms -
+		    (long)(unit * spec->retry_max_ms * 0.1);
+	return tunnel_backoff_ms(spec->retry_min_ms, kind == TF_NETWORK ?
+	    spec->retry_network_max_ms : spec->retry_max_ms, attempt, unit);
+}
+
+/* ---- life ------------------------------------------------------------- */
+
 static void
 tunnel_forwards_new(struct tunnel *t)
 {
@@ -77,8 +200,7 @@ tunnel_forwards_new(struct tunnel *t)
 	t->forwards = xcalloc(t->nforwards ? t->nforwards : 1,
 	    sizeof(*t->forwards));
 	for (i = 0; i < t->nforwards; i++)
-		t->forwards[i] = forward_new(t, &t->spec->forwards[i],
-		    t->daemon->fdlimit);
+		t->forwards[i] = t->ops->fwd_new(t, &t->spec->forwards[i]);
 }
 
 static void
@@ -87,29 +209,30 @@ tunnel_forwards_free(struct tunnel *t)
 	size_t	 i;
 
 	for (i = 0; i < t->nforwards; i++)
-		forward_free(t->forwards[i]);
+		t->ops->fwd_free(t->forwards[i]);
 	free(t->forwards);
 	t->forwards = NULL;
 	t->nforwards = 0;
 }
 
 struct tunnel *
-tunnel_new(struct daemon *d, struct tunnel_spec *spec)
+tunnel_new(struct daemon *d, struct tunnel_spec *spec,
+    const struct tunnel_ops *ops, const struct tunnel_owner *owner)
 {
 	struct tunnel	*t;
 
 	t = xcalloc(1, sizeof(*t));
 	t->daemon = d;
+	t->ops = ops;
+	t->owner = owner;
 	t->spec = spec;
 	t->state = TS_STOPPED;
-	t->state_since = now_wall();
+	t->state_since = ops->wall();
 	t->rtt_ms = -1;
-	ev_timer_init(&t->retry_timer, tunnel_retry_cb, 0., 0.);
-	ev_timer_init(&t->stable_timer, tunnel_stable_cb, STABLE_AFTER, 0.);
-	ev_timer_init(&t->alive_timer, tunnel_alive_cb, 0., 0.);
-	ev_timer_init(&t->fwd_retry_timer, tunnel_fwd_retry_cb, 0., 0.);
-	t->retry_timer.data = t->stable_timer.data = t;
-	t->alive_timer.data = t->fwd_retry_timer.data = t;
+	t->slot.granted = tunnel_slot_granted;
+	t->slot.arg = t;
+	t->alive.due = tunnel_alive_round;
+	t->alive.arg = t;
 	tunnel_forwards_new(t);
 	return t;
 }
@@ -117,60 +240,17 @@ tunnel_new(struct daemon *d, struct tunnel_spec *spec)
 void
 tunnel_free(struct tunnel *t)
 {
+	int	 i;
+
 	if (t == NULL)
 		return;
 	tunnel_teardown(t);
-	ev_timer_stop(t->daemon->loop, &t->retry_timer);
+	for (i = 0; i < TT_COUNT; i++)
+		t->ops->timer_stop(t, i);
 	tunnel_forwards_free(t);
 	free(t->last_error);
 	tunnel_spec_free(t->spec);
 	free(t);
-}
-
-/* ---- the one place states change ------------------------------------ */
-
-static void
-tunnel_set_state(struct tunnel *t, enum tunnel_state st, const char *reason)
-{
-	enum tunnel_state	 from = t->state;
-	json_t			*ev;
-
-	if (from == st)
-		return;
-	t->state = st;
-	t->state_since = now_wall();
-	if (st == TS_UP)
-		t->down_since = 0;
-	else if (from == TS_UP || t->down_since == 0)
-		t->down_since = t->state_since;
-	if (st == TS_BACKOFF || st == TS_STOPPED)
-		tlog_info(t, "%s -> %s (%s)", tunnel_state_name(from),
-		    tunnel_state_name(st), reason != NULL ? reason : "");
-	else
-		tlog_info(t, "%s -> %s%s%s%s", tunnel_state_name(from),
-		    tunnel_state_name(st), reason != NULL ? " (" : "",
-		    reason != NULL ? reason : "", reason != NULL ? ")" : "");
-
-	/* Timers that belong to the session's states. */
-	if (st == TS_UP || st == TS_DEGRADED) {
-		if (!ev_is_active(&t->stable_timer) && t->up_since == 0) {
-			t->up_since = now_mono();
-			ev_timer_set(&t->stable_timer, STABLE_AFTER, 0.);
-			ev_timer_start(t->daemon->loop, &t->stable_timer);
-		}
-	}
-	if (st != TS_BACKOFF)
-		t->retry_at = 0;
-
-	/* "o" steals; json_text() takes any bytes a server or a file gave. */
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:o, s:f}", "event", "state",
-	    "tunnel", t->spec->name, "from", tunnel_state_name(from),
-	    "to", tunnel_state_name(st),
-	    "reason", reason != NULL ? json_text(reason) : json_null(),
-	    "ts", t->state_since);
-	if (ev != NULL)
-		daemon_emit(t->daemon, ev);	/* steals ev */
-	daemon_tunnels_changed(t->daemon);
 }
 
 static void
@@ -178,6 +258,268 @@ tunnel_set_error(struct tunnel *t, const char *err)
 {
 	free(t->last_error);
 	t->last_error = err != NULL ? xstrdup(err) : NULL;
+}
+
+/* ---- the one place states change ------------------------------------ */
+
+/*
+ * Take ev in t's state through the table: the new state's entry action runs,
+ * and announces the change itself (tunnel_announce) at its point. Returns -1
+ * for an event the table does not allow there (a bug: nothing changes).
+ */
+static int
+tunnel_fire(struct tunnel *t, enum tunnel_event ev, const char *reason)
+{
+	const struct tunnel_move	*m;
+
+	if ((m = tunnel_move_find(t->state, ev)) == NULL) {
+		tlog_warn(t, "bug: no transition for %s in state %s (%s): "
+		    "refused", tunnel_event_name(ev),
+		    tunnel_state_name(t->state), reason != NULL ? reason : "");
+		return -1;
+	}
+	tunnel_enter[m->to](t, m, reason);
+	return 0;
+}
+
+/* The state changes now: log "from -> to (reason)", emit the event. */
+static void
+tunnel_announce(struct tunnel *t, const struct tunnel_move *m,
+    const char *reason)
+{
+	json_t	*ev;
+
+	if (m->quiet)
+		return;
+	t->state = m->to;
+	t->state_since = t->ops->wall();
+	if (m->to == TS_UP)
+		t->down_since = 0;
+	else if (m->from == TS_UP || t->down_since == 0)
+		t->down_since = t->state_since;
+	if (m->to != TS_BACKOFF)
+		t->retry_at = 0;
+	if (m->to == TS_BACKOFF || m->to == TS_STOPPED)
+		tlog_info(t, "%s -> %s (%s)", tunnel_state_name(m->from),
+		    tunnel_state_name(m->to), reason != NULL ? reason : "");
+	else
+		tlog_info(t, "%s -> %s%s%s%s", tunnel_state_name(m->from),
+		    tunnel_state_name(m->to), reason != NULL ? " (" : "",
+		    reason != NULL ? reason : "", reason != NULL ? ")" : "");
+
+	/* "o" steals; json_text() takes any bytes a server or a file gave. */
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:o, s:f}", "event", "state",
+	    "tunnel", t->spec->name, "from", tunnel_state_name(m->from),
+	    "to", tunnel_state_name(m->to),
+	    "reason", reason != NULL ? json_text(reason) : json_null(),
+	    "ts", t->state_since);
+	if (ev != NULL)
+		t->owner->emit(t->daemon, ev);	/* steals ev */
+	t->owner->changed(t->daemon);
+}
+
+/* stopped: nothing runs; no timer. */
+static void
+enter_stopped(struct tunnel *t, const struct tunnel_move *m,
+    const char *reason)
+{
+	tunnel_teardown(t);
+	t->ops->timer_stop(t, TT_RETRY);
+	tunnel_announce(t, m, reason);
+}
+
+/*
+ * connecting: a session attempt, once a handshake slot is held. Started, it
+ * may first wait out the start-up spread (TT_RETRY); without a free slot it
+ * waits for one (no timer: the limiter calls back).
+ */
+static void
+enter_connecting(struct tunnel *t, const struct tunnel_move *m,
+    const char *reason)
+{
+	double	 delay = 0;
+
+	/* A restart drops the session; a wait ending keeps the slot. */
+	if (m->from != TS_CONNECTING || m->ev == TE_RESTART)
+		tunnel_teardown(t);
+	t->ops->timer_stop(t, TT_RETRY);
+	if (t->conn != NULL)
+		return;
+	if (m->ev == TE_START)
+		delay = t->owner->start_delay(t->daemon);
+	if (delay > 0) {
+		tunnel_announce(t, m, reason != NULL ? reason : "starting");
+		t->ops->timer_start(t, TT_RETRY, delay, 0.);
+		return;
+	}
+	if (!t->owner->slot_acquire(t->daemon, &t->slot)) {
+		tunnel_announce(t, m, reason != NULL ? reason :
+		    "waiting for a handshake slot");
+		return;
+	}
+	tunnel_announce(t, m, reason);
+	t->conn = t->ops->conn_new(t, &tunnel_conn_cbs);
+}
+
+/*
+ * forwarding: the session is up; the forwards are requested and the
+ * keepalive rounds begin (the daemon's wheel, or TT_ALIVE).
+ */
+static void
+enter_forwarding(struct tunnel *t, const struct tunnel_move *m,
+    const char *reason)
+{
+	size_t	 i;
+
+	t->owner->slot_release(t->daemon, &t->slot);
+	t->connects++;
+	t->fwd_attempt = 0;
+	t->alive_last_in = t->ops->conn_in_packets(t->conn);
+	t->alive_missed = 0;
+	t->last_ok = t->ops->wall();
+	tlog_info(t, "session to %s@%s:%d established", t->spec->user,
+	    t->spec->hostname, t->spec->port);
+	tunnel_announce(t, m, reason);
+	if (t->spec->server_alive_interval_ms > 0)
+		tunnel_alive_arm(t);
+	for (i = 0; i < t->nforwards && t->conn != NULL; i++)
+		t->ops->fwd_session_up(t->forwards[i]);
+	if (t->conn != NULL)
+		tunnel_eval(t);
+}
+
+/* The session's first minute up or degraded ends in a backoff reset. */
+static void
+tunnel_stable_arm(struct tunnel *t)
+{
+	if (!t->ops->timer_active(t, TT_STABLE) && t->up_since == 0) {
+		t->up_since = t->ops->mono();
+		t->ops->timer_start(t, TT_STABLE, STABLE_AFTER, 0.);
+	}
+}
+
+/* up: every forward established; TT_STABLE runs, TT_FWD_RETRY does not. */
+static void
+enter_up(struct tunnel *t, const struct tunnel_move *m, const char *reason)
+{
+	t->ops->timer_stop(t, TT_FWD_RETRY);
+	tunnel_set_error(t, NULL);
+	tunnel_announce(t, m, reason);
+	tunnel_stable_arm(t);
+}
+
+/* degraded: as up, and TT_FWD_RETRY retries the refused forwards. */
+static void
+enter_degraded(struct tunnel *t, const struct tunnel_move *m,
+    const char *reason)
+{
+	long	 delay;
+
+	/* Not up: say why, as for every other state that is not up. */
+	tunnel_set_error(t, reason);
+	tunnel_announce(t, m, reason);
+	tunnel_stable_arm(t);
+	if (!t->ops->timer_active(t, TT_FWD_RETRY)) {
+		t->fwd_attempt++;
+		delay = tunnel_retry_delay(t->spec, TF_SESSION, t->fwd_attempt,
+		    t->ops->unit());
+		t->ops->timer_start(t, TT_FWD_RETRY, delay / 1000.0, 0.);
+	}
+}
+
+/*
+ * backoff: the session is gone (tunnel_fail counted and named the failure);
+ * TT_RETRY brings the next attempt.
+ */
+static void
+enter_backoff(struct tunnel *t, const struct tunnel_move *m,
+    const char *reason)
+{
+	long	 delay;
+
+	tunnel_teardown(t);
+	t->attempt++;
+	delay = tunnel_retry_delay(t->spec, t->fail_kind, t->attempt,
+	    t->ops->unit());
+	tunnel_announce(t, m, reason);
+	t->retry_at = t->ops->wall() + delay / 1000.0;
+	t->ops->timer_start(t, TT_RETRY, delay / 1000.0, 0.);
+}
+
+/* Close the session and everything that rides on it. */
+static void
+tunnel_teardown(struct tunnel *t)
+{
+	size_t	 i;
+
+	t->ops->timer_stop(t, TT_ALIVE);
+	t->owner->alive_forget(t->daemon, &t->alive);
+	t->ops->timer_stop(t, TT_FWD_RETRY);
+	t->ops->timer_stop(t, TT_STABLE);
+	t->up_since = 0;
+	for (i = 0; i < t->nforwards; i++)
+		t->ops->fwd_session_down(t->forwards[i]);
+	t->owner->slot_release(t->daemon, &t->slot);
+	if (t->conn != NULL) {
+		t->ops->conn_free(t->conn);
+		t->conn = NULL;
+	}
+}
+
+/* Up for a minute: the next failure starts from RetryMin again. */
+static void
+tunnel_stable_fired(struct tunnel *t)
+{
+	t->attempt = 0;
+}
+
+/* backoff's wait, or connecting's start-up spread, is over. */
+static void
+tunnel_retry_fired(struct tunnel *t)
+{
+	if (t->wanted)
+		tunnel_fire(t, TE_RETRY, NULL);
+}
+
+/* A keepalive round not on the wheel: the daemon serves it soon. */
+static void
+tunnel_alive_fired(struct tunnel *t)
+{
+	t->owner->alive_due(t->daemon, &t->alive);
+}
+
+static void
+tunnel_fwd_retry_fired(struct tunnel *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->nforwards && t->conn != NULL; i++)
+		t->ops->fwd_retry(t->forwards[i]);
+}
+
+static void (*const tunnel_timer_fns[TT_COUNT])(struct tunnel *) = {
+	[TT_RETRY] = tunnel_retry_fired,
+	[TT_STABLE] = tunnel_stable_fired,
+	[TT_ALIVE] = tunnel_alive_fired,
+	[TT_FWD_RETRY] = tunnel_fwd_retry_fired,
+};
+
+void
+tunnel_timer_fired(struct tunnel *t, enum tunnel_timer which)
+{
+	tunnel_timer_fns[which](t);
+}
+
+/* A handshake slot is ours now (the limiter's callback). */
+static void
+tunnel_slot_granted(void *arg)
+{
+	struct tunnel	*t = arg;
+
+	if (t->wanted && t->conn == NULL && t->state == TS_CONNECTING)
+		tunnel_fire(t, TE_RETRY, NULL);
+	else
+		t->owner->slot_release(t->daemon, &t->slot);
 }
 
 /* ---- session callbacks ----------------------------------------------- */
@@ -193,68 +535,21 @@ tunnel_conn_phase(void *arg, const char *phase)
 static void
 tunnel_conn_ready(void *arg)
 {
-	struct tunnel	*t = arg;
-	size_t		 i;
-
-	daemon_handshake_release(t->daemon, t);
-	t->connects++;
-	t->fwd_attempt = 0;
-	t->alive_last_in = sshconn_in_packets(t->conn);
-	t->alive_missed = 0;
-	t->last_ok = now_wall();
-	tlog_info(t, "session to %s@%s:%d established", t->spec->user,
-	    t->spec->hostname, t->spec->port);
-	tunnel_set_state(t, TS_FORWARDING, "authenticated");
-	if (t->spec->server_alive_interval_ms > 0) {
-		tunnel_alive_arm(t);
-	}
-	for (i = 0; i < t->nforwards && t->conn != NULL; i++)
-		forward_session_up(t->forwards[i]);
-	if (t->conn != NULL)
-		tunnel_eval(t, NULL);
+	tunnel_fire(arg, TE_READY, "authenticated");
 }
 
 static void
 tunnel_fail(struct tunnel *t, enum tunnel_fail kind, const char *reason)
 {
-	long	 delay, cap;
 	char	*why;
 
 	/* reason may belong to what the teardown frees (a forward's error). */
 	why = xstrdup(reason);
-	tunnel_teardown(t);
 	t->failures++;
 	t->fail_kind = kind;
 	tunnel_set_error(t, why);
 	tlog_warn(t, "%s", why);
-	if (!t->wanted) {
-		tunnel_set_state(t, TS_STOPPED, why);
-		free(why);
-		return;
-	}
-	t->attempt++;
-	switch (kind) {
-	case TF_NETWORK:
-		cap = t->spec->retry_network_max_ms;
-		delay = tunnel_backoff_ms(t->spec->retry_min_ms, cap,
-		    t->attempt, rand_unit());
-		break;
-	case TF_AUTH:
-		/* Retrying will not help soon: no hammering. */
-		delay = t->spec->retry_max_ms -
-		    (long)(rand_unit() * t->spec->retry_max_ms * 0.1);
-		break;
-	case TF_SESSION:
-	default:
-		cap = t->spec->retry_max_ms;
-		delay = tunnel_backoff_ms(t->spec->retry_min_ms, cap,
-		    t->attempt, rand_unit());
-		break;
-	}
-	t->retry_at = now_wall() + delay / 1000.0;
-	ev_timer_set(&t->retry_timer, delay / 1000.0, 0.);
-	ev_timer_start(t->daemon->loop, &t->retry_timer);
-	tunnel_set_state(t, TS_BACKOFF, why);
+	tunnel_fire(t, t->wanted ? TE_FAIL : TE_STOP, why);
 	free(why);
 }
 
@@ -272,8 +567,8 @@ tunnel_conn_forwarded(void *arg, const char *addr, int port,
 	size_t		 i;
 
 	for (i = 0; i < t->nforwards; i++) {
-		if (forward_matches(t->forwards[i], addr, port)) {
-			forward_incoming(t->forwards[i], m);
+		if (t->ops->fwd_matches(t->forwards[i], addr, port)) {
+			t->ops->fwd_incoming(t->forwards[i], m);
 			return;
 		}
 	}
@@ -288,135 +583,45 @@ static const struct sshconn_cbs tunnel_conn_cbs = {
 	.phase = tunnel_conn_phase,
 };
 
-/* ---- connect, teardown ----------------------------------------------- */
-
-static void
-tunnel_connect(struct tunnel *t)
-{
-	ev_timer_stop(t->daemon->loop, &t->retry_timer);
-	if (t->conn != NULL)
-		return;
-	if (!daemon_handshake_acquire(t->daemon, t)) {
-		tunnel_set_state(t, TS_CONNECTING,
-		    "waiting for a handshake slot");
-		return;
-	}
-	tunnel_set_state(t, TS_CONNECTING, NULL);
-	t->conn = sshconn_new(t->daemon->loop, t->daemon->resolver, t->spec,
-	    &tunnel_conn_cbs, t);
-}
-
-void
-tunnel_slot_granted(struct tunnel *t)
-{
-	if (t->wanted && t->conn == NULL && t->state == TS_CONNECTING) {
-		t->conn = sshconn_new(t->daemon->loop, t->daemon->resolver,
-		    t->spec, &tunnel_conn_cbs, t);
-	} else
-		daemon_handshake_release(t->daemon, t);
-}
-
-/* Close the session and everything that rides on it. */
-static void
-tunnel_teardown(struct tunnel *t)
-{
-	struct ev_loop	*loop = t->daemon->loop;
-	size_t		 i;
-
-	ev_timer_stop(loop, &t->alive_timer);
-	daemon_alive_forget(t->daemon, t);
-	ev_timer_stop(loop, &t->fwd_retry_timer);
-	if (ev_is_active(&t->stable_timer))
-		ev_timer_stop(loop, &t->stable_timer);
-	t->up_since = 0;
-	for (i = 0; i < t->nforwards; i++)
-		forward_session_down(t->forwards[i]);
-	daemon_handshake_release(t->daemon, t);
-	if (t->conn != NULL) {
-		sshconn_free(t->conn);
-		t->conn = NULL;
-	}
-}
-
-static void
-tunnel_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct tunnel	*t = w->data;
-
-	if (t->wanted)
-		tunnel_connect(t);
-}
-
-static void
-tunnel_stable_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct tunnel	*t = w->data;
-
-	/* Up for a minute: the next failure starts from RetryMin again. */
-	t->attempt = 0;
-}
-
 /* ---- commands -------------------------------------------------------- */
 
 void
 tunnel_start(struct tunnel *t)
 {
-	double	 jitter;
-
 	if (t->wanted && t->state != TS_STOPPED)
 		return;
 	t->wanted = 1;
 	t->attempt = 0;
-	if (t->daemon->started + 5 > now_wall() && daemon_tunnel_count(
-	    t->daemon) > 1) {
-		/* Daemon start-up: spread the fleet's first attempts. */
-		jitter = rand_unit() * START_JITTER;
-		t->retry_at = now_wall() + jitter;
-		ev_timer_set(&t->retry_timer, jitter, 0.);
-		ev_timer_start(t->daemon->loop, &t->retry_timer);
-		tunnel_set_state(t, TS_CONNECTING, "starting");
-		return;
-	}
-	tunnel_connect(t);
+	tunnel_fire(t, TE_START, NULL);
 }
 
 void
 tunnel_stop(struct tunnel *t, const char *reason)
 {
 	t->wanted = 0;
-	tunnel_teardown(t);
-	ev_timer_stop(t->daemon->loop, &t->retry_timer);
-	tunnel_set_state(t, TS_STOPPED, reason != NULL ? reason : "stopped");
+	tunnel_fire(t, TE_STOP, reason != NULL ? reason : "stopped");
 }
 
 void
 tunnel_restart(struct tunnel *t, const char *reason)
 {
-	tunnel_teardown(t);
-	ev_timer_stop(t->daemon->loop, &t->retry_timer);
 	t->wanted = 1;
 	t->attempt = 0;
-	if (t->state != TS_STOPPED)
-		tunnel_set_state(t, TS_BACKOFF, reason != NULL ? reason :
-		    "restart");
-	tunnel_connect(t);
+	tunnel_fire(t, TE_RESTART, reason != NULL ? reason : "restart");
 }
 
 void
 tunnel_replace_spec(struct tunnel *t, struct tunnel_spec *spec)
 {
-	int	 was_wanted = t->wanted;
-
+	/* The forwards belong to the spec: the session goes with them. */
 	tunnel_teardown(t);
 	tunnel_forwards_free(t);
 	tunnel_spec_free(t->spec);
 	t->spec = spec;
 	tunnel_forwards_new(t);
-	if (!spec->enabled) {
+	if (!spec->enabled)
 		tunnel_stop(t, "disabled by reload");
-		return;
-	}
-	if (was_wanted || t->state == TS_STOPPED)
+	else
 		tunnel_restart(t, "configuration changed");
 }
 
@@ -424,11 +629,10 @@ tunnel_replace_spec(struct tunnel *t, struct tunnel_spec *spec)
 
 /* Derive up / forwarding / degraded from the forwards. */
 static void
-tunnel_eval(struct tunnel *t, const char *why)
+tunnel_eval(struct tunnel *t)
 {
 	struct forward	*f;
 	size_t		 i, up = 0, bad = 0;
-	long		 delay;
 	const char	*err = NULL;
 
 	if (t->conn == NULL ||
@@ -444,29 +648,13 @@ tunnel_eval(struct tunnel *t, const char *why)
 			err = f->error;
 		}
 	}
-	if (bad > 0 && t->spec->exit_on_forward_failure) {
+	if (bad > 0 && t->spec->exit_on_forward_failure)
 		tunnel_fail(t, TF_SESSION, err);
-		return;
-	}
-	if (up == t->nforwards) {
-		ev_timer_stop(t->daemon->loop, &t->fwd_retry_timer);
-		tunnel_set_error(t, NULL);
-		tunnel_set_state(t, TS_UP, why != NULL ? why :
-		    "all forwards established");
-	}
-	else if (bad > 0) {
-		/* Not up: say why, as for every other state that is not up. */
-		tunnel_set_error(t, err);
-		tunnel_set_state(t, TS_DEGRADED, err);
-		if (!ev_is_active(&t->fwd_retry_timer)) {
-			t->fwd_attempt++;
-			delay = tunnel_backoff_ms(t->spec->retry_min_ms,
-			    t->spec->retry_max_ms, t->fwd_attempt,
-			    rand_unit());
-			ev_timer_set(&t->fwd_retry_timer, delay / 1000.0, 0.);
-			ev_timer_start(t->daemon->loop, &t->fwd_retry_timer);
-		}
-	}
+	else if (up == t->nforwards) {
+		if (t->state != TS_UP)
+			tunnel_fire(t, TE_FWD_UP, "all forwards established");
+	} else if (bad > 0)
+		tunnel_fire(t, TE_FWD_REFUSED, err);
 }
 
 void
@@ -475,7 +663,7 @@ tunnel_forward_changed(struct tunnel *t, struct forward *f, int changed)
 	json_t	*ev;
 
 	if (!changed) {
-		tunnel_eval(t, NULL);
+		tunnel_eval(t);
 		return;
 	}
 	if (f->error != NULL)
@@ -488,20 +676,10 @@ tunnel_forward_changed(struct tunnel *t, struct forward *f, int changed)
 	    "tunnel", t->spec->name, "listen", json_text(f->spec->listen_str),
 	    "state", forward_state_name(f->state),
 	    "error", f->error != NULL ? json_text(f->error) : json_null(),
-	    "ts", now_wall());
+	    "ts", t->ops->wall());
 	if (ev != NULL)
-		daemon_emit(t->daemon, ev);	/* steals ev */
-	tunnel_eval(t, NULL);
-}
-
-static void
-tunnel_fwd_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct tunnel	*t = w->data;
-	size_t		 i;
-
-	for (i = 0; i < t->nforwards && t->conn != NULL; i++)
-		forward_retry(t->forwards[i]);
+		t->owner->emit(t->daemon, ev);	/* steals ev */
+	tunnel_eval(t);
 }
 
 static void
@@ -512,14 +690,14 @@ tunnel_keepalive_cb(void *arg, int result, int bound, double rtt_ms)
 	if (result == -2)
 		return;
 	t->rtt_ms = rtt_ms;
-	t->last_ok = now_wall();
+	t->last_ok = t->ops->wall();
 }
 
 /*
  * Keepalive rounds: whole-second intervals go on the daemon's shared wheel
  * (rounds of many tunnels then share one wake-up; the first round comes up to
  * 1 s early, the interval between rounds stays exact); any other interval
- * keeps a timer of its own.
+ * keeps a timer of its own, TT_ALIVE.
  */
 static int
 tunnel_alive_on_wheel(const struct tunnel *t)
@@ -533,24 +711,17 @@ tunnel_alive_arm(struct tunnel *t)
 	long	 ms = t->spec->server_alive_interval_ms;
 
 	if (tunnel_alive_on_wheel(t)) {
-		daemon_alive_schedule(t->daemon, t, ms / 1000);
+		t->owner->alive_schedule(t->daemon, &t->alive, ms / 1000);
 		return;
 	}
-	ev_timer_set(&t->alive_timer, ms / 1000.0, ms / 1000.0);
-	ev_timer_start(t->daemon->loop, &t->alive_timer);
+	t->ops->timer_start(t, TT_ALIVE, ms / 1000.0, ms / 1000.0);
 }
 
+/* One keepalive round (tunsupd.conf(5) ServerAliveInterval), when due. */
 static void
-tunnel_alive_cb(struct ev_loop *loop, ev_timer *w, int revents)
+tunnel_alive_round(void *arg)
 {
-	struct tunnel	*t = w->data;
-
-	daemon_alive_due(t->daemon, t);
-}
-
-void
-tunnel_alive_round(struct tunnel *t)
-{
+	struct tunnel	*t = arg;
 	uint64_t	 in;
 	char		*why;
 	size_t		 i;
@@ -560,11 +731,11 @@ tunnel_alive_round(struct tunnel *t)
 	if (tunnel_alive_on_wheel(t))
 		tunnel_alive_arm(t);	/* a timer of its own repeats */
 	/* Any packet from the server counts as an answer, as in OpenSSH. */
-	in = sshconn_in_packets(t->conn);
+	in = t->ops->conn_in_packets(t->conn);
 	if (in != t->alive_last_in) {
 		t->alive_last_in = in;
 		t->alive_missed = 0;
-		t->last_ok = now_wall();
+		t->last_ok = t->ops->wall();
 	} else if (++t->alive_missed >= t->spec->server_alive_count_max) {
 		xasprintf(&why, "no answer from the server for %.0f s "
 		    "(ServerAliveInterval %.0f s x ServerAliveCountMax %d)",
@@ -575,11 +746,11 @@ tunnel_alive_round(struct tunnel *t)
 		free(why);
 		return;
 	}
-	if (!sshconn_keepalive_pending(t->conn))
-		sshconn_keepalive(t->conn, tunnel_keepalive_cb, t);
+	if (!t->ops->conn_keepalive_pending(t->conn))
+		t->ops->conn_keepalive(t->conn, tunnel_keepalive_cb, t);
 	if (t->spec->forward_probe) {
 		for (i = 0; i < t->nforwards; i++)
-			forward_probe(t->forwards[i]);
+			t->ops->fwd_probe(t->forwards[i]);
 	}
 }
 
@@ -596,9 +767,9 @@ tunnel_status(struct tunnel *t)
 
 	fwds = json_array();
 	for (i = 0; i < t->nforwards; i++)
-		json_array_append_new(fwds, forward_status(t->forwards[i]));
+		json_array_append_new(fwds, t->ops->fwd_status(t->forwards[i]));
 	if (t->state == TS_BACKOFF && t->retry_at > 0) {
-		next = t->retry_at - now_wall();
+		next = t->retry_at - t->ops->wall();
 		if (next < 0)
 			next = 0;
 	}

@@ -169,7 +169,7 @@ fuzz_any_wanted(struct daemon *d)
 
 	TAILQ_FOREACH(t, &d->tunnels, entry) {
 		if (t->wanted || t->conn != NULL ||
-		    ev_is_active(&t->retry_timer))
+		    ev_is_active(&t->timers[TT_RETRY]))
 			return 1;
 	}
 	return 0;

@@ -1,4 +1,8 @@
-/* Unit tests of the tunnel state machine: backoff, transitions, slots. */
+/*
+ * Unit tests of the tunnel with the real session, the real daemon and the
+ * real clock: backoff, connection failures, handshake slots, the start-up
+ * spread. The state machine itself is tested with fakes in test_tunnel_sm.c.
+ */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -220,16 +224,16 @@ Test(tunnel, handshake_slots_are_bounded)
 	d->handshakes_max = 1;
 	a = daemon_tunnel_find(d, "a");
 	b = daemon_tunnel_find(d, "b");
-	cr_assert(daemon_handshake_acquire(d, a));
-	cr_assert(!daemon_handshake_acquire(d, b));
-	cr_assert(b->waiting);
+	cr_assert(daemon_handshake_acquire(d, &a->slot));
+	cr_assert(!daemon_handshake_acquire(d, &b->slot));
+	cr_assert(b->slot.waiting);
 	cr_assert_eq(d->handshakes, 1);
 	/* Releasing a's slot hands it to b. */
 	b->wanted = 0;		/* granted to a tunnel no longer wanted: freed */
-	daemon_handshake_release(d, a);
-	cr_assert(!b->waiting);
+	daemon_handshake_release(d, &a->slot);
+	cr_assert(!b->slot.waiting);
 	cr_assert_eq(d->handshakes, 0);
-	cr_assert(!b->has_slot);
+	cr_assert(!b->slot.held);
 	daemon_free(d);
 	ev_loop_destroy(loop);
 }
@@ -280,6 +284,41 @@ Test(tunnel, status_of_a_stopped_tunnel)
 	cr_assert_str_eq(json_string_value(json_object_get(f, "state")),
 	    "pending");
 	json_decref(st);
+	daemon_free(d);
+	ev_loop_destroy(loop);
+}
+
+Test(tunnel, start_up_spread_is_decided_by_the_daemon)
+{
+	struct ev_loop	*loop = ev_loop_new(0);
+	struct daemon	*d;
+	struct tunnel	*a;
+	double		 v;
+	int		 i, spread = 0;
+
+	d = mkdaemon(loop, "Tunnel a\n HostName h\n IdentityAgent none\n"
+	    "Tunnel b\n HostName h\n IdentityAgent none\n");
+	for (i = 0; i < 100; i++) {
+		v = daemon_tunnel_owner.start_delay(d);
+		cr_assert(v >= 0 && v < 0.5, "delay %f", v);
+		spread += v > 0;
+	}
+	cr_assert(spread > 90);
+	/* Started now: connecting, waiting, no session yet. */
+	a = daemon_tunnel_find(d, "a");
+	tunnel_start(a);
+	cr_assert_eq(a->state, TS_CONNECTING);
+	cr_assert_null(a->conn);
+	cr_assert(ev_is_active(&a->timers[TT_RETRY]));
+	tunnel_stop(a, "test");
+	cr_assert(!ev_is_active(&a->timers[TT_RETRY]));
+	/* Later on, nobody waits. */
+	d->started -= 10;
+	cr_assert_eq(daemon_tunnel_owner.start_delay(d), 0);
+	daemon_free(d);
+	/* Nor does a lone tunnel. */
+	d = mkdaemon(loop, "Tunnel a\n HostName h\n");
+	cr_assert_eq(daemon_tunnel_owner.start_delay(d), 0);
 	daemon_free(d);
 	ev_loop_destroy(loop);
 }
