@@ -15,8 +15,9 @@
 #include "sshconn.h"
 
 struct fwd_spec;
-struct tunnel;
 struct fconn;
+struct resolver;
+struct tunnel_spec;
 
 enum forward_state {
 	FWD_PENDING = 0,
@@ -31,8 +32,32 @@ struct flistener {
 	struct fdlimit_listener	 fw;	/* io runs under the accept pause */
 };
 
+/* What a forward tells its tunnel, through forward_env's one notice. */
+enum forward_notice {
+	FWD_NOTICE_SAME,	/* evaluated again, no change: retries re-arm */
+	FWD_NOTICE_CHANGED,	/* its state or error changed */
+	FWD_NOTICE_LISTENING,	/* the server took a listen: retries restart */
+};
+
+/*
+ * All a forward reaches, given by its tunnel: the loop, the resolver, the
+ * accept pause, the tunnel's spec (GatewayPorts, ConnectTimeout, ...; its
+ * name prefixes the forward's log lines, as tlog_*() expects of ->spec),
+ * the tunnel's session (NULL while there is none) and the notice upward.
+ */
+struct forward_env {
+	struct ev_loop		 *loop;
+	struct resolver		 *resolver;
+	struct fdlimit		 *fdl;
+	const struct tunnel_spec *spec;
+	struct sshconn *const	 *conn;
+	void			(*notice)(void *arg, struct forward *,
+				    enum forward_notice);
+	void			 *arg;
+};
+
 struct forward {
-	struct tunnel		*t;
+	const struct forward_env *env;
 	const struct fwd_spec	*spec;
 	enum forward_state	 state;
 	char			*error;
@@ -43,7 +68,6 @@ struct forward {
 	int			 suspect;	/* up again only once a probe passes */
 	struct pump_counters	 ctr;
 
-	struct fdlimit		*fdl;
 	struct flistener	*lis;
 	size_t			 nlis;
 	/* The socket file of a unix listener, while it is ours to remove. */
@@ -70,9 +94,9 @@ struct forward {
 };
 
 const char	*forward_state_name(enum forward_state);
-/* Its listeners pause with every other one when descriptors run out. */
-struct forward	*forward_new(struct tunnel *, const struct fwd_spec *,
-		    struct fdlimit *);
+/* env outlives the forward (the tunnel keeps it). */
+struct forward	*forward_new(const struct forward_env *,
+		    const struct fwd_spec *);
 void		 forward_free(struct forward *);
 
 /* The session is ready: bind listeners, request remote listens. */

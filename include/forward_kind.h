@@ -69,6 +69,7 @@ const struct forward_ops *forward_kind(struct forward *);
 void		 forward_set(struct forward *, enum forward_state,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 struct ev_loop	*forward_loop(struct forward *);
+struct sshconn	*forward_conn(struct forward *);	/* NULL: no session */
 void		 fd_nodelay(int fd, int family);
 struct fconn	*fconn_new(struct forward *, int fd);
 void		 fconn_free(struct fconn *);

@@ -21,6 +21,7 @@
 
 struct daemon;
 struct forward;
+struct forward_env;
 struct fwd_spec;
 struct sshconn;
 struct sshconn_cbs;
@@ -157,8 +158,10 @@ struct tunnel {
 	double			 rtt_ms;	/* -1 unknown */
 	double			 last_ok;	/* wall clock, 0 unknown */
 
-	/* Forward retry inside a live session (forward.c resets it too). */
+	/* Forward retry inside a live session (reset by a listen taken). */
 	int			 fwd_attempt;
+	/* What the forwards are given (forward.h): loop, session, notice. */
+	struct forward_env	*fwd_env;
 
 	/* tunnel_io_ops' libev timers, by enum tunnel_timer; data is t. */
 	ev_timer		 timers[TT_COUNT];
@@ -190,12 +193,6 @@ json_t		*tunnel_status(struct tunnel *);
 /* Reload: a changed spec; restarts t if it was wanted. Takes spec. */
 void		 tunnel_replace_spec(struct tunnel *, struct tunnel_spec *);
 
-/*
- * A forward was (re)evaluated: if changed, log and emit the event; always
- * re-evaluate t (which re-arms the retry of refused forwards).
- */
-void		 tunnel_forward_changed(struct tunnel *, struct forward *,
-		    int changed);
 
 /* A timer started through t->ops expired. */
 void		 tunnel_timer_fired(struct tunnel *, enum tunnel_timer);

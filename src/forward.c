@@ -24,14 +24,12 @@
 #include <unistd.h>
 
 #include "cfg.h"
-#include "daemon.h"
 #include "forward.h"
 #include "forward_kind.h"
 #include "log.h"
 #include "resolver.h"
 #include "socks.h"
 #include "sshconn.h"
-#include "tunnel.h"
 #include "util.h"
 
 static const struct forward_ops *const forward_ops[FWD_NKINDS] = {
@@ -58,14 +56,13 @@ forward_state_name(enum forward_state s)
 }
 
 struct forward *
-forward_new(struct tunnel *t, const struct fwd_spec *spec, struct fdlimit *fdl)
+forward_new(const struct forward_env *env, const struct fwd_spec *spec)
 {
 	struct forward	*f;
 
 	f = xcalloc(1, sizeof(*f));
-	f->t = t;
+	f->env = env;
 	f->spec = spec;
-	f->fdl = fdl;
 	f->state = FWD_PENDING;
 	TAILQ_INIT(&f->conns);
 	TAILQ_INIT(&f->classify);
@@ -85,7 +82,13 @@ forward_free(struct forward *f)
 struct ev_loop *
 forward_loop(struct forward *f)
 {
-	return f->t->daemon->loop;
+	return f->env->loop;
+}
+
+struct sshconn *
+forward_conn(struct forward *f)
+{
+	return *f->env->conn;
 }
 
 void
@@ -103,13 +106,13 @@ forward_set(struct forward *f, enum forward_state st, const char *fmt, ...)
 	    (err != NULL && f->error != NULL && strcmp(err, f->error) == 0))) {
 		/* Same answer again: no event, but the tunnel re-arms retries. */
 		free(err);
-		tunnel_forward_changed(f->t, f, 0);
+		f->env->notice(f->env->arg, f, FWD_NOTICE_SAME);
 		return;
 	}
 	f->state = st;
 	free(f->error);
 	f->error = err;
-	tunnel_forward_changed(f->t, f, 1);
+	f->env->notice(f->env->arg, f, FWD_NOTICE_CHANGED);
 }
 
 /* Forwarded bytes go out at once, as OpenSSH does for its channels. */
@@ -199,7 +202,7 @@ socks_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct fconn	*fc = w->data;
 
-	tlog_debug(fc->f->t, "forward %s: SOCKS client too slow, closed",
+	tlog_debug(fc->f->env, "forward %s: SOCKS client too slow, closed",
 	    fc->f->spec->listen_str);
 	fconn_free(fc);
 }
@@ -283,8 +286,8 @@ forward_session_down(struct forward *f)
 {
 	struct fconn	*fc;
 
-	if (f->t->conn != NULL)
-		sshconn_forget(f->t->conn, f);
+	if (forward_conn(f) != NULL)
+		sshconn_forget(forward_conn(f), f);
 	while ((fc = TAILQ_FIRST(&f->conns)) != NULL)
 		fconn_free(fc);
 	while ((fc = TAILQ_FIRST(&f->classify)) != NULL)

@@ -28,7 +28,6 @@
 #include "log.h"
 #include "socks.h"
 #include "sshconn.h"
-#include "tunnel.h"
 #include "util.h"
 
 #define ACCEPT_BATCH	64
@@ -42,14 +41,14 @@ local_open_cb(void *arg, struct sshchan *ch, const struct sshchan_refusal *why)
 	if (ch == NULL) {
 		fc->ch = NULL;
 		if (fc->socks != NULL) {
-			tlog_info(f->t, "forward %s: SOCKS %s:%d refused: %s",
+			tlog_info(f->env, "forward %s: SOCKS %s:%d refused: %s",
 			    f->spec->listen_str, socks_host(fc->socks),
 			    socks_port(fc->socks), why->msg);
 			socks_reply(fc->socks, socks_reply_for(why->reason,
 			    why->desc));
 			fconn_socks_flush(fc);
 		} else
-			tlog_info(f->t, "forward %s: channel to %s refused: %s",
+			tlog_info(f->env, "forward %s: channel to %s refused: %s",
 			    f->spec->listen_str, f->spec->target_str, why->msg);
 		fconn_free(fc);
 		return;
@@ -63,7 +62,7 @@ static void
 local_socks_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct fconn		*fc = w->data;
-	struct sshconn		*c = fc->f->t->conn;
+	struct sshconn		*c = forward_conn(fc->f);
 	char			 buf[1024];
 	ssize_t			 n;
 
@@ -102,7 +101,7 @@ local_accepted(struct fconn *fc, const char *peer, int peer_port)
 {
 	const struct fwd_spec	*fs = fc->f->spec;
 
-	fc->ch = sshconn_open(fc->f->t->conn, fs->target.host,
+	fc->ch = sshconn_open(forward_conn(fc->f), fs->target.host,
 	    fs->target.port, fs->target.path, peer, peer_port, local_open_cb,
 	    fc);
 	if (fc->ch == NULL)
@@ -119,7 +118,7 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	char			 host[INET6_ADDRSTRLEN] = "127.0.0.1";
 	int			 fd, port = 0, i;
 	struct fconn		*fc;
-	struct sshconn		*c = f->t->conn;
+	struct sshconn		*c = forward_conn(f);
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		slen = sizeof(ss);
@@ -131,7 +130,7 @@ local_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				return;
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				tlog_warn(f->t, "forward %s: accept: %s",
+				tlog_warn(f->env, "forward %s: accept: %s",
 				    f->spec->listen_str, strerror(errno));
 			return;
 		}
@@ -255,14 +254,14 @@ sock_remove(struct forward *f)
 	    sb.st_ino == f->sock_ino)
 		unlink(path);
 	else
-		tlog_info(f->t, "forward %s: %s is no longer the socket we "
+		tlog_info(f->env, "forward %s: %s is no longer the socket we "
 		    "made: left in place", f->spec->listen_str, path);
 }
 
 static int
 listen_unix(struct forward *f, char **err)
 {
-	const struct tunnel_spec *ts = f->t->spec;
+	const struct tunnel_spec *ts = f->env->spec;
 	struct sockaddr_un	 sun;
 	struct stat		 sb;
 	mode_t			 old;
@@ -339,10 +338,10 @@ local_listen(struct forward *f)
 			ok = 1;
 		goto done;
 	}
-	loopback = (fs->listen.host == NULL && !f->t->spec->gateway_ports) ||
+	loopback = (fs->listen.host == NULL && !f->env->spec->gateway_ports) ||
 	    (fs->listen.host != NULL &&
 	    strcasecmp(fs->listen.host, "localhost") == 0);
-	any = (fs->listen.host == NULL && f->t->spec->gateway_ports) ||
+	any = (fs->listen.host == NULL && f->env->spec->gateway_ports) ||
 	    (fs->listen.host != NULL && (*fs->listen.host == '\0' ||
 	    strcmp(fs->listen.host, "*") == 0));
 	if (loopback || any) {
@@ -395,7 +394,7 @@ done:
 		ev_io_init(&f->lis[i].io, local_accept_cb, f->lis[i].fd,
 		    EV_READ);
 		f->lis[i].io.data = &f->lis[i];
-		fdlimit_watch(f->fdl, &f->lis[i].fw, &f->lis[i].io);
+		fdlimit_watch(f->env->fdl, &f->lis[i].fw, &f->lis[i].io);
 	}
 	f->bound_port = fs->listen.path != NULL ? 0 : fs->listen.port;
 	forward_set(f, FWD_UP, NULL);

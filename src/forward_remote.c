@@ -19,14 +19,12 @@
 #include <unistd.h>
 
 #include "cfg.h"
-#include "daemon.h"
 #include "forward.h"
 #include "forward_kind.h"
 #include "log.h"
 #include "resolver.h"
 #include "socks.h"
 #include "sshconn.h"
-#include "tunnel.h"
 #include "util.h"
 
 #define PROBE_TIMEOUT	10.0
@@ -41,7 +39,7 @@ remote_listen_cb(void *arg, int result, int bound, double rtt)
 		f->listening = 1;
 		f->bound_port = f->spec->listen.port != 0 ? f->spec->listen.port :
 		    bound;
-		f->t->fwd_attempt = 0;
+		f->env->notice(f->env->arg, f, FWD_NOTICE_LISTENING);
 		if (f->suspect)
 			return;		/* a failed probe: the next must pass */
 		forward_set(f, FWD_UP, NULL);
@@ -59,7 +57,7 @@ remote_listen_cb(void *arg, int result, int bound, double rtt)
 static void
 remote_listen(struct forward *f)
 {
-	struct sshconn	*c = f->t->conn;
+	struct sshconn	*c = forward_conn(f);
 
 	if (f->requested || f->listening || c == NULL)
 		return;
@@ -105,13 +103,13 @@ remote_fail(struct fconn *fc, const char *why, int errnum)
 			code = SOCKS_GENERAL_FAILURE;
 			break;
 		}
-		tlog_info(f->t, "forward %s: reverse SOCKS to %s:%d: %s",
+		tlog_info(f->env, "forward %s: reverse SOCKS to %s:%d: %s",
 		    f->spec->listen_str, socks_host(fc->socks),
 		    socks_port(fc->socks), why);
 		socks_reply(fc->socks, code);
 		fconn_socks_flush(fc);
 	} else
-		tlog_info(f->t, "forward %s: target %s: %s; closing that "
+		tlog_info(f->env, "forward %s: target %s: %s; closing that "
 		    "channel", f->spec->listen_str, f->spec->target_str, why);
 	fconn_free(fc);
 }
@@ -179,7 +177,7 @@ remote_start_connect(struct fconn *fc, const struct sockaddr *sa,
 	ev_io_start(loop, &fc->io);
 	if (!ev_is_active(&fc->timer)) {
 		ev_timer_init(&fc->timer, remote_timeout_cb,
-		    fc->f->t->spec->connect_timeout_ms / 1000.0, 0.);
+		    fc->f->env->spec->connect_timeout_ms / 1000.0, 0.);
 		fc->timer.data = fc;
 		ev_timer_start(loop, &fc->timer);
 	}
@@ -223,7 +221,7 @@ remote_target(struct fconn *fc)
 		    sizeof(sun));
 		return;
 	}
-	fc->rq = resolver_query(f->t->daemon->resolver, fs->target.host,
+	fc->rq = resolver_query(f->env->resolver, fs->target.host,
 	    fs->target.port, remote_resolved, fc);
 }
 
@@ -260,7 +258,7 @@ rsocks_hook(void *arg, struct sshchan *ch)
 	if (fconn_socks_feed(fc, buf, (size_t)n) != 1)
 		return;		/* freed, or more to come */
 	sshchan_set_data_hook(ch, NULL, NULL);
-	fc->rq = resolver_query(fc->f->t->daemon->resolver,
+	fc->rq = resolver_query(fc->f->env->resolver,
 	    socks_host(fc->socks), socks_port(fc->socks), remote_resolved, fc);
 }
 
@@ -345,7 +343,7 @@ probe_done(struct forward *f, const char *err)
 	if (err == NULL) {
 		f->probes_ok++;
 		f->suspect = 0;
-		tlog_debug(f->t, "forward %s: probe ok in %.1f ms",
+		tlog_debug(f->env, "forward %s: probe ok in %.1f ms",
 		    f->spec->listen_str, (now_mono() - f->probe_sent) * 1000);
 		if (f->listening)
 			forward_set(f, FWD_UP, NULL);
@@ -380,7 +378,7 @@ probe_open_cb(void *arg, struct sshchan *ch,
 		 */
 		if (why->reason == SSHCHAN_PROHIBITED) {
 			f->probe_unsupported = 1;
-			tlog_info(f->t, "forward %s: cannot probe end to end, "
+			tlog_info(f->env, "forward %s: cannot probe end to end, "
 			    "the server refuses direct-tcpip to it (%s); "
 			    "relying on keepalives", f->spec->listen_str,
 			    why->msg);
@@ -409,7 +407,7 @@ probe_open_cb(void *arg, struct sshchan *ch,
 static void
 remote_probe(struct forward *f)
 {
-	struct sshconn	*c = f->t->conn;
+	struct sshconn	*c = forward_conn(f);
 	const char	*host;
 
 	if (c == NULL || f->probe_unsupported || !f->listening)
@@ -433,7 +431,7 @@ remote_probe(struct forward *f)
 static const char *
 remote_probe_status(struct forward *f)
 {
-	if (!f->t->spec->forward_probe)
+	if (!f->env->spec->forward_probe)
 		return "off";
 	if (f->probe_unsupported)
 		return "unsupported";

@@ -113,6 +113,8 @@ static void (*const tunnel_enter[TS_COUNT])(struct tunnel *,
 
 static void	tunnel_teardown(struct tunnel *);
 static void	tunnel_eval(struct tunnel *);
+static void	tunnel_forward_notice(void *, struct forward *,
+		    enum forward_notice);
 static void	tunnel_fail(struct tunnel *, enum tunnel_fail, const char *);
 static void	tunnel_alive_arm(struct tunnel *);
 static void	tunnel_alive_round(void *);
@@ -196,6 +198,7 @@ tunnel_forwards_new(struct tunnel *t)
 {
 	size_t	 i;
 
+	t->fwd_env->spec = t->spec;	/* a reload brings a new one */
 	t->nforwards = t->spec->nforwards;
 	t->forwards = xcalloc(t->nforwards ? t->nforwards : 1,
 	    sizeof(*t->forwards));
@@ -233,6 +236,10 @@ tunnel_new(struct daemon *d, struct tunnel_spec *spec,
 	t->slot.arg = t;
 	t->alive.due = tunnel_alive_round;
 	t->alive.arg = t;
+	t->fwd_env = xcalloc(1, sizeof(*t->fwd_env));
+	t->fwd_env->conn = &t->conn;
+	t->fwd_env->notice = tunnel_forward_notice;
+	t->fwd_env->arg = t;
 	tunnel_forwards_new(t);
 	return t;
 }
@@ -248,6 +255,7 @@ tunnel_free(struct tunnel *t)
 	for (i = 0; i < TT_COUNT; i++)
 		t->ops->timer_stop(t, i);
 	tunnel_forwards_free(t);
+	free(t->fwd_env);
 	free(t->last_error);
 	tunnel_spec_free(t->spec);
 	free(t);
@@ -657,12 +665,23 @@ tunnel_eval(struct tunnel *t)
 		tunnel_fire(t, TE_FWD_REFUSED, err);
 }
 
-void
-tunnel_forward_changed(struct tunnel *t, struct forward *f, int changed)
+/*
+ * A forward's one notice: a listen the server took (the forward retries
+ * start over), or the forward evaluated again; if it changed, log and emit
+ * the event. Either way t is evaluated again (which re-arms the retry of
+ * refused forwards).
+ */
+static void
+tunnel_forward_notice(void *arg, struct forward *f, enum forward_notice what)
 {
-	json_t	*ev;
+	struct tunnel	*t = arg;
+	json_t		*ev;
 
-	if (!changed) {
+	if (what == FWD_NOTICE_LISTENING) {
+		t->fwd_attempt = 0;
+		return;
+	}
+	if (what == FWD_NOTICE_SAME) {
 		tunnel_eval(t);
 		return;
 	}

@@ -22,8 +22,11 @@ io_conn_new(struct tunnel *t, const struct sshconn_cbs *cbs)
 static struct forward *
 io_fwd_new(struct tunnel *t, const struct fwd_spec *fs)
 {
+	t->fwd_env->loop = t->daemon->loop;
+	t->fwd_env->resolver = t->daemon->resolver;
 	/* Its listeners pause with every other one when descriptors run out. */
-	return forward_new(t, fs, t->daemon->fdlimit);
+	t->fwd_env->fdl = t->daemon->fdlimit;
+	return forward_new(t->fwd_env, fs);
 }
 
 static void

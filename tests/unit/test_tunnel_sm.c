@@ -186,7 +186,7 @@ fake_fwd_new(struct tunnel *t, const struct fwd_spec *fs)
 {
 	struct fake_fwd	*ff = xcalloc(1, sizeof(*ff));
 
-	ff->f.t = t;
+	ff->f.env = t->fwd_env;
 	ff->f.spec = fs;
 	ff->f.state = FWD_PENDING;
 	return &ff->f;
@@ -210,7 +210,8 @@ fwd_set(struct forward *f, enum forward_state st, const char *err)
 	f->state = st;
 	free(f->error);
 	f->error = err != NULL ? xstrdup(err) : NULL;
-	tunnel_forward_changed(f->t, f, changed);
+	f->env->notice(f->env->arg, f, changed ? FWD_NOTICE_CHANGED :
+	    FWD_NOTICE_SAME);
 }
 
 static void
