@@ -9,7 +9,7 @@
 #include <ev.h>
 #include <jansson.h>
 
-#include "sched.h"
+#include "daemon_sched.h"
 #include "soon.h"
 
 struct cfg;

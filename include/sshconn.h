@@ -10,7 +10,6 @@
 
 #include <ev.h>
 
-#include "tunnel.h"	/* enum tunnel_fail */
 
 struct resolver;
 struct sshconn;
@@ -26,6 +25,13 @@ struct pump_counters {
 	unsigned long	 total;
 };
 
+/* Why an attempt or a session failed: what its owner's retry depends on. */
+enum sshconn_fail {
+	SCF_NETWORK = 1,	/* not reached: refused, timeout, DNS */
+	SCF_SESSION,		/* after TCP: protocol, session lost */
+	SCF_AUTH,		/* authentication or host key refused */
+};
+
 struct sshconn_cbs {
 	/* Authenticated: forwards may be requested. */
 	void	(*ready)(void *arg);
@@ -33,7 +39,7 @@ struct sshconn_cbs {
 	 * The attempt or the session failed. The owner must sshconn_free() it
 	 * (it may do so from inside this callback).
 	 */
-	void	(*dead)(void *arg, enum tunnel_fail, const char *why);
+	void	(*dead)(void *arg, enum sshconn_fail, const char *why);
 	/*
 	 * The server opened a forwarded-tcpip channel for addr:port. The owner
 	 * may call sshconn_accept(m, ...) from inside; if it does not, the open

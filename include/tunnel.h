@@ -17,7 +17,7 @@
 #include <ev.h>
 #include <jansson.h>
 
-#include "sched.h"
+#include "daemon_sched.h"
 
 struct daemon;
 struct forward;

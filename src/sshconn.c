@@ -211,7 +211,7 @@ static size_t	sc_sock_room(struct sshconn *);
 static void	sc_kick(struct sshconn *);
 static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
-static void	sc_fail(struct sshconn *, enum tunnel_fail, const char *, ...)
+static void	sc_fail(struct sshconn *, enum sshconn_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	sc_tcp_next(struct sshconn *);
 static void	sc_step(struct sshconn *);
@@ -414,7 +414,7 @@ sc_resolved(const struct addrinfo *ai, int err, void *arg)
 	c->rq = NULL;
 	if (err != 0) {
 		sc_enter(c);
-		sc_fail(c, TF_NETWORK, "cannot resolve %s: %s",
+		sc_fail(c, SCF_NETWORK, "cannot resolve %s: %s",
 		    c->host, gai_strerror(err));
 		sc_leave(c);
 		return;
@@ -738,7 +738,7 @@ sshconn_in_packets(struct sshconn *c)
 }
 
 static void
-sc_fail(struct sshconn *c, enum tunnel_fail kind, const char *fmt, ...)
+sc_fail(struct sshconn *c, enum sshconn_fail kind, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*why;
@@ -776,27 +776,27 @@ sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			;
 		if (h == NULL)
 			h = c->outer;
-		sc_fail(c, TF_NETWORK, "timeout after %.0f s reaching %s through "
+		sc_fail(c, SCF_NETWORK, "timeout after %.0f s reaching %s through "
 		    "jump host %s@%s:%d (%s)",
 		    c->spec->connect_timeout_ms / 1000.0, c->host, h->user,
 		    h->host, h->port, sc_phase_names[h->phase]);
 		break;
 	case SC_RESOLVE:
-		sc_fail(c, TF_NETWORK, "timeout resolving %s after %.0f s",
+		sc_fail(c, SCF_NETWORK, "timeout resolving %s after %.0f s",
 		    c->host, c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_TCP:
-		sc_fail(c, TF_NETWORK, "timeout connecting to %s port %d "
+		sc_fail(c, SCF_NETWORK, "timeout connecting to %s port %d "
 		    "after %.0f s", c->host, c->port,
 		    c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_KEX:
-		sc_fail(c, TF_NETWORK, "timeout during SSH handshake with %s "
+		sc_fail(c, SCF_NETWORK, "timeout during SSH handshake with %s "
 		    "after %.0f s (no banner or key exchange)",
 		    c->host, c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_AUTH:
-		sc_fail(c, TF_SESSION, "timeout during authentication after "
+		sc_fail(c, SCF_SESSION, "timeout during authentication after "
 		    "%.0f s", c->spec->connect_timeout_ms / 1000.0);
 		break;
 	default:
@@ -828,7 +828,7 @@ sc_tcp_next(struct sshconn *c)
 	for (;;) {
 		c->cur = c->cur == NULL ? c->addrs : c->cur->ai_next;
 		if (c->cur == NULL) {
-			sc_fail(c, TF_NETWORK, "%s", c->last_net_err != NULL ?
+			sc_fail(c, SCF_NETWORK, "%s", c->last_net_err != NULL ?
 			    c->last_net_err : "no address to connect to");
 			return;
 		}
@@ -898,11 +898,11 @@ sc_start_ssh(struct sshconn *c)
 {
 	c->s = ssh_new();
 	if (c->s == NULL) {
-		sc_fail(c, TF_SESSION, "ssh_new failed");
+		sc_fail(c, SCF_SESSION, "ssh_new failed");
 		return;
 	}
 	if (sc_options(c) != 0) {
-		sc_fail(c, TF_SESSION, "ssh options: %s", ssh_get_error(c->s));
+		sc_fail(c, SCF_SESSION, "ssh options: %s", ssh_get_error(c->s));
 		return;
 	}
 	ssh_set_blocking(c->s, 0);
@@ -1015,10 +1015,10 @@ sc_learn_host_key(struct sshconn *c, const char *h, const char *fp)
 
 	if (ssh_options_get(c->s, SSH_OPTIONS_KNOWNHOSTS, &file) != SSH_OK ||
 	    ssh_session_export_known_hosts_entry(c->s, &entry) != SSH_OK)
-		sc_fail(c, TF_AUTH, "host key for %s: cannot add %s to %s: %s",
+		sc_fail(c, SCF_AUTH, "host key for %s: cannot add %s to %s: %s",
 		    h, fp, c->spec->user_known_hosts_file, ssh_get_error(c->s));
 	else if (kh_append(file, entry, &why) != 0)
-		sc_fail(c, TF_AUTH, "host key for %s (%s) not added: %s; "
+		sc_fail(c, SCF_AUTH, "host key for %s (%s) not added: %s; "
 		    "refusing", h, fp, why);
 	else {
 		tlog_info(c, "host key for %s (%s) added to %s", h, fp, file);
@@ -1046,7 +1046,7 @@ sc_check_host_key(struct sshconn *c)
 	sc_host_marks(c, name, &m);
 	if (m.revoked != NULL) {
 		/* Whatever StrictHostKeyChecking says, as ssh. */
-		sc_fail(c, TF_AUTH, "host key for %s (%s) is REVOKED (%s "
+		sc_fail(c, SCF_AUTH, "host key for %s (%s) is REVOKED (%s "
 		    "marks it @revoked): refusing", h, fp, m.revoked);
 		goto out;
 	}
@@ -1055,12 +1055,12 @@ sc_check_host_key(struct sshconn *c)
 		r = 0;
 		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
-		sc_fail(c, TF_AUTH, "host key for %s has CHANGED (server "
+		sc_fail(c, SCF_AUTH, "host key for %s has CHANGED (server "
 		    "offers %s, %s has another): possible attack, refusing",
 		    h, fp, sp->user_known_hosts_file);
 		break;
 	case SSH_KNOWN_HOSTS_OTHER:
-		sc_fail(c, TF_AUTH, "host key for %s does not match (server "
+		sc_fail(c, SCF_AUTH, "host key for %s does not match (server "
 		    "offers %s, %s has a key of another type): refusing",
 		    h, fp, sp->user_known_hosts_file);
 		break;
@@ -1073,7 +1073,7 @@ sc_check_host_key(struct sshconn *c)
 		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW &&
 		    m.cert_authority != NULL) {
 			/* No trust on first use where a CA should vouch. */
-			sc_fail(c, TF_AUTH, "host key for %s (%s) is not known "
+			sc_fail(c, SCF_AUTH, "host key for %s (%s) is not known "
 			    "and %s names a certificate authority for it: host "
 			    "certificates are not supported; add the host key "
 			    "itself to %s", h, fp, m.cert_authority,
@@ -1081,13 +1081,13 @@ sc_check_host_key(struct sshconn *c)
 		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW)
 			r = sc_learn_host_key(c, h, fp);
 		else
-			sc_fail(c, TF_AUTH, "host key for %s is unknown "
+			sc_fail(c, SCF_AUTH, "host key for %s is unknown "
 			    "(server offers %s): add it to %s or set "
 			    "StrictHostKeyChecking accept-new", h, fp,
 			    sp->user_known_hosts_file);
 		break;
 	default:
-		sc_fail(c, TF_AUTH, "host key for %s: cannot check: %s", h,
+		sc_fail(c, SCF_AUTH, "host key for %s: cannot check: %s", h,
 		    ssh_get_error(c->s));
 		break;
 	}
@@ -1123,7 +1123,7 @@ sc_ready(struct sshconn *c)
 	ssh_set_message_callback(c->s, sc_message_cb, c);
 	c->ev = ssh_event_new();
 	if (c->ev == NULL || ssh_event_add_session(c->ev, c->s) != SSH_OK) {
-		sc_fail(c, TF_SESSION, "cannot create ssh_event");
+		sc_fail(c, SCF_SESSION, "cannot create ssh_event");
 		return;
 	}
 	c->phase = SC_READY;
@@ -1180,12 +1180,12 @@ sc_hop_channel_cb(void *arg, struct sshchan *ch,
 	int		 sv[2], sz = 1024 * 1024;
 
 	if (ch == NULL) {
-		sc_fail(hop, TF_NETWORK, "cannot reach %s:%d from there: %s",
+		sc_fail(hop, SCF_NETWORK, "cannot reach %s:%d from there: %s",
 		    next->host, next->port, why->msg);
 		return;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		sc_fail(hop, TF_SESSION, "socketpair: %s", strerror(errno));
+		sc_fail(hop, SCF_SESSION, "socketpair: %s", strerror(errno));
 		sshchan_close(ch);
 		return;
 	}
@@ -1208,7 +1208,7 @@ sc_hop_ready(struct sshconn *c)
 
 	if (sshconn_open(c, next->host, next->port, NULL, "127.0.0.1", 0,
 	    sc_hop_channel_cb, next) == NULL)
-		sc_fail(c, TF_SESSION, "cannot open a channel to %s:%d",
+		sc_fail(c, SCF_SESSION, "cannot open a channel to %s:%d",
 		    next->host, next->port);
 }
 
@@ -1253,7 +1253,7 @@ sc_auth(struct sshconn *c)
 			return 0;
 		}
 		if (r == SSH_AUTH_ERROR) {
-			sc_fail(c, TF_SESSION, "authentication error: %s",
+			sc_fail(c, SCF_SESSION, "authentication error: %s",
 			    ssh_get_error(c->s));
 			return 0;
 		}
@@ -1262,7 +1262,7 @@ sc_auth(struct sshconn *c)
 		    base != NULL ? base + 1 : k->path);
 		c->key_idx++;
 	}
-	sc_fail(c, TF_AUTH, "authentication failed for user %s: no key was "
+	sc_fail(c, SCF_AUTH, "authentication failed for user %s: no key was "
 	    "accepted (tried: %s)%s%s", c->user,
 	    c->auth_tried != NULL ? c->auth_tried : "no identities",
 	    c->auth_skipped != NULL ? "; " : "",
@@ -1285,7 +1285,7 @@ sc_step(struct sshconn *c)
 		}
 		if (r != SSH_OK) {
 			/* The peer closed or spoke garbage: not reachable. */
-			sc_fail(c, TF_NETWORK, "SSH handshake with %s port %d "
+			sc_fail(c, SCF_NETWORK, "SSH handshake with %s port %d "
 			    "failed: %s", c->host, c->port,
 			    ssh_get_error(c->s));
 			return;
@@ -1363,7 +1363,7 @@ sc_session_lost(struct sshconn *c)
 	msg = ssh_get_disconnect_message(c->s);
 	if (msg == NULL)
 		msg = ssh_get_error(c->s);
-	sc_fail(c, TF_SESSION, "connection lost: %s",
+	sc_fail(c, SCF_SESSION, "connection lost: %s",
 	    msg != NULL && *msg != '\0' ? msg : "closed by the server");
 	return 1;
 }
@@ -1394,7 +1394,7 @@ sc_closed_fail(struct sshconn *c)
 	if (c->phase == SC_READY)
 		sc_session_lost(c);
 	else
-		sc_fail(c, TF_NETWORK, "connection to %s port %d lost during "
+		sc_fail(c, SCF_NETWORK, "connection to %s port %d lost during "
 		    "the %s: %s", c->host, c->port, c->phase == SC_KEX ?
 		    "handshake" : "authentication", err);
 }
@@ -1419,7 +1419,7 @@ sc_poll(struct sshconn *c)
 		return -1;
 	if (r == SSH_ERROR || sc_session_lost(c)) {
 		if (c->phase == SC_READY)
-			sc_fail(c, TF_SESSION, "connection lost: %s",
+			sc_fail(c, SCF_SESSION, "connection lost: %s",
 			    ssh_get_error(c->s));
 		return -1;
 	}

@@ -562,9 +562,15 @@ tunnel_fail(struct tunnel *t, enum tunnel_fail kind, const char *reason)
 }
 
 static void
-tunnel_conn_dead(void *arg, enum tunnel_fail kind, const char *why)
+tunnel_conn_dead(void *arg, enum sshconn_fail why_kind, const char *why)
 {
-	tunnel_fail(arg, kind, why);
+	static const enum tunnel_fail kinds[] = {
+		[SCF_NETWORK] = TF_NETWORK,
+		[SCF_SESSION] = TF_SESSION,
+		[SCF_AUTH] = TF_AUTH,
+	};
+
+	tunnel_fail(arg, kinds[why_kind], why);
 }
 
 static void

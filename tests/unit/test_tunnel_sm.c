@@ -159,7 +159,7 @@ session_ready(struct tunnel *t)
 }
 
 static void
-session_dead(struct tunnel *t, enum tunnel_fail kind, const char *why)
+session_dead(struct tunnel *t, enum sshconn_fail kind, const char *why)
 {
 	struct fake_conn	*c = conn(t);
 
@@ -601,7 +601,7 @@ drive_to(struct tunnel *t, enum tunnel_state st)
 	if (st == TS_CONNECTING)
 		return;
 	if (st == TS_BACKOFF) {
-		session_dead(t, TF_NETWORK, "connect to h port 22: "
+		session_dead(t, SCF_NETWORK, "connect to h port 22: "
 		    "Connection refused");
 		return;
 	}
@@ -668,7 +668,7 @@ Test(sm, event_outside_the_table_is_refused_and_logged)
 
 	drive_to(t, TS_CONNECTING);
 	cbs = conn(t)->cbs;
-	session_dead(t, TF_NETWORK, "refused");
+	session_dead(t, SCF_NETWORK, "refused");
 	assert_state(t, TS_BACKOFF);
 	/* A stale session's "ready" in backoff: not in the table. */
 	cbs->ready(t);
@@ -746,7 +746,7 @@ Test(sm, connect_refused_goes_to_network_backoff)
 
 	tunnel_start(t);
 	fake_unit = 0.999;
-	session_dead(t, TF_NETWORK, "connect to h port 22: Connection refused");
+	session_dead(t, SCF_NETWORK, "connect to h port 22: Connection refused");
 	assert_state(t, TS_BACKOFF);
 	assert_moved("connecting", "backoff",
 	    "connect to h port 22: Connection refused");
@@ -780,7 +780,7 @@ Test(sm, connect_timeout_is_retried_when_the_wait_is_over)
 	double		 after;
 
 	tunnel_start(t);
-	session_dead(t, TF_NETWORK, "timeout connecting to h port 22");
+	session_dead(t, SCF_NETWORK, "timeout connecting to h port 22");
 	after = timer_of(t, TT_RETRY)->after;
 	advance(after - 0.01);
 	assert_state(t, TS_BACKOFF);
@@ -792,7 +792,7 @@ Test(sm, connect_timeout_is_retried_when_the_wait_is_over)
 	cr_assert(!timer_of(t, TT_RETRY)->active);
 	/* Since when down: the first failure, not the new attempt. */
 	cr_assert(fabs(t->down_since - (WALL0 + 1000)) < 1e-6);
-	session_dead(t, TF_NETWORK, "timeout connecting to h port 22");
+	session_dead(t, SCF_NETWORK, "timeout connecting to h port 22");
 	cr_assert_eq(t->failures, 2);
 	cr_assert_eq(t->attempt, 2);
 }
@@ -805,12 +805,12 @@ Test(sm, network_backoff_stops_at_retry_network_max)
 	fake_unit = 0.999999;
 	tunnel_start(t);
 	for (i = 0; i < 8; i++) {
-		session_dead(t, TF_NETWORK, "refused");
+		session_dead(t, SCF_NETWORK, "refused");
 		cr_assert(timer_of(t, TT_RETRY)->after <= 5.0);
 		advance(timer_of(t, TT_RETRY)->after);
 		assert_state(t, TS_CONNECTING);
 	}
-	session_dead(t, TF_NETWORK, "refused");
+	session_dead(t, SCF_NETWORK, "refused");
 	cr_assert(timer_of(t, TT_RETRY)->after > 4.99);
 }
 
@@ -820,7 +820,7 @@ Test(sm, auth_refused_retries_at_retry_max)
 
 	tunnel_start(t);
 	fake_unit = 0;
-	session_dead(t, TF_AUTH, "authentication refused: publickey");
+	session_dead(t, SCF_AUTH, "authentication refused: publickey");
 	assert_state(t, TS_BACKOFF);
 	cr_assert_eq(t->fail_kind, TF_AUTH);
 	/* The first failure already waits RetryMax (less up to 10 %). */
@@ -828,7 +828,7 @@ Test(sm, auth_refused_retries_at_retry_max)
 	advance(60);
 	assert_state(t, TS_CONNECTING);
 	fake_unit = 0.999;
-	session_dead(t, TF_AUTH, "authentication refused: publickey");
+	session_dead(t, SCF_AUTH, "authentication refused: publickey");
 	cr_assert(timer_of(t, TT_RETRY)->after >= 54.0);
 	cr_assert_eq(t->failures, 2);
 }
@@ -840,7 +840,7 @@ Test(sm, host_key_changed_is_an_auth_failure)
 
 	tunnel_start(t);
 	fake_unit = 0.5;
-	session_dead(t, TF_AUTH, "host key for h changed: possible attack");
+	session_dead(t, SCF_AUTH, "host key for h changed: possible attack");
 	assert_state(t, TS_BACKOFF);
 	cr_assert(fabs(timer_of(t, TT_RETRY)->after - 57.0) < 1e-9);
 	st = tunnel_status(t);
@@ -858,7 +858,7 @@ Test(sm, session_lost_backs_off_up_to_retry_max)
 	fake_now += 10;
 	fake_unit = 0.999999;
 	t->attempt = 10;
-	session_dead(t, TF_SESSION, "session lost: connection reset");
+	session_dead(t, SCF_SESSION, "session lost: connection reset");
 	assert_state(t, TS_BACKOFF);
 	assert_moved("up", "backoff", "session lost: connection reset");
 	cr_assert(timer_of(t, TT_RETRY)->after > 59.9);
@@ -948,7 +948,7 @@ Test(sm, forwarding_to_degraded_to_backoff_on_session_loss)
 
 	drive_to(t, TS_DEGRADED);
 	downs = fwd(t, 0)->downs;
-	session_dead(t, TF_SESSION, "session lost");
+	session_dead(t, SCF_SESSION, "session lost");
 	assert_state(t, TS_BACKOFF);
 	assert_moved("degraded", "backoff", "session lost");
 	cr_assert(!timer_of(t, TT_FWD_RETRY)->active);
@@ -961,7 +961,7 @@ Test(sm, forwarding_fails_into_backoff)
 	struct tunnel	*t = mk(FWDS);
 
 	drive_to(t, TS_FORWARDING);
-	session_dead(t, TF_SESSION, "session lost");
+	session_dead(t, SCF_SESSION, "session lost");
 	assert_moved("forwarding", "backoff", "session lost");
 }
 
@@ -1112,7 +1112,7 @@ Test(sm, sixty_seconds_up_resets_the_backoff)
 
 	tunnel_start(t);
 	for (i = 0; i < 4; i++) {
-		session_dead(t, TF_NETWORK, "refused");
+		session_dead(t, SCF_NETWORK, "refused");
 		advance(timer_of(t, TT_RETRY)->after);
 	}
 	cr_assert_eq(t->attempt, 4);
@@ -1123,7 +1123,7 @@ Test(sm, sixty_seconds_up_resets_the_backoff)
 	advance(60);
 	cr_assert_eq(t->attempt, 0);
 	fake_unit = 0.999999;
-	session_dead(t, TF_SESSION, "session lost");
+	session_dead(t, SCF_SESSION, "session lost");
 	cr_assert_eq(t->attempt, 1);
 	cr_assert(timer_of(t, TT_RETRY)->after <= 2.0);
 }
@@ -1135,12 +1135,12 @@ Test(sm, a_shorter_session_keeps_the_backoff)
 
 	tunnel_start(t);
 	for (i = 0; i < 4; i++) {
-		session_dead(t, TF_NETWORK, "refused");
+		session_dead(t, SCF_NETWORK, "refused");
 		advance(timer_of(t, TT_RETRY)->after);
 	}
 	session_ready(t);
 	advance(59);
-	session_dead(t, TF_SESSION, "session lost");
+	session_dead(t, SCF_SESSION, "session lost");
 	cr_assert_eq(t->attempt, 5);
 	cr_assert(!timer_of(t, TT_STABLE)->active);
 }
@@ -1152,7 +1152,7 @@ Test(sm, restart_skips_the_backoff_wait)
 	struct tunnel	*t = mk(BASE);
 
 	tunnel_start(t);
-	session_dead(t, TF_AUTH, "authentication refused");
+	session_dead(t, SCF_AUTH, "authentication refused");
 	cr_assert(timer_of(t, TT_RETRY)->after > 50);
 	tunnel_restart(t, "restarted by control command");
 	assert_state(t, TS_CONNECTING);
@@ -1320,7 +1320,7 @@ Test(sm, a_failed_handshake_passes_its_slot_on)
 	/* b gives up its place in line; a's failure hands the slot to c. */
 	tunnel_stop(b, "stopped by control command");
 	cr_assert(!b->slot.waiting);
-	session_dead(a, TF_NETWORK, "refused");
+	session_dead(a, SCF_NETWORK, "refused");
 	cr_assert_null(b->conn);
 	cr_assert_not_null(c->conn);
 	cr_assert(c->slot.held);
@@ -1330,7 +1330,7 @@ Test(sm, a_failed_handshake_passes_its_slot_on)
 	assert_state(a, TS_CONNECTING);
 	cr_assert_null(a->conn);
 	cr_assert(a->slot.waiting);
-	session_dead(c, TF_NETWORK, "refused");
+	session_dead(c, SCF_NETWORK, "refused");
 	cr_assert_not_null(a->conn);
 }
 

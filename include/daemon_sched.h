@@ -1,10 +1,11 @@
 /*
- * sched.h: the records a tunnel keeps in the daemon's two schedulers, the
- * handshake limiter and the keepalive wheel (daemon.c). A scheduler links
- * these records and calls back through them; it never sees the tunnel.
+ * daemon_sched.h: the records a tunnel keeps in the daemon's two
+ * schedulers, the handshake limiter and the keepalive wheel (daemon.c). A
+ * scheduler links these records and calls back through them; it never sees
+ * the tunnel. (Not "sched.h": that name would hide the system's.)
  */
-#ifndef TUNSUP_SCHED_H
-#define TUNSUP_SCHED_H
+#ifndef TUNSUP_DAEMON_SCHED_H
+#define TUNSUP_DAEMON_SCHED_H
 
 #include <sys/queue.h>
 
