@@ -2,7 +2,7 @@
  * sshconn.c: a libssh 0.10 client session inside the libev loop.
  *
  * The only file that calls libssh. What libssh 0.10 does in non-blocking use
- * shapes everything here (see the project's LIBSSH-NOTES):
+ * shapes everything here (doc/design.md, "libssh 0.10 facts"):
  *
  * - We resolve and connect the TCP socket ourselves (no blocking
  *   getaddrinfo, our own ConnectTimeout), then hand libssh a blocking fd:
