@@ -178,6 +178,8 @@ int	cfg_parse_forward(enum fwd_kind, const char *arg1, const char *arg2,
 	    struct fwd_spec *fwd, char **err);
 void	fwd_spec_clear(struct fwd_spec *);
 const struct fwd_kind_info *fwd_kind_info(enum fwd_kind);
+/* The kind whose status name is name ("local" ...), or NULL. */
+const struct fwd_kind_info *fwd_kind_by_name(const char *name);
 const char *fwd_kind_name(enum fwd_kind);	/* "local", "remote", ... */
 
 #endif

@@ -490,6 +490,18 @@ fwd_kind_info(enum fwd_kind kind)
 	return &fwd_kinds[kind];
 }
 
+const struct fwd_kind_info *
+fwd_kind_by_name(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(fwd_kinds); i++) {
+		if (strcmp(fwd_kinds[i].name, name) == 0)
+			return &fwd_kinds[i];
+	}
+	return NULL;
+}
+
 const char *
 fwd_kind_name(enum fwd_kind kind)
 {

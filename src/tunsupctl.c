@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "cfg.h"
 #include "ctl.h"
 #include "sshargs.h"
 #include "util.h"
@@ -917,8 +918,9 @@ ak_append(char **opts, const char *name, const char *value)
 static int
 cmd_authorized_keys(int argc, char **argv)
 {
+	const struct fwd_kind_info *kind;
 	json_t		*reply, *t, *f;
-	const char	*kind, *listen, *target;
+	const char	*listen, *target;
 	char		*key, *listens, *opens, *raw;
 	size_t		 i;
 	int		 status, nlisten = 0, nopen = 0, any_open = 0;
@@ -940,16 +942,17 @@ cmd_authorized_keys(int argc, char **argv)
 	listens = xstrdup("");
 	opens = xstrdup("");
 	json_array_foreach(json_object_get(t, "forwards"), i, f) {
-		kind = jstr(f, "kind", "");
+		if ((kind = fwd_kind_by_name(jstr(f, "kind", ""))) == NULL)
+			continue;	/* a kind newer than this tunsupctl */
 		listen = jstr(f, "listen", "");
 		target = jstr(f, "target", NULL);
-		if (strcmp(kind, "remote") == 0 ||
-		    strcmp(kind, "remote-dynamic") == 0)
+		/* The server listens: permitlisten; it connects: permitopen. */
+		if (!(kind->flags & FK_HERE))
 			nlisten += ak_append(&listens, "permitlisten", listen);
-		else if (strcmp(kind, "local") == 0 && target != NULL)
-			nopen += ak_append(&opens, "permitopen", target);
-		else if (strcmp(kind, "dynamic") == 0)
+		else if (kind->flags & FK_SOCKS)
 			any_open = 1;
+		else if (target != NULL)
+			nopen += ak_append(&opens, "permitopen", target);
 	}
 	if (nlisten == 0)
 		ak_append(&listens, "permitlisten", AK_CLOSED);
