@@ -15,12 +15,12 @@
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
 
+#include "connector.h"
 #include "soon.h"
 #include "sshconn.h"
 
 #define ROOM_MIN	2048	/* send room below which pumps wait */
 
-struct addrinfo;
 struct greq;
 struct resolve_req;
 
@@ -107,9 +107,7 @@ struct sshconn {
 
 	struct resolver		*resolver;
 	struct resolve_req	*rq;
-	struct addrinfo		*addrs;		/* copy of the resolved list */
-	struct addrinfo		*cur;
-	char			*last_net_err;
+	struct connector	 tcp;		/* through the resolved list */
 
 	int			 fd;
 	ev_io			 io;

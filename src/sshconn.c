@@ -9,8 +9,8 @@
  * facts"):
  *
  * - We resolve and connect the TCP socket ourselves (no blocking
- *   getaddrinfo, our own ConnectTimeout), then hand libssh a blocking fd:
- *   libssh treats EAGAIN as fatal.
+ *   getaddrinfo, src/connector.c, our own ConnectTimeout), then hand libssh
+ *   a blocking fd: libssh treats EAGAIN as fatal.
  * - Each session has its own ssh_event, polled with ssh_event_dopoll(ev, 0)
  *   from the ev_io callback. EV_WRITE is armed only while libssh has output.
  * - libssh writes its output buffer with a blocking send(), so no channel is
@@ -95,7 +95,7 @@ static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum sshconn_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static void	sc_tcp_next(struct sshconn *);
+static void	sc_tcp_done(void *, const struct connector_result *);
 static void	sc_step(struct sshconn *);
 static int	sc_options(struct sshconn *);
 static void	sc_start_ssh(struct sshconn *);
@@ -295,12 +295,9 @@ sc_resolved(const struct addrinfo *ai, int err, void *arg)
 		sc_leave(c);
 		return;
 	}
-	/* Keep our own copy: the resolver frees its list after this call. */
-	c->addrs = addrinfo_copy(ai);
-	c->cur = NULL;
 	sc_enter(c);
 	sc_set_phase(c, SC_TCP);
-	sc_tcp_next(c);
+	(void)connector_start(&c->tcp, c->loop, ai, sc_tcp_done, c);
 	sc_leave(c);
 }
 
@@ -320,6 +317,7 @@ sc_alloc(struct ev_loop *loop, struct resolver *res,
 	TAILQ_INIT(&c->chans);
 	ev_init(&c->io, sc_io_cb);
 	c->io.data = c;
+	connector_init(&c->tcp);
 	ev_init(&c->timer, sc_timer_cb);
 	c->timer.data = c;
 	soon_init(&c->kick, sc_kick_cb, c);
@@ -376,13 +374,6 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 		;
 	sc_begin(hop);
 	return c;
-}
-
-static void
-sc_free_addrs(struct sshconn *c)
-{
-	addrinfo_free_copy(c->addrs);
-	c->addrs = c->cur = NULL;
 }
 
 /*
@@ -496,6 +487,7 @@ sc_destroy(struct sshconn *c)
 	int		 fd;
 
 	resolver_cancel(c->rq);
+	connector_stop(&c->tcp);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
 	soon_stop(c->loop, &c->kick);
@@ -539,8 +531,6 @@ sc_destroy(struct sshconn *c)
 	}
 	if (c->fd != -1)
 		close(c->fd);
-	sc_free_addrs(c);
-	free(c->last_net_err);
 	free(c->auth_tried);
 	free(c->auth_skipped);
 	/* The root goes first, then the hops it rode on, inside out. */
@@ -563,6 +553,7 @@ sshconn_free(struct sshconn *c)
 		c->zombie = 1;
 		for (h = c; h != NULL; h = h->outer) {
 			h->phase = SC_DEAD;
+			connector_stop(&h->tcp);
 			ev_timer_stop(h->loop, &h->timer);
 			ev_io_stop(h->loop, &h->io);
 			soon_stop(h->loop, &h->kick);
@@ -596,6 +587,7 @@ sc_fail(struct sshconn *c, enum sshconn_fail kind, const char *fmt, ...)
 	xvasprintf(&why, fmt, ap);
 	va_end(ap);
 	c->phase = SC_DEAD;
+	connector_stop(&c->tcp);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
 	if (c != c->root) {
@@ -666,64 +658,29 @@ sc_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	snprintf(buf, len, "%s", host);
 }
 
+/* The connector's answer: a connected socket, or why there is none. */
 static void
-sc_tcp_next(struct sshconn *c)
+sc_tcp_done(void *arg, const struct connector_result *r)
 {
-	char	 addr[INET6_ADDRSTRLEN];
-	int	 fd;
-
-	for (;;) {
-		c->cur = c->cur == NULL ? c->addrs : c->cur->ai_next;
-		if (c->cur == NULL) {
-			sc_fail(c, SCF_NETWORK, "%s", c->last_net_err != NULL ?
-			    c->last_net_err : "no address to connect to");
-			return;
-		}
-		sc_addr_str(c->cur->ai_addr, addr, sizeof(addr));
-		fd = socket(c->cur->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1) {
-			free(c->last_net_err);
-			xasprintf(&c->last_net_err, "socket: %s",
-			    strerror(errno));
-			continue;
-		}
-		if (connect(fd, c->cur->ai_addr, c->cur->ai_addrlen) == -1 &&
-		    errno != EINPROGRESS) {
-			free(c->last_net_err);
-			xasprintf(&c->last_net_err, "connect to %s port %d: %s",
-			    addr, c->port, strerror(errno));
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		ev_io_set(&c->io, fd, EV_WRITE);
-		ev_io_start(c->loop, &c->io);
-		return;
-	}
-}
-
-static void
-sc_tcp_done(struct sshconn *c)
-{
+	struct sshconn	*c = arg;
 	char		 addr[INET6_ADDRSTRLEN];
-	int		 err = 0, one = 1, fl;
-	socklen_t	 len = sizeof(err);
+	int		 one = 1, fl;
 	unsigned int	 uto;
 
-	ev_io_stop(c->loop, &c->io);
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err != 0) {
-		sc_addr_str(c->cur->ai_addr, addr, sizeof(addr));
-		free(c->last_net_err);
-		xasprintf(&c->last_net_err, "connect to %s port %d: %s", addr,
-		    c->port, strerror(err));
-		close(c->fd);
-		c->fd = -1;
-		sc_tcp_next(c);
-		return;
+	sc_enter(c);
+	if (r->fd == -1) {
+		if (r->addr == NULL)
+			sc_fail(c, SCF_NETWORK, "no address to connect to");
+		else if (strcmp(r->call, "socket") == 0)
+			sc_fail(c, SCF_NETWORK, "socket: %s", strerror(r->err));
+		else {
+			sc_addr_str(r->addr, addr, sizeof(addr));
+			sc_fail(c, SCF_NETWORK, "connect to %s port %d: %s",
+			    addr, c->port, strerror(r->err));
+		}
+		goto out;
 	}
+	c->fd = r->fd;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	if (c->spec->server_alive_interval_ms > 0) {
@@ -737,6 +694,8 @@ sc_tcp_done(struct sshconn *c)
 	if ((fl = fcntl(c->fd, F_GETFL)) != -1)
 		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
 	sc_start_ssh(c);
+out:
+	sc_leave(c);
 }
 
 /* c->fd is connected (TCP, or a socketpair to a jump host's channel). */
@@ -1284,9 +1243,6 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	sc_enter(c);
 	switch (c->phase) {
-	case SC_TCP:
-		sc_tcp_done(c);
-		break;
 	case SC_KEX:
 	case SC_AUTH:
 		sc_step(c);
