@@ -17,6 +17,7 @@
 
 #include <ev.h>
 
+#include "connector.h"
 #include "forward.h"
 #include "socks.h"
 
@@ -36,8 +37,7 @@ struct fconn {
 	int			 fd;
 	struct sshchan		*ch;
 	struct resolve_req	*rq;
-	struct addrinfo		*addrs;
-	struct addrinfo		*cur;
+	struct connector	 conn;		/* to a remote forward's target */
 	ev_io			 io;
 	ev_timer		 timer;
 };

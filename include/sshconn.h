@@ -1,7 +1,8 @@
 /*
- * sshconn.h: one libssh session driven by the libev loop, and the byte pumps
- * between its channels and local sockets. This is the only libssh user: the
- * rest of tunsup sees "ready", "dead", "request answered", "channel opened".
+ * sshconn.h: one libssh session driven by the libev loop (src/sshconn.c), and
+ * the byte pumps between its channels and local sockets (src/sshchan.c).
+ * Those two files are the only libssh users: the rest of tunsup sees
+ * "ready", "dead", "request answered", "channel opened".
  */
 #ifndef TUNSUP_SSHCONN_H
 #define TUNSUP_SSHCONN_H

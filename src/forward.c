@@ -138,6 +138,7 @@ fconn_new(struct forward *f, int fd)
 	ev_init(&fc->io, NULL);
 	ev_init(&fc->timer, NULL);
 	fc->io.data = fc->timer.data = fc;
+	connector_init(&fc->conn);
 	TAILQ_INSERT_TAIL(&f->conns, fc, entry);
 	return fc;
 }
@@ -158,7 +159,7 @@ fconn_free(struct fconn *fc)
 		sshchan_close(fc->ch);
 	if (fc->fd != -1)
 		close(fc->fd);
-	addrinfo_free_copy(fc->addrs);
+	connector_stop(&fc->conn);
 	free(fc->socks);
 	free(fc->early);
 	free(fc);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "connector.h"
 #include "forward.h"
 #include "forward_kind.h"
 #include "log.h"
@@ -75,8 +76,6 @@ remote_listen(struct forward *f)
 	    remote_listen_cb, f);
 }
 
-static void	remote_connect_next(struct fconn *);
-
 /* The local connect failed: errnum picks a reverse-SOCKS reply (0: DNS). */
 static void
 remote_fail(struct fconn *fc, const char *why, int errnum)
@@ -115,79 +114,40 @@ remote_fail(struct fconn *fc, const char *why, int errnum)
 }
 
 static void
-remote_connected_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct fconn	*fc = w->data;
-	int		 err = 0;
-	socklen_t	 len = sizeof(err);
-
-	ev_io_stop(loop, &fc->io);
-	if (getsockopt(fc->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err != 0) {
-		close(fc->fd);
-		fc->fd = -1;
-		if (fc->cur != NULL && fc->cur->ai_next != NULL) {
-			remote_connect_next(fc);
-			return;
-		}
-		remote_fail(fc, strerror(err), err);
-		return;
-	}
-	fconn_link(fc);
-}
-
-static void
 remote_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	remote_fail(w->data, "connect timed out", ETIMEDOUT);
 }
 
+/* The connector's answer: link the channel, or say why not. */
 static void
-remote_start_connect(struct fconn *fc, const struct sockaddr *sa,
-    socklen_t len)
+remote_connected(void *arg, const struct connector_result *r)
 {
-	struct ev_loop	*loop = forward_loop(fc->f);
-	int		 fd;
+	struct fconn	*fc = arg;
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		remote_fail(fc, strerror(errno), errno);
+	if (r->fd == -1) {
+		remote_fail(fc, strerror(r->err), r->err);
 		return;
 	}
-	fc->fd = fd;
-	fd_nodelay(fd, sa->sa_family);
-	if (connect(fd, sa, len) == 0) {
-		fconn_link(fc);
-		return;
-	}
-	if (errno != EINPROGRESS) {
-		close(fd);
-		fc->fd = -1;
-		if (fc->cur != NULL && fc->cur->ai_next != NULL) {
-			remote_connect_next(fc);
-			return;
-		}
-		remote_fail(fc, strerror(errno), errno);
-		return;
-	}
-	ev_io_init(&fc->io, remote_connected_cb, fd, EV_WRITE);
-	fc->io.data = fc;
-	ev_io_start(loop, &fc->io);
-	if (!ev_is_active(&fc->timer)) {
-		ev_timer_init(&fc->timer, remote_timeout_cb,
-		    fc->f->env->spec->connect_timeout_ms / 1000.0, 0.);
-		fc->timer.data = fc;
-		ev_timer_start(loop, &fc->timer);
-	}
+	fc->fd = r->fd;
+	fd_nodelay(fc->fd, r->addr->sa_family);
+	fconn_link(fc);
 }
 
+/* Connect to each address of list in turn, within ConnectTimeout. */
 static void
-remote_connect_next(struct fconn *fc)
+remote_connect(struct fconn *fc, const struct addrinfo *list)
 {
-	fc->cur = fc->cur == NULL ? fc->addrs : fc->cur->ai_next;
-	remote_start_connect(fc, fc->cur->ai_addr, fc->cur->ai_addrlen);
+	struct ev_loop	*loop = forward_loop(fc->f);
+
+	if (connector_start(&fc->conn, loop, list, remote_connected, fc) == 0)
+		return;		/* done already: fc may be gone */
+	if (ev_is_active(&fc->timer))
+		return;
+	ev_timer_init(&fc->timer, remote_timeout_cb,
+	    fc->f->env->spec->connect_timeout_ms / 1000.0, 0.);
+	fc->timer.data = fc;
+	ev_timer_start(loop, &fc->timer);
 }
 
 static void
@@ -200,8 +160,7 @@ remote_resolved(const struct addrinfo *ai, int err, void *arg)
 		remote_fail(fc, gai_strerror(err), 0);
 		return;
 	}
-	fc->addrs = addrinfo_copy(ai);
-	remote_connect_next(fc);
+	remote_connect(fc, ai);
 }
 
 /* Connect an accepted channel to the forward's target. */
@@ -211,14 +170,19 @@ remote_target(struct fconn *fc)
 	struct forward		*f = fc->f;
 	const struct fwd_spec	*fs = f->spec;
 	struct sockaddr_un	 sun;
+	struct addrinfo		 ai;
 
 	if (fs->target.path != NULL) {
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
 		strncpy(sun.sun_path, fs->target.path,
 		    sizeof(sun.sun_path) - 1);
-		remote_start_connect(fc, (struct sockaddr *)&sun,
-		    sizeof(sun));
+		memset(&ai, 0, sizeof(ai));
+		ai.ai_family = AF_UNIX;
+		ai.ai_socktype = SOCK_STREAM;
+		ai.ai_addr = (struct sockaddr *)&sun;
+		ai.ai_addrlen = sizeof(sun);
+		remote_connect(fc, &ai);
 		return;
 	}
 	fc->rq = resolver_query(f->env->resolver, fs->target.host,

@@ -1,18 +1,22 @@
 /*
- * sshconn.c: a libssh 0.10 client session inside the libev loop.
+ * sshconn.c: a libssh 0.10 client session inside the libev loop: resolve,
+ * connect, key exchange, authentication, jump hosts, the global-request
+ * queue, channel opens and the server's open requests.
  *
- * The only file that calls libssh. What libssh 0.10 does in non-blocking use
- * shapes everything here (doc/design.md, "libssh 0.10 facts"):
+ * With src/sshchan.c (the channels' byte pumps), the only file that calls
+ * libssh; include/sshconn_int.h is what they share. What libssh 0.10 does in
+ * non-blocking use shapes everything here (doc/design.md, "libssh 0.10
+ * facts"):
  *
  * - We resolve and connect the TCP socket ourselves (no blocking
- *   getaddrinfo, our own ConnectTimeout), then hand libssh a blocking fd:
- *   libssh treats EAGAIN as fatal.
+ *   getaddrinfo, src/connector.c, our own ConnectTimeout), then hand libssh
+ *   a blocking fd: libssh treats EAGAIN as fatal.
  * - Each session has its own ssh_event, polled with ssh_event_dopoll(ev, 0)
  *   from the ev_io callback. EV_WRITE is armed only while libssh has output.
  * - libssh writes its output buffer with a blocking send(), so no channel is
- *   fed while the session has output pending (the output gate), and the
- *   bytes a channel write did not take are kept and retried (writes return
- *   0 during key re-exchange).
+ *   fed while the session has output pending (the output gate, see
+ *   src/sshchan.c), and the session's watcher asks for EV_WRITE only while
+ *   libssh holds output or a pump waits for room.
  * - Only one global request may be outstanding: listen, cancel and keepalive
  *   go through one queue. A keepalive's reply is collected by calling
  *   ssh_channel_cancel_forward() while it is pending, which only waits for
@@ -51,32 +55,12 @@
 #include "resolver.h"
 #include "soon.h"
 #include "sshconn.h"
+#include "sshconn_int.h"
 #include "util.h"
 
-#define PUMP_BUF	(64 * 1024)
-#define ROOM_MIN	2048	/* send room below which pumps wait */
 /* A DISCONNECT packet: its payload, padding, length and MAC, with margin. */
 #define ROOM_BYE	256
 #define DOPOLL_ROUNDS	16
-/*
- * The pump writes one packet at a time: libssh sends a packet at once only
- * if told the socket is writable (ssh_set_fd_towrite), and forgets that
- * after each send(), so the second packet of a larger write would wait in
- * its buffer for a poll. OpenSSH's channel packets carry 32 KiB, of which
- * libssh keeps 10 bytes for the header; a server with smaller packets
- * only costs that poll again.
- */
-#define CHAN_PACKET	(32 * 1024 - 10)
-
-enum sc_phase {
-	SC_RESOLVE = 0,
-	SC_TCP,
-	SC_KEX,
-	SC_AUTH,
-	SC_READY,
-	SC_DEAD,
-	SC_JUMP,	/* root: waiting for the jump hosts */
-};
 
 static const char *const sc_phase_names[] = {
 	"resolving", "tcp", "kex", "auth", "ready", "dead", "jump",
@@ -99,137 +83,29 @@ struct greq {
 	void			*arg;
 };
 
-enum chan_state {
-	CH_OPENING,
-	CH_OPEN,
-	CH_DONE,	/* closed, waiting to be reaped */
-};
-
-struct sshchan {
-	struct sshconn		*c;
-	TAILQ_ENTRY(sshchan)	 entry;
-	enum chan_state		 state;
-	ssh_channel		 ch;
-	struct ssh_channel_callbacks_struct cbs;
-
-	/* Pending open. */
-	char			*host;
-	int			 port;
-	char			*path;
-	char			*orig_host;
-	int			 orig_port;
-	sshchan_open_cb		 open_cb;
-	void			*open_arg;
-
-	/* Raw use without an fd (probes). */
-	void			(*data_hook)(void *, struct sshchan *);
-	void			*data_arg;
-
-	int			 fd;
-	ev_io			 rio;
-	ev_io			 wio;
-	struct pump_counters	*ctr;
-	struct sshconn		*carries;	/* a jump session rides on it */
-
-	/* fd -> channel */
-	char			*up;
-	size_t			 up_len, up_off;
-	int			 fd_eof;	/* read() gave 0 */
-	int			 eof_sent;
-
-	/* channel -> fd */
-	char			*down;
-	size_t			 down_len, down_off;
-	int			 held;		/* libssh holds data for us */
-	int			 ch_eof;	/* peer sent EOF */
-	int			 ch_closed;	/* peer sent CLOSE */
-	int			 fd_shut;	/* SHUT_WR done */
-};
-
 struct sshconn_fwdmsg {
 	struct sshconn		*c;
 	ssh_message		 msg;
 	struct sshchan		*accepted;
 };
 
-struct sshconn {
-	struct ev_loop		*loop;
-	const struct tunnel_spec *spec;
-	struct sshconn_cbs	 cbs;
-	void			*arg;
-
-	enum sc_phase		 phase;
-	int			 depth;		/* entries into this file (root) */
-	int			 zombie;	/* freed while depth > 0 (root) */
-
-	/*
-	 * ProxyJump: the tunnel's session is the root; each jump host is a
-	 * session of its own, and each session after the first rides on a
-	 * direct-tcpip channel of the one before (a socketpair in between).
-	 */
-	struct sshconn		*root;
-	struct sshconn		*outer;		/* the hop we ride on, or NULL */
-	struct sshconn		*next;		/* the session riding on us */
-	struct sshchan		*via;		/* our transport on outer */
-	const char		*host;
-	int			 port;
-	const char		*user;
-	const char		*alias;		/* HostKeyAlias (root only) */
-
-	struct resolver		*resolver;
-	struct resolve_req	*rq;
-	struct addrinfo		*addrs;		/* copy of the resolved list */
-	struct addrinfo		*cur;
-	char			*last_net_err;
-
-	int			 fd;
-	ev_io			 io;
-	ev_timer		 timer;		/* ConnectTimeout */
-	struct soon		 kick;		/* deferred work, next loop turn */
-	int			 want_room;	/* a pump waits for send room */
-	int			 sndbuf;	/* SO_SNDBUF, read once a loop turn */
-	unsigned int		 sndbuf_turn;	/* the ev_iteration it was read in */
-	int			 fd_given;	/* libssh has c->fd (ssh_connect ran) */
-
-	ssh_session		 s;
-	ssh_event		 ev;
-	struct ssh_counter_struct raw;
-	uint64_t		 in_seen;	/* raw.in_packets opens and
-						   requests were last run at */
-	size_t			 key_idx;
-	int			 tried_agent;
-	char			*auth_tried;
-	char			*auth_skipped;	/* identities refused, why */
-
-	TAILQ_HEAD(, greq)	 greqs;
-	TAILQ_HEAD(, sshchan)	 chans;
-};
-
 static void	sc_io_cb(struct ev_loop *, ev_io *, int);
 static void	closers_free_all(void);
-static size_t	sc_sock_room(struct sshconn *);
-static void	sc_kick(struct sshconn *);
 static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum sshconn_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static void	sc_tcp_next(struct sshconn *);
+static void	sc_tcp_done(void *, const struct connector_result *);
 static void	sc_step(struct sshconn *);
 static int	sc_options(struct sshconn *);
 static void	sc_start_ssh(struct sshconn *);
 static void	sc_hop_ready(struct sshconn *);
-static void	sc_update_io(struct sshconn *);
 static int	sc_socket_closed(struct sshconn *);
 static void	sc_closed_fail(struct sshconn *);
 static void	sc_run_greqs(struct sshconn *);
 static void	sc_run_opens(struct sshconn *);
-static void	sc_kick_pumps(struct sshconn *);
 static void	sc_reap(struct sshconn *);
 static void	sc_destroy(struct sshconn *);
-static void	chan_update(struct sshchan *);
-static void	chan_finish(struct sshchan *);
-static void	chan_pump_up(struct sshchan *);
-static void	chan_pump_down(struct sshchan *);
 
 /* ---- private keys, loaded once and shared by every session ----------- */
 
@@ -367,14 +243,14 @@ sc_log_init(void)
 
 /* ---- life cycle ------------------------------------------------------ */
 
-static void
+void
 sc_enter(struct sshconn *c)
 {
 	c->root->depth++;
 }
 
 /* Returns 1 if c is gone. */
-static int
+int
 sc_leave(struct sshconn *c)
 {
 	struct sshconn	*r = c->root, *h;
@@ -419,12 +295,9 @@ sc_resolved(const struct addrinfo *ai, int err, void *arg)
 		sc_leave(c);
 		return;
 	}
-	/* Keep our own copy: the resolver frees its list after this call. */
-	c->addrs = addrinfo_copy(ai);
-	c->cur = NULL;
 	sc_enter(c);
 	sc_set_phase(c, SC_TCP);
-	sc_tcp_next(c);
+	(void)connector_start(&c->tcp, c->loop, ai, sc_tcp_done, c);
 	sc_leave(c);
 }
 
@@ -444,6 +317,7 @@ sc_alloc(struct ev_loop *loop, struct resolver *res,
 	TAILQ_INIT(&c->chans);
 	ev_init(&c->io, sc_io_cb);
 	c->io.data = c;
+	connector_init(&c->tcp);
 	ev_init(&c->timer, sc_timer_cb);
 	c->timer.data = c;
 	soon_init(&c->kick, sc_kick_cb, c);
@@ -500,42 +374,6 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 		;
 	sc_begin(hop);
 	return c;
-}
-
-static void
-sc_free_addrs(struct sshconn *c)
-{
-	addrinfo_free_copy(c->addrs);
-	c->addrs = c->cur = NULL;
-}
-
-static void
-chan_free(struct sshchan *sc)
-{
-	struct sshconn	*c = sc->c;
-
-	TAILQ_REMOVE(&c->chans, sc, entry);
-	ev_io_stop(c->loop, &sc->rio);
-	ev_io_stop(c->loop, &sc->wio);
-	if (sc->fd != -1)
-		close(sc->fd);
-	if (sc->ch != NULL) {
-		ssh_remove_channel_callbacks(sc->ch, &sc->cbs);
-		if (c->s != NULL && c->phase == SC_READY) {
-			/* libssh keeps it until the peer's CLOSE. */
-			if (ssh_channel_is_open(sc->ch))
-				ssh_channel_close(sc->ch);
-			ssh_channel_free(sc->ch);
-		}
-	}
-	if (sc->ctr != NULL && sc->ctr->active > 0)
-		sc->ctr->active--;
-	free(sc->up);
-	free(sc->down);
-	free(sc->host);
-	free(sc->path);
-	free(sc->orig_host);
-	free(sc);
 }
 
 /*
@@ -649,6 +487,7 @@ sc_destroy(struct sshconn *c)
 	int		 fd;
 
 	resolver_cancel(c->rq);
+	connector_stop(&c->tcp);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
 	soon_stop(c->loop, &c->kick);
@@ -692,8 +531,6 @@ sc_destroy(struct sshconn *c)
 	}
 	if (c->fd != -1)
 		close(c->fd);
-	sc_free_addrs(c);
-	free(c->last_net_err);
 	free(c->auth_tried);
 	free(c->auth_skipped);
 	/* The root goes first, then the hops it rode on, inside out. */
@@ -716,6 +553,7 @@ sshconn_free(struct sshconn *c)
 		c->zombie = 1;
 		for (h = c; h != NULL; h = h->outer) {
 			h->phase = SC_DEAD;
+			connector_stop(&h->tcp);
 			ev_timer_stop(h->loop, &h->timer);
 			ev_io_stop(h->loop, &h->io);
 			soon_stop(h->loop, &h->kick);
@@ -749,6 +587,7 @@ sc_fail(struct sshconn *c, enum sshconn_fail kind, const char *fmt, ...)
 	xvasprintf(&why, fmt, ap);
 	va_end(ap);
 	c->phase = SC_DEAD;
+	connector_stop(&c->tcp);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_io_stop(c->loop, &c->io);
 	if (c != c->root) {
@@ -819,64 +658,29 @@ sc_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	snprintf(buf, len, "%s", host);
 }
 
+/* The connector's answer: a connected socket, or why there is none. */
 static void
-sc_tcp_next(struct sshconn *c)
+sc_tcp_done(void *arg, const struct connector_result *r)
 {
-	char	 addr[INET6_ADDRSTRLEN];
-	int	 fd;
-
-	for (;;) {
-		c->cur = c->cur == NULL ? c->addrs : c->cur->ai_next;
-		if (c->cur == NULL) {
-			sc_fail(c, SCF_NETWORK, "%s", c->last_net_err != NULL ?
-			    c->last_net_err : "no address to connect to");
-			return;
-		}
-		sc_addr_str(c->cur->ai_addr, addr, sizeof(addr));
-		fd = socket(c->cur->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1) {
-			free(c->last_net_err);
-			xasprintf(&c->last_net_err, "socket: %s",
-			    strerror(errno));
-			continue;
-		}
-		if (connect(fd, c->cur->ai_addr, c->cur->ai_addrlen) == -1 &&
-		    errno != EINPROGRESS) {
-			free(c->last_net_err);
-			xasprintf(&c->last_net_err, "connect to %s port %d: %s",
-			    addr, c->port, strerror(errno));
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		ev_io_set(&c->io, fd, EV_WRITE);
-		ev_io_start(c->loop, &c->io);
-		return;
-	}
-}
-
-static void
-sc_tcp_done(struct sshconn *c)
-{
+	struct sshconn	*c = arg;
 	char		 addr[INET6_ADDRSTRLEN];
-	int		 err = 0, one = 1, fl;
-	socklen_t	 len = sizeof(err);
+	int		 one = 1, fl;
 	unsigned int	 uto;
 
-	ev_io_stop(c->loop, &c->io);
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err != 0) {
-		sc_addr_str(c->cur->ai_addr, addr, sizeof(addr));
-		free(c->last_net_err);
-		xasprintf(&c->last_net_err, "connect to %s port %d: %s", addr,
-		    c->port, strerror(err));
-		close(c->fd);
-		c->fd = -1;
-		sc_tcp_next(c);
-		return;
+	sc_enter(c);
+	if (r->fd == -1) {
+		if (r->addr == NULL)
+			sc_fail(c, SCF_NETWORK, "no address to connect to");
+		else if (strcmp(r->call, "socket") == 0)
+			sc_fail(c, SCF_NETWORK, "socket: %s", strerror(r->err));
+		else {
+			sc_addr_str(r->addr, addr, sizeof(addr));
+			sc_fail(c, SCF_NETWORK, "connect to %s port %d: %s",
+			    addr, c->port, strerror(r->err));
+		}
+		goto out;
 	}
+	c->fd = r->fd;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	if (c->spec->server_alive_interval_ms > 0) {
@@ -890,6 +694,8 @@ sc_tcp_done(struct sshconn *c)
 	if ((fl = fcntl(c->fd, F_GETFL)) != -1)
 		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
 	sc_start_ssh(c);
+out:
+	sc_leave(c);
 }
 
 /* c->fd is connected (TCP, or a socketpair to a jump host's channel). */
@@ -1151,7 +957,7 @@ sc_ready(struct sshconn *c)
  * after every packet, and within a turn the kernel only grows it (TCP
  * autotuning), which leaves the answer on the safe side.
  */
-static size_t
+size_t
 sc_sock_room(struct sshconn *c)
 {
 	int		 fd, outq = 0;
@@ -1300,7 +1106,7 @@ sc_step(struct sshconn *c)
 	}
 }
 
-static void
+void
 sc_update_io(struct sshconn *c)
 {
 	int	 fd, events;
@@ -1437,9 +1243,6 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	sc_enter(c);
 	switch (c->phase) {
-	case SC_TCP:
-		sc_tcp_done(c);
-		break;
 	case SC_KEX:
 	case SC_AUTH:
 		sc_step(c);
@@ -1454,7 +1257,7 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		    sc_poll(c) == -1)
 			break;
 		c->want_room = 0;	/* set again by a pump still short */
-		sc_kick_pumps(c);
+		chan_pump_all(c);
 		sc_update_io(c);
 		break;
 	default:
@@ -1591,30 +1394,6 @@ sc_run_greqs(struct sshconn *c)
 
 /* ---- channels -------------------------------------------------------- */
 
-static int	chan_data_cb(ssh_session, ssh_channel, void *, uint32_t, int,
-		    void *);
-static void	chan_eof_cb(ssh_session, ssh_channel, void *);
-static void	chan_close_cb(ssh_session, ssh_channel, void *);
-
-static struct sshchan *
-chan_new(struct sshconn *c, ssh_channel ch)
-{
-	struct sshchan	*sc;
-
-	sc = xcalloc(1, sizeof(*sc));
-	sc->c = c;
-	sc->ch = ch;
-	sc->fd = -1;
-	ssh_callbacks_init(&sc->cbs);
-	sc->cbs.userdata = sc;
-	sc->cbs.channel_data_function = chan_data_cb;
-	sc->cbs.channel_eof_function = chan_eof_cb;
-	sc->cbs.channel_close_function = chan_close_cb;
-	ssh_add_channel_callbacks(ch, &sc->cbs);
-	TAILQ_INSERT_TAIL(&c->chans, sc, entry);
-	return sc;
-}
-
 struct sshchan *
 sshconn_open(struct sshconn *c, const char *host, int port, const char *path,
     const char *orig_host, int orig_port, sshchan_open_cb cb, void *arg)
@@ -1642,7 +1421,7 @@ sshconn_open(struct sshconn *c, const char *host, int port, const char *path,
  * Deferred work for the next loop turn, also when asked from a prepare
  * callback (another session's kick, a keepalive round): see soon.h.
  */
-static void
+void
 sc_kick(struct sshconn *c)
 {
 	soon_start(c->loop, &c->kick);
@@ -1668,7 +1447,7 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	c->in_seen = c->raw.in_packets;
 	sc_run_opens(c);
 	sc_run_greqs(c);
-	sc_kick_pumps(c);
+	chan_pump_all(c);
 	sc_update_io(c);
 	sc_leave(c);
 }
@@ -1773,102 +1552,6 @@ sshconn_accept(struct sshconn_fwdmsg *m)
 	return sc;
 }
 
-void
-sshchan_set_data_hook(struct sshchan *sc, void (*fn)(void *, struct sshchan *),
-    void *arg)
-{
-	sc->data_hook = fn;
-	sc->data_arg = arg;
-}
-
-int
-sshchan_write_raw(struct sshchan *sc, const void *buf, size_t len)
-{
-	int	 n;
-
-	if (sc->state != CH_OPEN || sc->ch == NULL)
-		return -1;
-	n = ssh_channel_write(sc->ch, buf, (uint32_t)len);
-	sc_update_io(sc->c);
-	return n;
-}
-
-int
-sshchan_read_raw(struct sshchan *sc, void *buf, size_t len)
-{
-	int	 n;
-
-	if (sc->state != CH_OPEN || sc->ch == NULL)
-		return -1;
-	n = ssh_channel_read_nonblocking(sc->ch, buf, (uint32_t)len, 0);
-	if (n == 0 && (sc->ch_closed || ssh_channel_is_eof(sc->ch)))
-		return -1;
-	return n < 0 ? -1 : n;
-}
-
-/* Bytes read ahead into one of a pump's buffers (callers pass a few). */
-static void
-pump_buf_add(char **buf, size_t *used, const void *bytes, size_t len)
-{
-	if (len == 0)
-		return;
-	if (*buf == NULL)
-		*buf = xmalloc(PUMP_BUF);
-	if (len > PUMP_BUF - *used)
-		len = PUMP_BUF - *used;
-	memcpy(*buf + *used, bytes, len);
-	*used += len;
-}
-
-void
-sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
-{
-	pump_buf_add(&sc->down, &sc->down_len, buf, len);
-}
-
-void
-sshchan_preload(struct sshchan *sc, const void *buf, size_t len)
-{
-	pump_buf_add(&sc->up, &sc->up_len, buf, len);
-}
-
-void
-sshchan_attach(struct sshchan *sc, int fd, struct pump_counters *ctr)
-{
-	struct sshconn	*c = sc->c;
-
-	sc->fd = fd;
-	sc->ctr = ctr;
-	if (ctr != NULL) {
-		ctr->active++;
-		ctr->total++;
-		ctr->bytes_in += sc->down_len;	/* unread bytes */
-	}
-	ev_io_init(&sc->rio, NULL, fd, EV_READ);
-	ev_io_init(&sc->wio, NULL, fd, EV_WRITE);
-	sc->rio.data = sc->wio.data = sc;
-	sc->held = 1;	/* data may have arrived before the fd */
-	sc_enter(c);
-	chan_pump_up(sc);	/* preloaded bytes, if any */
-	chan_pump_down(sc);
-	chan_update(sc);
-	sc_leave(c);
-}
-
-void
-sshchan_close(struct sshchan *sc)
-{
-	if (sc->state == CH_DONE)
-		return;
-	sc->state = CH_DONE;
-	sc->open_cb = NULL;
-	sc->data_hook = NULL;
-	ev_io_stop(sc->c->loop, &sc->rio);
-	ev_io_stop(sc->c->loop, &sc->wio);
-	if (sc->c->root->depth == 0)
-		sc_kick(sc->c);
-}
-
 /* Free closed channels: only when no libssh call is on the stack. */
 static void
 sc_reap(struct sshconn *c)
@@ -1882,314 +1565,3 @@ sc_reap(struct sshconn *c)
 	sc_update_io(c);
 }
 
-/* Both directions are finished, or one failed: close it for both sides. */
-static void
-chan_finish(struct sshchan *sc)
-{
-	sshchan_close(sc);
-}
-
-static void chan_rio_cb(struct ev_loop *, ev_io *, int);
-static void chan_wio_cb(struct ev_loop *, ev_io *, int);
-
-/* Watchers follow the buffers (as sniproxy's reactivate_watchers). */
-static void
-chan_update(struct sshchan *sc)
-{
-	struct ev_loop	*loop = sc->c->loop;
-	int		 want_r, want_w;
-
-	if (sc->state != CH_OPEN || sc->fd == -1)
-		return;
-	want_r = !sc->fd_eof && sc->up_len == 0;
-	want_w = sc->down_len > sc->down_off;
-	if (want_r && !ev_is_active(&sc->rio)) {
-		ev_set_cb(&sc->rio, chan_rio_cb);
-		ev_io_start(loop, &sc->rio);
-	} else if (!want_r && ev_is_active(&sc->rio))
-		ev_io_stop(loop, &sc->rio);
-	if (want_w && !ev_is_active(&sc->wio)) {
-		ev_set_cb(&sc->wio, chan_wio_cb);
-		ev_io_start(loop, &sc->wio);
-	} else if (!want_w && ev_is_active(&sc->wio))
-		ev_io_stop(loop, &sc->wio);
-	/* Finished both ways? */
-	if (sc->eof_sent && (sc->fd_shut || sc->ch_closed) && !sc->held &&
-	    sc->down_len == sc->down_off)
-		chan_finish(sc);
-}
-
-/* fd -> channel, respecting the output gate and the window. */
-static void
-chan_pump_up(struct sshchan *sc)
-{
-	struct sshconn	*c = sc->c;
-	uint32_t	 win;
-	size_t		 n, room = 0;
-	int		 w;
-
-	while (sc->state == CH_OPEN && sc->up_off < sc->up_len) {
-		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
-			return;		/* the gate: libssh still has output */
-		/* The kernel is asked only when our own count runs short. */
-		if (room < ROOM_MIN && (room = sc_sock_room(c)) < ROOM_MIN) {
-			c->want_room = 1;	/* EV_WRITE wakes us */
-			return;
-		}
-		if ((win = ssh_channel_window_size(sc->ch)) == 0)
-			return;
-		n = sc->up_len - sc->up_off;
-		if (n > win)
-			n = win;
-		/* Leave room for packet headers, padding and MAC. */
-		if (n > room - ROOM_MIN / 2)
-			n = room - ROOM_MIN / 2;
-		if (n > CHAN_PACKET)
-			n = CHAN_PACKET;
-		/* It fits (room above): libssh may send it at once. */
-		ssh_set_fd_towrite(c->s);
-		w = ssh_channel_write(sc->ch, sc->up + sc->up_off,
-		    (uint32_t)n);
-		if (w < 0) {
-			chan_finish(sc);
-			return;
-		}
-		if (w == 0)
-			return;		/* rekey: keep the bytes, retry */
-		room -= (size_t)w + ROOM_MIN / 2;	/* the packet, at most */
-		sc->up_off += (size_t)w;
-		if (sc->ctr != NULL)
-			sc->ctr->bytes_out += (uint64_t)w;
-	}
-	if (sc->state != CH_OPEN)
-		return;
-	if (sc->up_off == sc->up_len) {
-		sc->up_off = sc->up_len = 0;
-		if (sc->fd_eof && !sc->eof_sent) {
-			ssh_channel_send_eof(sc->ch);
-			sc->eof_sent = 1;
-		}
-	}
-}
-
-static void
-chan_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct sshchan	*sc = w->data;
-	struct sshconn	*c = sc->c;
-	ssize_t		 n;
-
-	sc_enter(c);
-	if (sc->up == NULL)
-		sc->up = xmalloc(PUMP_BUF);
-	n = read(sc->fd, sc->up, PUMP_BUF / CHAN_PACKET * CHAN_PACKET);
-	if (sc->carries != NULL && sc->carries->phase == SC_READY)
-		sc_kick(sc->carries);	/* room again */
-	if (n > 0) {
-		sc->up_len = (size_t)n;
-		sc->up_off = 0;
-	} else if (n == 0) {
-		sc->fd_eof = 1;
-	} else if (errno != EAGAIN && errno != EINTR) {
-		chan_finish(sc);
-		goto out;
-	}
-	chan_pump_up(sc);
-	chan_update(sc);
-	sc_update_io(c);
-out:
-	sc_leave(c);
-}
-
-static int
-chan_write_fd(struct sshchan *sc)
-{
-	ssize_t	 n;
-
-	while (sc->down_off < sc->down_len) {
-		n = write(sc->fd, sc->down + sc->down_off,
-		    sc->down_len - sc->down_off);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			return -1;
-		}
-		sc->down_off += (size_t)n;
-	}
-	sc->down_off = sc->down_len = 0;
-	return 0;
-}
-
-/* channel -> fd: pull what libssh holds for us, write it out. */
-static void
-chan_pump_down(struct sshchan *sc)
-{
-	int	 n;
-
-	while (sc->state == CH_OPEN && sc->fd != -1) {
-		if (chan_write_fd(sc) != 0) {
-			chan_finish(sc);
-			return;
-		}
-		if (sc->down_len > 0)
-			return;		/* the fd is full: wait for EV_WRITE */
-		if (!sc->held && !sc->ch_eof && !sc->ch_closed)
-			return;
-		if (sc->down == NULL)
-			sc->down = xmalloc(PUMP_BUF);
-		n = ssh_channel_read_nonblocking(sc->ch, sc->down, PUMP_BUF, 0);
-		if (sc->state != CH_OPEN)
-			return;
-		if (n > 0) {
-			sc->down_len = (size_t)n;
-			sc->down_off = 0;
-			if (sc->ctr != NULL)
-				sc->ctr->bytes_in += (uint64_t)n;
-			continue;
-		}
-		sc->held = 0;
-		if (n == 0 && !ssh_channel_is_eof(sc->ch))
-			return;		/* nothing more for now */
-		/* EOF (or closed) and every byte delivered. */
-		if (!sc->fd_shut) {
-			shutdown(sc->fd, SHUT_WR);
-			sc->fd_shut = 1;
-		}
-		if (n < 0 && n != SSH_EOF)
-			chan_finish(sc);
-		return;
-	}
-}
-
-static void
-chan_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct sshchan	*sc = w->data;
-	struct sshconn	*c = sc->c;
-
-	sc_enter(c);
-	chan_pump_down(sc);
-	chan_update(sc);
-	sc_update_io(c);
-	sc_leave(c);
-}
-
-static int
-chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
-    int is_stderr, void *userdata)
-{
-	struct sshchan	*sc = userdata;
-	size_t		 room, n;
-	ssize_t		 w;
-
-	if (is_stderr || sc->state == CH_DONE)
-		return (int)len;	/* nothing to do with it */
-	if (sc->fd == -1) {
-		/* Not attached yet (target still connecting) or a probe. */
-		sc->held = 1;
-		if (sc->data_hook != NULL)
-			sc->data_hook(sc->data_arg, sc);
-		return 0;
-	}
-	if (sc->down_len > sc->down_off) {
-		sc->held = 1;		/* keep order: the buffer goes first */
-		return 0;
-	}
-	/* Straight to the socket, the rest into our buffer, bounded. */
-	w = write(sc->fd, data, len);
-	if (w < 0) {
-		if (errno != EAGAIN && errno != EINTR) {
-			chan_finish(sc);
-			return (int)len;
-		}
-		w = 0;
-	}
-	n = (size_t)w;
-	if (n < len) {
-		if (sc->down == NULL)
-			sc->down = xmalloc(PUMP_BUF);
-		room = PUMP_BUF;
-		if (room > len - n)
-			room = len - n;
-		memcpy(sc->down, (char *)data + n, room);
-		sc->down_off = 0;
-		sc->down_len = room;
-		n += room;
-		if (n < len)
-			sc->held = 1;
-	}
-	if (sc->ctr != NULL)
-		sc->ctr->bytes_in += n;
-	chan_update(sc);
-	return (int)n;
-}
-
-static void
-chan_eof_cb(ssh_session s, ssh_channel ch, void *userdata)
-{
-	struct sshchan	*sc = userdata;
-
-	sc->ch_eof = 1;
-	if (sc->data_hook != NULL)
-		sc->data_hook(sc->data_arg, sc);
-	if (sc->fd != -1 && sc->down_len == 0 && !sc->held) {
-		shutdown(sc->fd, SHUT_WR);
-		sc->fd_shut = 1;
-	}
-	chan_update(sc);
-}
-
-static void
-chan_close_cb(ssh_session s, ssh_channel ch, void *userdata)
-{
-	struct sshchan	*sc = userdata;
-
-	sc->ch_closed = 1;
-	sc->ch_eof = 1;
-	if (sc->data_hook != NULL)
-		sc->data_hook(sc->data_arg, sc);
-	if (sc->fd == -1 && sc->data_hook == NULL) {
-		chan_finish(sc);
-		return;
-	}
-	/* Our side can send no more; what libssh holds is still drained. */
-	sc->eof_sent = 1;
-	sc->fd_eof = 1;
-	if (sc->fd != -1 && sc->down_len == 0 && !sc->held) {
-		if (!sc->fd_shut)
-			shutdown(sc->fd, SHUT_WR);
-		sc->fd_shut = 1;
-	}
-	chan_update(sc);
-}
-
-/* After each poll: pumps stalled on the gate, the window or held data. */
-static void
-sc_kick_pumps(struct sshconn *c)
-{
-	struct sshchan	*sc;
-
-	TAILQ_FOREACH(sc, &c->chans, entry) {
-		if (sc->state != CH_OPEN || sc->fd == -1)
-			continue;
-		if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
-			break;
-		if (sc_sock_room(c) < ROOM_MIN) {
-			c->want_room = 1;
-			break;
-		}
-		if (sc->up_off < sc->up_len ||
-		    (sc->fd_eof && !sc->eof_sent)) {
-			chan_pump_up(sc);
-			chan_update(sc);
-		}
-	}
-	TAILQ_FOREACH(sc, &c->chans, entry) {
-		if (sc->state != CH_OPEN || sc->fd == -1)
-			continue;
-		if ((sc->held || sc->ch_eof) && sc->down_len == 0) {
-			chan_pump_down(sc);
-			chan_update(sc);
-		}
-	}
-}

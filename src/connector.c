@@ -1,0 +1,136 @@
+/*
+ * connector.c: connect to the first address of a list that accepts, without
+ * blocking the loop. Each address gets a non-blocking connect(); a refusal,
+ * at once or reported through SO_ERROR once the socket is writable, moves
+ * on to the next address. The caller hears once, with the socket or with
+ * the last failure.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connector.h"
+#include "resolver.h"
+
+static int	connector_next(struct connector *, int, const char *);
+
+void
+connector_init(struct connector *cn)
+{
+	memset(cn, 0, sizeof(*cn));
+	cn->fd = -1;
+}
+
+void
+connector_stop(struct connector *cn)
+{
+	if (cn->loop != NULL)
+		ev_io_stop(cn->loop, &cn->io);
+	if (cn->fd != -1)
+		close(cn->fd);
+	cn->fd = -1;
+	addrinfo_free_copy(cn->addrs);
+	cn->addrs = cn->cur = NULL;
+	cn->cb = NULL;
+}
+
+/* Report and forget: the callback may free the connector's owner. */
+static void
+connector_done(struct connector *cn, int fd, int err, const char *call)
+{
+	struct connector_result	 r;
+	struct addrinfo		*addrs = cn->addrs;
+	connector_cb		 cb = cn->cb;
+	void			*arg = cn->arg;
+
+	r.fd = fd;
+	r.err = err;
+	r.call = call;
+	r.addr = cn->cur != NULL ? cn->cur->ai_addr : NULL;
+	cn->fd = -1;
+	cn->addrs = cn->cur = NULL;
+	cn->cb = NULL;
+	cb(arg, &r);
+	addrinfo_free_copy(addrs);
+}
+
+static void
+connector_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct connector	*cn = w->data;
+	int			 err = 0, fd = cn->fd;
+	socklen_t		 len = sizeof(err);
+
+	ev_io_stop(loop, &cn->io);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == 0) {
+		connector_done(cn, fd, 0, NULL);
+		return;
+	}
+	close(fd);
+	cn->fd = -1;
+	(void)connector_next(cn, err, "connect");
+}
+
+/*
+ * Try the address after cn->cur (the first if NULL); err and call are the
+ * failure so far, reported if no address is left. 1: a connect is under
+ * way; 0: reported.
+ */
+static int
+connector_next(struct connector *cn, int err, const char *call)
+{
+	struct addrinfo	*ai;
+	int		 fd;
+
+	for (;;) {
+		ai = cn->cur == NULL ? cn->addrs : cn->cur->ai_next;
+		if (ai == NULL) {
+			connector_done(cn, -1, err, call);
+			return 0;
+		}
+		cn->cur = ai;
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			err = errno;
+			call = "socket";
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			connector_done(cn, fd, 0, NULL);
+			return 0;
+		}
+		if (errno != EINPROGRESS) {
+			err = errno;
+			call = "connect";
+			close(fd);
+			continue;
+		}
+		cn->fd = fd;
+		ev_io_init(&cn->io, connector_io_cb, fd, EV_WRITE);
+		cn->io.data = cn;
+		ev_io_start(cn->loop, &cn->io);
+		return 1;
+	}
+}
+
+int
+connector_start(struct connector *cn, struct ev_loop *loop,
+    const struct addrinfo *list, connector_cb cb, void *arg)
+{
+	connector_stop(cn);
+	cn->loop = loop;
+	cn->addrs = addrinfo_copy(list);
+	cn->cur = NULL;
+	cn->cb = cb;
+	cn->arg = arg;
+	/* After a callback the connector may be gone: look at nothing. */
+	return connector_next(cn, 0, "connect");
+}

@@ -1,0 +1,519 @@
+/*
+ * sshchan.c: the byte pumps between a session's channels and local sockets.
+ *
+ * With src/sshconn.c (the session, global requests, channel opens), the
+ * only file that calls libssh; include/sshconn_int.h is what they share.
+ * What libssh 0.10 does shapes the pumps (doc/design.md, "libssh 0.10
+ * facts"):
+ *
+ * - libssh writes its output buffer with a blocking send(), so no channel
+ *   is fed while the session has output pending (the output gate), and a
+ *   pump writes one packet at a time within the room the kernel has.
+ * - The bytes a channel write did not take are kept and retried (writes
+ *   return 0 during key re-exchange).
+ * - Data libssh reads for a channel arrives through chan_data_cb from
+ *   inside any libssh call that polls; what the socket does not take is
+ *   left in libssh ("held") and pulled by chan_pump_down later.
+ * - Callbacks fire re-entrantly from libssh calls: each entry from the loop
+ *   is bracketed by sc_enter/sc_leave, and closed channels are only freed
+ *   by the session (sc_reap) once the outermost entry has returned.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+
+#include "sshconn.h"
+#include "sshconn_int.h"
+#include "util.h"
+
+#define PUMP_BUF	(64 * 1024)
+/*
+ * The pump writes one packet at a time: libssh sends a packet at once only
+ * if told the socket is writable (ssh_set_fd_towrite), and forgets that
+ * after each send(), so the second packet of a larger write would wait in
+ * its buffer for a poll. OpenSSH's channel packets carry 32 KiB, of which
+ * libssh keeps 10 bytes for the header; a server with smaller packets
+ * only costs that poll again.
+ */
+#define CHAN_PACKET	(32 * 1024 - 10)
+
+static int	chan_data_cb(ssh_session, ssh_channel, void *, uint32_t, int,
+		    void *);
+static void	chan_eof_cb(ssh_session, ssh_channel, void *);
+static void	chan_close_cb(ssh_session, ssh_channel, void *);
+static void	chan_rio_cb(struct ev_loop *, ev_io *, int);
+static void	chan_wio_cb(struct ev_loop *, ev_io *, int);
+static void	chan_update(struct sshchan *);
+static void	chan_finish(struct sshchan *);
+static void	chan_pump_up(struct sshchan *);
+static void	chan_pump_down(struct sshchan *);
+
+/* ---- a channel's life ------------------------------------------------ */
+
+struct sshchan *
+chan_new(struct sshconn *c, ssh_channel ch)
+{
+	struct sshchan	*sc;
+
+	sc = xcalloc(1, sizeof(*sc));
+	sc->c = c;
+	sc->ch = ch;
+	sc->fd = -1;
+	ssh_callbacks_init(&sc->cbs);
+	sc->cbs.userdata = sc;
+	sc->cbs.channel_data_function = chan_data_cb;
+	sc->cbs.channel_eof_function = chan_eof_cb;
+	sc->cbs.channel_close_function = chan_close_cb;
+	ssh_add_channel_callbacks(ch, &sc->cbs);
+	TAILQ_INSERT_TAIL(&c->chans, sc, entry);
+	return sc;
+}
+
+void
+chan_free(struct sshchan *sc)
+{
+	struct sshconn	*c = sc->c;
+
+	TAILQ_REMOVE(&c->chans, sc, entry);
+	ev_io_stop(c->loop, &sc->rio);
+	ev_io_stop(c->loop, &sc->wio);
+	if (sc->fd != -1)
+		close(sc->fd);
+	if (sc->ch != NULL) {
+		ssh_remove_channel_callbacks(sc->ch, &sc->cbs);
+		if (c->s != NULL && c->phase == SC_READY) {
+			/* libssh keeps it until the peer's CLOSE. */
+			if (ssh_channel_is_open(sc->ch))
+				ssh_channel_close(sc->ch);
+			ssh_channel_free(sc->ch);
+		}
+	}
+	if (sc->ctr != NULL && sc->ctr->active > 0)
+		sc->ctr->active--;
+	free(sc->up);
+	free(sc->down);
+	free(sc->host);
+	free(sc->path);
+	free(sc->orig_host);
+	free(sc);
+}
+
+/* ---- what the forwards call ----------------------------------------- */
+
+void
+sshchan_set_data_hook(struct sshchan *sc, void (*fn)(void *, struct sshchan *),
+    void *arg)
+{
+	sc->data_hook = fn;
+	sc->data_arg = arg;
+}
+
+int
+sshchan_write_raw(struct sshchan *sc, const void *buf, size_t len)
+{
+	int	 n;
+
+	if (sc->state != CH_OPEN || sc->ch == NULL)
+		return -1;
+	n = ssh_channel_write(sc->ch, buf, (uint32_t)len);
+	sc_update_io(sc->c);
+	return n;
+}
+
+int
+sshchan_read_raw(struct sshchan *sc, void *buf, size_t len)
+{
+	int	 n;
+
+	if (sc->state != CH_OPEN || sc->ch == NULL)
+		return -1;
+	n = ssh_channel_read_nonblocking(sc->ch, buf, (uint32_t)len, 0);
+	if (n == 0 && (sc->ch_closed || ssh_channel_is_eof(sc->ch)))
+		return -1;
+	return n < 0 ? -1 : n;
+}
+
+/* Bytes read ahead into one of a pump's buffers (callers pass a few). */
+static void
+pump_buf_add(char **buf, size_t *used, const void *bytes, size_t len)
+{
+	if (len == 0)
+		return;
+	if (*buf == NULL)
+		*buf = xmalloc(PUMP_BUF);
+	if (len > PUMP_BUF - *used)
+		len = PUMP_BUF - *used;
+	memcpy(*buf + *used, bytes, len);
+	*used += len;
+}
+
+void
+sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
+{
+	pump_buf_add(&sc->down, &sc->down_len, buf, len);
+}
+
+void
+sshchan_preload(struct sshchan *sc, const void *buf, size_t len)
+{
+	pump_buf_add(&sc->up, &sc->up_len, buf, len);
+}
+
+void
+sshchan_attach(struct sshchan *sc, int fd, struct pump_counters *ctr)
+{
+	struct sshconn	*c = sc->c;
+
+	sc->fd = fd;
+	sc->ctr = ctr;
+	if (ctr != NULL) {
+		ctr->active++;
+		ctr->total++;
+		ctr->bytes_in += sc->down_len;	/* unread bytes */
+	}
+	ev_io_init(&sc->rio, NULL, fd, EV_READ);
+	ev_io_init(&sc->wio, NULL, fd, EV_WRITE);
+	sc->rio.data = sc->wio.data = sc;
+	sc->held = 1;	/* data may have arrived before the fd */
+	sc_enter(c);
+	chan_pump_up(sc);	/* preloaded bytes, if any */
+	chan_pump_down(sc);
+	chan_update(sc);
+	sc_leave(c);
+}
+
+void
+sshchan_close(struct sshchan *sc)
+{
+	if (sc->state == CH_DONE)
+		return;
+	sc->state = CH_DONE;
+	sc->open_cb = NULL;
+	sc->data_hook = NULL;
+	ev_io_stop(sc->c->loop, &sc->rio);
+	ev_io_stop(sc->c->loop, &sc->wio);
+	if (sc->c->root->depth == 0)
+		sc_kick(sc->c);
+}
+
+/* ---- the pumps ------------------------------------------------------ */
+
+/* Both directions are finished, or one failed: close it for both sides. */
+static void
+chan_finish(struct sshchan *sc)
+{
+	sshchan_close(sc);
+}
+
+/* Watchers follow the buffers (as sniproxy's reactivate_watchers). */
+static void
+chan_update(struct sshchan *sc)
+{
+	struct ev_loop	*loop = sc->c->loop;
+	int		 want_r, want_w;
+
+	if (sc->state != CH_OPEN || sc->fd == -1)
+		return;
+	want_r = !sc->fd_eof && sc->up_len == 0;
+	want_w = sc->down_len > sc->down_off;
+	if (want_r && !ev_is_active(&sc->rio)) {
+		ev_set_cb(&sc->rio, chan_rio_cb);
+		ev_io_start(loop, &sc->rio);
+	} else if (!want_r && ev_is_active(&sc->rio))
+		ev_io_stop(loop, &sc->rio);
+	if (want_w && !ev_is_active(&sc->wio)) {
+		ev_set_cb(&sc->wio, chan_wio_cb);
+		ev_io_start(loop, &sc->wio);
+	} else if (!want_w && ev_is_active(&sc->wio))
+		ev_io_stop(loop, &sc->wio);
+	/* Finished both ways? */
+	if (sc->eof_sent && (sc->fd_shut || sc->ch_closed) && !sc->held &&
+	    sc->down_len == sc->down_off)
+		chan_finish(sc);
+}
+
+/* fd -> channel, respecting the output gate and the window. */
+static void
+chan_pump_up(struct sshchan *sc)
+{
+	struct sshconn	*c = sc->c;
+	uint32_t	 win;
+	size_t		 n, room = 0;
+	int		 w;
+
+	while (sc->state == CH_OPEN && sc->up_off < sc->up_len) {
+		if (sc_gate_closed(c))
+			return;		/* libssh still has output */
+		/* The kernel is asked only when our own count runs short. */
+		if (room < ROOM_MIN && (room = sc_sock_room(c)) < ROOM_MIN) {
+			c->want_room = 1;	/* EV_WRITE wakes us */
+			return;
+		}
+		if ((win = ssh_channel_window_size(sc->ch)) == 0)
+			return;
+		n = sc->up_len - sc->up_off;
+		if (n > win)
+			n = win;
+		/* Leave room for packet headers, padding and MAC. */
+		if (n > room - ROOM_MIN / 2)
+			n = room - ROOM_MIN / 2;
+		if (n > CHAN_PACKET)
+			n = CHAN_PACKET;
+		/* It fits (room above): libssh may send it at once. */
+		ssh_set_fd_towrite(c->s);
+		w = ssh_channel_write(sc->ch, sc->up + sc->up_off,
+		    (uint32_t)n);
+		if (w < 0) {
+			chan_finish(sc);
+			return;
+		}
+		if (w == 0)
+			return;		/* rekey: keep the bytes, retry */
+		room -= (size_t)w + ROOM_MIN / 2;	/* the packet, at most */
+		sc->up_off += (size_t)w;
+		if (sc->ctr != NULL)
+			sc->ctr->bytes_out += (uint64_t)w;
+	}
+	if (sc->state != CH_OPEN)
+		return;
+	if (sc->up_off == sc->up_len) {
+		sc->up_off = sc->up_len = 0;
+		if (sc->fd_eof && !sc->eof_sent) {
+			ssh_channel_send_eof(sc->ch);
+			sc->eof_sent = 1;
+		}
+	}
+}
+
+static void
+chan_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sshchan	*sc = w->data;
+	struct sshconn	*c = sc->c;
+	ssize_t		 n;
+
+	sc_enter(c);
+	if (sc->up == NULL)
+		sc->up = xmalloc(PUMP_BUF);
+	n = read(sc->fd, sc->up, PUMP_BUF / CHAN_PACKET * CHAN_PACKET);
+	if (sc->carries != NULL && sc->carries->phase == SC_READY)
+		sc_kick(sc->carries);	/* room again */
+	if (n > 0) {
+		sc->up_len = (size_t)n;
+		sc->up_off = 0;
+	} else if (n == 0) {
+		sc->fd_eof = 1;
+	} else if (errno != EAGAIN && errno != EINTR) {
+		chan_finish(sc);
+		goto out;
+	}
+	chan_pump_up(sc);
+	chan_update(sc);
+	sc_update_io(c);
+out:
+	sc_leave(c);
+}
+
+static int
+chan_write_fd(struct sshchan *sc)
+{
+	ssize_t	 n;
+
+	while (sc->down_off < sc->down_len) {
+		n = write(sc->fd, sc->down + sc->down_off,
+		    sc->down_len - sc->down_off);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -1;
+		}
+		sc->down_off += (size_t)n;
+	}
+	sc->down_off = sc->down_len = 0;
+	return 0;
+}
+
+/* channel -> fd: pull what libssh holds for us, write it out. */
+static void
+chan_pump_down(struct sshchan *sc)
+{
+	int	 n;
+
+	while (sc->state == CH_OPEN && sc->fd != -1) {
+		if (chan_write_fd(sc) != 0) {
+			chan_finish(sc);
+			return;
+		}
+		if (sc->down_len > 0)
+			return;		/* the fd is full: wait for EV_WRITE */
+		if (!sc->held && !sc->ch_eof && !sc->ch_closed)
+			return;
+		if (sc->down == NULL)
+			sc->down = xmalloc(PUMP_BUF);
+		n = ssh_channel_read_nonblocking(sc->ch, sc->down, PUMP_BUF, 0);
+		if (sc->state != CH_OPEN)
+			return;
+		if (n > 0) {
+			sc->down_len = (size_t)n;
+			sc->down_off = 0;
+			if (sc->ctr != NULL)
+				sc->ctr->bytes_in += (uint64_t)n;
+			continue;
+		}
+		sc->held = 0;
+		if (n == 0 && !ssh_channel_is_eof(sc->ch))
+			return;		/* nothing more for now */
+		/* EOF (or closed) and every byte delivered. */
+		if (!sc->fd_shut) {
+			shutdown(sc->fd, SHUT_WR);
+			sc->fd_shut = 1;
+		}
+		if (n < 0 && n != SSH_EOF)
+			chan_finish(sc);
+		return;
+	}
+}
+
+static void
+chan_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sshchan	*sc = w->data;
+	struct sshconn	*c = sc->c;
+
+	sc_enter(c);
+	chan_pump_down(sc);
+	chan_update(sc);
+	sc_update_io(c);
+	sc_leave(c);
+}
+
+static int
+chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	struct sshchan	*sc = userdata;
+	size_t		 room, n;
+	ssize_t		 w;
+
+	if (is_stderr || sc->state == CH_DONE)
+		return (int)len;	/* nothing to do with it */
+	if (sc->fd == -1) {
+		/* Not attached yet (target still connecting) or a probe. */
+		sc->held = 1;
+		if (sc->data_hook != NULL)
+			sc->data_hook(sc->data_arg, sc);
+		return 0;
+	}
+	if (sc->down_len > sc->down_off) {
+		sc->held = 1;		/* keep order: the buffer goes first */
+		return 0;
+	}
+	/* Straight to the socket, the rest into our buffer, bounded. */
+	w = write(sc->fd, data, len);
+	if (w < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			chan_finish(sc);
+			return (int)len;
+		}
+		w = 0;
+	}
+	n = (size_t)w;
+	if (n < len) {
+		if (sc->down == NULL)
+			sc->down = xmalloc(PUMP_BUF);
+		room = PUMP_BUF;
+		if (room > len - n)
+			room = len - n;
+		memcpy(sc->down, (char *)data + n, room);
+		sc->down_off = 0;
+		sc->down_len = room;
+		n += room;
+		if (n < len)
+			sc->held = 1;
+	}
+	if (sc->ctr != NULL)
+		sc->ctr->bytes_in += n;
+	chan_update(sc);
+	return (int)n;
+}
+
+static void
+chan_eof_cb(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct sshchan	*sc = userdata;
+
+	sc->ch_eof = 1;
+	if (sc->data_hook != NULL)
+		sc->data_hook(sc->data_arg, sc);
+	if (sc->fd != -1 && sc->down_len == 0 && !sc->held) {
+		shutdown(sc->fd, SHUT_WR);
+		sc->fd_shut = 1;
+	}
+	chan_update(sc);
+}
+
+static void
+chan_close_cb(ssh_session s, ssh_channel ch, void *userdata)
+{
+	struct sshchan	*sc = userdata;
+
+	sc->ch_closed = 1;
+	sc->ch_eof = 1;
+	if (sc->data_hook != NULL)
+		sc->data_hook(sc->data_arg, sc);
+	if (sc->fd == -1 && sc->data_hook == NULL) {
+		chan_finish(sc);
+		return;
+	}
+	/* Our side can send no more; what libssh holds is still drained. */
+	sc->eof_sent = 1;
+	sc->fd_eof = 1;
+	if (sc->fd != -1 && sc->down_len == 0 && !sc->held) {
+		if (!sc->fd_shut)
+			shutdown(sc->fd, SHUT_WR);
+		sc->fd_shut = 1;
+	}
+	chan_update(sc);
+}
+
+/* After each poll: pumps stalled on the gate, the window or held data. */
+void
+chan_pump_all(struct sshconn *c)
+{
+	struct sshchan	*sc;
+
+	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (sc->state != CH_OPEN || sc->fd == -1)
+			continue;
+		if (sc_gate_closed(c))
+			break;
+		if (sc_sock_room(c) < ROOM_MIN) {
+			c->want_room = 1;
+			break;
+		}
+		if (sc->up_off < sc->up_len ||
+		    (sc->fd_eof && !sc->eof_sent)) {
+			chan_pump_up(sc);
+			chan_update(sc);
+		}
+	}
+	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (sc->state != CH_OPEN || sc->fd == -1)
+			continue;
+		if ((sc->held || sc->ch_eof) && sc->down_len == 0) {
+			chan_pump_down(sc);
+			chan_update(sc);
+		}
+	}
+}
+

@@ -1,0 +1,241 @@
+/*
+ * test_connector.c: the connect that tries each address in turn, on a
+ * private loop and loopback sockets: a refused address then a listening one
+ * (both tried, the second connected), all refused (the last error and its
+ * address), an empty list, a unix socket (connected or missing at once),
+ * and a stop before the answer (no callback, nothing left open).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <ev.h>
+
+#include "connector.h"
+
+static struct ev_loop	*loop;
+static ev_timer		 guard;
+static int		 calls, got_fd, got_err, got_port;
+static char		 got_call[16];
+static int		 got_family;
+
+static void
+guard_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	ev_break(l, EVBREAK_ALL);
+}
+
+static void
+done_cb(void *arg, const struct connector_result *r)
+{
+	calls++;
+	got_fd = r->fd;
+	got_err = r->err;
+	snprintf(got_call, sizeof(got_call), "%s", r->call != NULL ?
+	    r->call : "");
+	got_family = r->addr != NULL ? r->addr->sa_family : -1;
+	got_port = r->addr != NULL && r->addr->sa_family == AF_INET ?
+	    ntohs(((const struct sockaddr_in *)r->addr)->sin_port) : -1;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+setup(void)
+{
+	loop = ev_loop_new(EVFLAG_AUTO);
+	ev_timer_init(&guard, guard_cb, 5., 0.);
+	calls = 0;
+	got_fd = got_err = got_port = got_family = -1;
+	got_call[0] = '\0';
+}
+
+static void
+teardown(void)
+{
+	if (got_fd >= 0)
+		close(got_fd);
+	ev_loop_destroy(loop);
+}
+
+/* A loopback TCP socket bound to a free port, listening or not. */
+static int
+bound(int listening, struct sockaddr_in *sin)
+{
+	socklen_t	 len = sizeof(*sin);
+	int		 fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd != -1);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
+	if (listening)
+		cr_assert_eq(listen(fd, 4), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)sin, &len), 0);
+	return fd;
+}
+
+static void
+entry(struct addrinfo *ai, struct sockaddr_in *sin, struct addrinfo *next)
+{
+	memset(ai, 0, sizeof(*ai));
+	ai->ai_family = AF_INET;
+	ai->ai_socktype = SOCK_STREAM;
+	ai->ai_addr = (struct sockaddr *)sin;
+	ai->ai_addrlen = sizeof(*sin);
+	ai->ai_next = next;
+}
+
+static void
+run(void)
+{
+	ev_timer_start(loop, &guard);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &guard);
+}
+
+/* Connect through a then b (each listening or not) and wait for the answer. */
+static void
+try_pair(int a_listens, int b_listens, struct sockaddr_in *a,
+    struct sockaddr_in *b, int fds[2])
+{
+	struct addrinfo		 ai[2];
+	struct connector	 cn;
+
+	fds[0] = bound(a_listens, a);
+	fds[1] = bound(b_listens, b);
+	entry(&ai[1], b, NULL);
+	entry(&ai[0], a, &ai[1]);
+	connector_init(&cn);
+	if (connector_start(&cn, loop, ai, done_cb, NULL) == 1)
+		run();
+	cr_assert_eq(calls, 1);
+	connector_stop(&cn);	/* after the answer: leaves the fd alone */
+}
+
+TestSuite(connector, .init = setup, .fini = teardown, .timeout = 20);
+
+Test(connector, refused_then_listening)
+{
+	struct sockaddr_in	 a, b, peer;
+	socklen_t		 len = sizeof(peer);
+	int			 fds[2], fl;
+
+	/* Bound and not listening: refuses. */
+	try_pair(0, 1, &a, &b, fds);
+	cr_assert(got_fd >= 0, "not connected: %s", strerror(got_err));
+	cr_assert_eq(got_port, ntohs(b.sin_port), "connected to the first");
+	cr_assert_eq(getpeername(got_fd, (struct sockaddr *)&peer, &len), 0);
+	cr_assert_eq(peer.sin_port, b.sin_port);
+	fl = fcntl(got_fd, F_GETFL);
+	cr_assert(fl & O_NONBLOCK);
+	cr_assert(fcntl(got_fd, F_GETFD) & FD_CLOEXEC);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+Test(connector, all_refused_gives_the_last_error)
+{
+	struct sockaddr_in	 a, b;
+	int			 fds[2];
+
+	try_pair(0, 0, &a, &b, fds);
+	cr_assert_eq(got_fd, -1);
+	cr_assert_eq(got_err, ECONNREFUSED, "err %s", strerror(got_err));
+	cr_assert_str_eq(got_call, "connect");
+	cr_assert_eq(got_port, ntohs(b.sin_port), "not the last address");
+	close(fds[0]);
+	close(fds[1]);
+}
+
+Test(connector, empty_list)
+{
+	struct connector	 cn;
+
+	connector_init(&cn);
+	cr_assert_eq(connector_start(&cn, loop, NULL, done_cb, NULL), 0);
+	cr_assert_eq(calls, 1);
+	cr_assert_eq(got_fd, -1);
+	cr_assert_eq(got_err, 0);
+	cr_assert_eq(got_family, -1);
+}
+
+Test(connector, unix_socket)
+{
+	struct sockaddr_un	 sun;
+	struct addrinfo		 ai;
+	struct connector	 cn;
+	char			 dir[] = "/tmp/t_connector.XXXXXX";
+	int			 lfd;
+
+	cr_assert(mkdtemp(dir) != NULL);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", dir);
+	memset(&ai, 0, sizeof(ai));
+	ai.ai_family = AF_UNIX;
+	ai.ai_socktype = SOCK_STREAM;
+	ai.ai_addr = (struct sockaddr *)&sun;
+	ai.ai_addrlen = sizeof(sun);
+	connector_init(&cn);
+
+	/* Nothing there: the answer comes at once. */
+	cr_assert_eq(connector_start(&cn, loop, &ai, done_cb, NULL), 0);
+	cr_assert_eq(calls, 1);
+	cr_assert_eq(got_fd, -1);
+	cr_assert_eq(got_err, ENOENT);
+	cr_assert_eq(got_family, AF_UNIX);
+
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cr_assert_eq(listen(lfd, 4), 0);
+	if (connector_start(&cn, loop, &ai, done_cb, NULL) == 1)
+		run();
+	cr_assert_eq(calls, 2);
+	cr_assert(got_fd >= 0, "not connected: %s", strerror(got_err));
+	close(lfd);
+	unlink(sun.sun_path);
+	rmdir(dir);
+}
+
+Test(connector, stop_before_the_answer)
+{
+	struct sockaddr_in	 b;
+	struct addrinfo		 ai;
+	struct connector	 cn;
+	int			 fb, probe;
+
+	fb = bound(1, &b);
+	entry(&ai, &b, NULL);
+	connector_init(&cn);
+	if (connector_start(&cn, loop, &ai, done_cb, NULL) == 0) {
+		/* Connected at once: nothing left to stop. */
+		cr_assert_eq(calls, 1);
+		close(fb);
+		return;
+	}
+	connector_stop(&cn);
+	ev_timer_set(&guard, 0.2, 0.);
+	run();
+	cr_assert_eq(calls, 0, "called back after a stop");
+	/* The socket under way is closed: the lowest free fd is reused. */
+	probe = dup(0);
+	cr_assert(probe != -1);
+	cr_assert(probe <= fb + 1, "fd %d still held", fb + 1);
+	close(probe);
+	close(fb);
+}
