@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "log.h"
+#include "sshargs.h"
 #include "tunnel.h"
 #include "util.h"
 
@@ -226,35 +227,89 @@ ctl_cmd_reload(struct daemon *d, json_t *req, int *subscribe)
 	return reply;
 }
 
+#define CTL_ARGV_MAX	256
+
+/*
+ * An ssh command line as a JSON array of strings ("argv" of add): the
+ * lines of a tunnel block (caller frees), or NULL with *err.
+ */
+static char *
+ctl_argv_block(json_t *argv, char **note, char **err)
+{
+	const char	*args[CTL_ARGV_MAX];
+	json_t		*v;
+	char		*block;
+	size_t		 i, n;
+
+	*note = NULL;
+	if (!json_is_array(argv) || (n = json_array_size(argv)) == 0 ||
+	    n > CTL_ARGV_MAX) {
+		xasprintf(err, "argument argv must be an array of 1 to %d "
+		    "strings", CTL_ARGV_MAX);
+		return NULL;
+	}
+	json_array_foreach(argv, i, v) {
+		if ((args[i] = json_string_value(v)) == NULL) {
+			xasprintf(err, "argument argv must be an array of 1 "
+			    "to %d strings", CTL_ARGV_MAX);
+			return NULL;
+		}
+	}
+	if (sshargs_translate((int)n, (char *const *)args, &block, note,
+	    err) != 0)
+		return NULL;
+	return block;
+}
+
+/*
+ * add: the block's lines as "config", or an ssh command line as "argv"
+ * (what tunsupctl add sends), translated here by the library.
+ */
 static json_t *
 ctl_cmd_add(struct daemon *d, json_t *req, int *subscribe)
 {
 	struct tunnel_spec	*spec;
 	struct cfg_errors	 errs = { NULL, 0 };
-	json_t			*config;
+	json_t			*config, *argv, *reply;
 	const char		*name;
-	char			*err = NULL;
+	char			*err = NULL, *block, *note = NULL;
 
 	name = ctl_arg_tunnel(req);
 	if (!tunnel_name_valid(name))
 		return ctl_error("invalid tunnel name: %s", name);
 	if (daemon_tunnel_find(d, name) != NULL)
 		return ctl_error("tunnel exists: %s", name);
-	if ((config = json_object_get(req, "config")) == NULL)
-		return ctl_error("missing argument: config");
-	if (!json_is_string(config))
+	config = json_object_get(req, "config");
+	argv = json_object_get(req, "argv");
+	if (config == NULL && argv == NULL)
+		return ctl_error("missing argument: config or argv");
+	if (config != NULL && argv != NULL)
+		return ctl_error("add takes config or argv, not both");
+	if (config != NULL && !json_is_string(config))
 		return ctl_error("argument config must be a string");
+	if (config != NULL)
+		block = xstrdup(json_string_value(config));
+	else if ((block = ctl_argv_block(argv, &note, &err)) == NULL)
+		return ctl_error_take(err, "invalid argv");
 
-	spec = cfg_parse_tunnel(d->cfg, name, json_string_value(config), &errs);
+	spec = cfg_parse_tunnel(d->cfg, name, block, &errs);
+	free(block);
 	if (spec == NULL) {
+		free(note);
 		err = cfg_errors_join(&errs);
 		cfg_errors_clear(&errs);
 		return ctl_error_take(err, "invalid config");
 	}
 	cfg_errors_clear(&errs);
-	if (daemon_tunnel_add(d, spec, &err) != 0)	/* spec stolen */
+	if (daemon_tunnel_add(d, spec, &err) != 0) {	/* spec stolen */
+		free(note);
 		return ctl_error_take(err, "add failed");
-	return ctl_ok();
+	}
+	reply = ctl_ok();
+	if (note != NULL)
+		json_object_set_new(reply, "note", json_text(note));
+	free(note);
+	return reply;
 }
 
 static json_t *

@@ -629,21 +629,29 @@ cmd_reload(int argc, char **argv)
 static int
 cmd_add(int argc, char **argv)
 {
+	json_t	*args;
 	char	*block, *note, *err;
-	int	 r;
+	int	 i;
 
 	if (argc < 3)
 		usage_error("add: give a name and [ssh options] [user@]host");
+	/* Checked here for a usage error; the daemon translates its own. */
 	if (sshargs_translate(argc - 2, argv + 2, &block, &note, &err) != 0)
 		usage_error("add: %s", err);
 	if (note != NULL)
 		fprintf(stderr, "note: %s\n", note);
 	free(note);
-	conn_open(REPLY_TIMEOUT_S);
-	r = simple_request(json_pack("{s:s,s:s,s:s}", "cmd", "add",
-	    "tunnel", argv[1], "config", block));
 	free(block);
-	return r;
+	args = json_array();
+	for (i = 2; i < argc; i++) {
+		/* JSON carries UTF-8 only: no silent change of a path. */
+		if (json_array_append_new(args, json_string(argv[i])) != 0)
+			usage_error("add: %s is not valid UTF-8", argv[i]);
+	}
+	conn_open(REPLY_TIMEOUT_S);
+	/* "o" steals args. */
+	return simple_request(json_pack("{s:s,s:s,s:o}", "cmd", "add",
+	    "tunnel", argv[1], "argv", args));
 }
 
 /* ---- watch ------------------------------------------------------------- */

@@ -436,7 +436,15 @@ Test(ctl_cmds, bad_arguments)
 	expect_error("{\"cmd\":\"status\",\"tunnel\":[]}",
 	    "argument tunnel must be a string");
 	expect_error("{\"cmd\":\"add\",\"tunnel\":\"n\"}",
-	    "missing argument: config");
+	    "missing argument: config or argv");
+	expect_error("{\"cmd\":\"add\",\"tunnel\":\"n\",\"config\":\"\","
+	    "\"argv\":[\"h\"]}", "add takes config or argv, not both");
+	expect_error("{\"cmd\":\"add\",\"tunnel\":\"n\",\"argv\":[]}",
+	    "argument argv must be an array of 1 to 256 strings");
+	expect_error("{\"cmd\":\"add\",\"tunnel\":\"n\",\"argv\":[\"h\",1]}",
+	    "argument argv must be an array of 1 to 256 strings");
+	expect_error("{\"cmd\":\"add\",\"tunnel\":\"n\",\"argv\":\"h\"}",
+	    "argument argv must be an array of 1 to 256 strings");
 	expect_error("{\"cmd\":\"add\",\"tunnel\":\"n\",\"config\":{}}",
 	    "argument config must be a string");
 }
@@ -554,6 +562,45 @@ Test(ctl_cmds, remove)
 	/* Removing everything takes more than one request. */
 	expect_error("{\"cmd\":\"remove\",\"tunnel\":\"*\"}",
 	    "remove takes one tunnel, not *");
+}
+
+/* add with an ssh command line: the library translates it, as for a file. */
+Test(ctl_cmds, add_argv)
+{
+	json_t		*reply, *t, *f;
+
+	reply = call("{\"cmd\":\"add\",\"tunnel\":\"vpn\",\"argv\":"
+	    "[\"-M\",\"0\",\"-N\",\"-R\",\"2220:localhost:22\",\"tunnel@vpn\","
+	    "\"-p\",\"2222\",\"-o\",\"Enabled=no\"]}");
+	cr_assert(json_is_true(json_object_get(reply, "ok")), "%s",
+	    json_string_value(json_object_get(reply, "error")));
+	cr_assert_str_eq(json_string_value(json_object_get(reply, "note")),
+	    "autossh -M ignored: tunsupd probes liveness itself");
+	json_decref(reply);
+	reply = call("{\"cmd\":\"status\",\"tunnel\":\"vpn\"}");
+	t = json_array_get(json_object_get(reply, "tunnels"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(t, "host")), "vpn");
+	cr_assert_str_eq(json_string_value(json_object_get(t, "user")),
+	    "tunnel");
+	cr_assert_eq(json_integer_value(json_object_get(t, "port")), 2222);
+	cr_assert_str_eq(json_string_value(json_object_get(t, "state")),
+	    "stopped");
+	f = json_array_get(json_object_get(t, "forwards"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "kind")),
+	    "remote");
+	cr_assert_str_eq(json_string_value(json_object_get(f, "listen")),
+	    "localhost:2220");
+	json_decref(reply);
+
+	/* The translation's own errors, and nothing added. */
+	expect_error("{\"cmd\":\"add\",\"tunnel\":\"x\",\"argv\":"
+	    "[\"-X\",\"h\"]}", "unsupported ssh option -X");
+	expect_error("{\"cmd\":\"add\",\"tunnel\":\"x\",\"argv\":"
+	    "[\"-L\",\"nonsense\",\"h\"]}", "bad forwarding specification "
+	    "-L nonsense: LocalForward: missing target (expected host:port or "
+	    "/unix/socket)");
+	expect_error("{\"cmd\":\"status\",\"tunnel\":\"x\"}",
+	    "no such tunnel: x");
 }
 
 /*
