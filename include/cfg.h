@@ -29,16 +29,20 @@ enum fwd_kind {
 };
 
 /*
- * What a kind of forward is, one entry per kind in cfg.c; the rest of the
- * code asks these instead of naming kinds (forward.c has the operations).
+ * A kind of forward, one entry per kind in forward_kinds.c: what it is (for
+ * the parser, the dump, status) and what it does (forward.c runs ops). The
+ * rest of the code asks these instead of naming kinds.
  */
 #define FK_HERE		0x1	/* listens on this host, else on the server */
 #define FK_SOCKS	0x2	/* the client names the target (SOCKS) */
 
+struct forward_ops;
+
 struct fwd_kind_info {
-	const char	*name;		/* in status and metrics: "local" */
-	const char	*keyword;	/* "LocalForward" */
-	int		 flags;		/* FK_* */
+	const char		 *name;		/* in status and metrics */
+	const char		 *keyword;	/* "LocalForward" */
+	int			  flags;	/* FK_* */
+	const struct forward_ops *ops;		/* forward_kind.h */
 };
 
 /* One side of a forward: a TCP host:port or a unix socket path. */

@@ -3,10 +3,10 @@
  * common part; forward_local.c, -L and -D; forward_remote.c, -R and reverse
  * SOCKS). Not for the rest of the daemon: that is forward.h.
  *
- * Each kind of forward is one entry of forward_ops[] in forward.c, and what
- * a kind *is* (its keyword, whether it listens here, whether it speaks
- * SOCKS) is one entry of cfg.c's kind table: adding a kind is an entry in
- * each and the functions they name.
+ * Each kind of forward is one entry of forward_kinds.c: what it is (its
+ * keyword, whether it listens here, whether it speaks SOCKS) and its
+ * struct forward_ops. Adding a kind is an enum value, an entry and the
+ * file of its functions.
  */
 #ifndef TUNSUP_FORWARD_KIND_H
 #define TUNSUP_FORWARD_KIND_H

@@ -477,41 +477,10 @@ cfg_parse_time(const char *s, long *ms)
 
 /* ---- forwards ----------------------------------------------------------- */
 
-static const struct fwd_kind_info fwd_kinds[FWD_NKINDS] = {
-	[FWD_LOCAL] =		{ "local",	"LocalForward",	FK_HERE },
-	[FWD_REMOTE] =		{ "remote",	"RemoteForward", 0 },
-	[FWD_DYNAMIC] =		{ "dynamic",	"DynamicForward", FK_HERE|FK_SOCKS },
-	[FWD_REMOTE_DYNAMIC] =	{ "remote-dynamic", "RemoteForward", FK_SOCKS },
-};
-
-const struct fwd_kind_info *
-fwd_kind_info(enum fwd_kind kind)
-{
-	return &fwd_kinds[kind];
-}
-
-const struct fwd_kind_info *
-fwd_kind_by_name(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < nitems(fwd_kinds); i++) {
-		if (strcmp(fwd_kinds[i].name, name) == 0)
-			return &fwd_kinds[i];
-	}
-	return NULL;
-}
-
-const char *
-fwd_kind_name(enum fwd_kind kind)
-{
-	return fwd_kinds[kind].name;
-}
-
 static const char *
 fwd_keyword(enum fwd_kind kind)
 {
-	return fwd_kinds[kind].keyword;
+	return fwd_kind_info(kind)->keyword;
 }
 
 static void
@@ -594,7 +563,7 @@ parse_listen(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
     char **err)
 {
 	const char	*kw = fwd_keyword(kind);
-	int		 here = fwd_kinds[kind].flags & FK_HERE;
+	int		 here = fwd_kind_info(kind)->flags & FK_HERE;
 	char		*host, *port;
 	int		 minport;
 
@@ -605,7 +574,7 @@ parse_listen(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
 			    "streamlocal-forward@openssh.com");
 			return -1;
 		}
-		if (fwd_kinds[kind].flags & FK_SOCKS) {
+		if (fwd_kind_info(kind)->flags & FK_SOCKS) {
 			xasprintf(err, "DynamicForward on a unix socket "
 			    "is not supported");
 			return -1;
@@ -721,7 +690,7 @@ cfg_parse_forward(enum fwd_kind kind, const char *arg1, const char *arg2,
 		xasprintf(err, "%s: missing listen port", fwd_keyword(kind));
 		return -1;
 	}
-	if (arg2 == NULL && !(fwd_kinds[kind].flags & FK_SOCKS)) {
+	if (arg2 == NULL && !(fwd_kind_info(kind)->flags & FK_SOCKS)) {
 		/* ssh's command-line form, or a reverse SOCKS forward. */
 		if (split_combined(arg1, &at) == 0) {
 			lbuf = xstrndup(arg1, at);
@@ -735,7 +704,7 @@ cfg_parse_forward(enum fwd_kind kind, const char *arg1, const char *arg2,
 			return -1;
 		}
 	}
-	if (arg2 != NULL && (fwd_kinds[kind].flags & FK_SOCKS)) {
+	if (arg2 != NULL && (fwd_kind_info(kind)->flags & FK_SOCKS)) {
 		xasprintf(err, "%s: too many arguments", fwd_keyword(kind));
 		return -1;
 	}
@@ -1974,7 +1943,7 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	/* Local listeners without a bind address: loopback or all. */
 	for (i = 0; i < t->nforwards; i++) {
 		fwd = &t->forwards[i];
-		if (!(fwd_kinds[fwd->kind].flags & FK_HERE) ||
+		if (!(fwd_kind_info(fwd->kind)->flags & FK_HERE) ||
 		    fwd->listen.host != NULL || fwd->listen.path != NULL)
 			continue;
 		free(fwd->listen_str);
@@ -1996,10 +1965,10 @@ check_forwards(struct parse *p, const struct tunnel_spec *t)
 
 	for (i = 0; i < t->nforwards; i++) {
 		a = &t->forwards[i];
-		la = fwd_kinds[a->kind].flags & FK_HERE;
+		la = fwd_kind_info(a->kind)->flags & FK_HERE;
 		for (j = i + 1; j < t->nforwards; j++) {
 			b = &t->forwards[j];
-			lb = fwd_kinds[b->kind].flags & FK_HERE;
+			lb = fwd_kind_info(b->kind)->flags & FK_HERE;
 			if (la != lb || a->listen_str == NULL ||
 			    b->listen_str == NULL ||
 			    strcmp(a->listen_str, b->listen_str) != 0)

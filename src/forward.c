@@ -1,8 +1,8 @@
 /*
  * forward.c: one forward of a tunnel, the part every kind shares: its
  * state, the connections being set up (struct fconn) and their hand-over
- * to the pump, the SOCKS handshake on either side, status, and the table
- * that sends each operation to the kind's own file:
+ * to the pump, the SOCKS handshake on either side, status; each operation
+ * goes to the kind's own file, through its entry in forward_kinds.c:
  *
  *	forward_local.c		-L and -D: listeners here, a channel per
  *				connection
@@ -32,13 +32,6 @@
 #include "sshconn.h"
 #include "util.h"
 
-static const struct forward_ops *const forward_ops[FWD_NKINDS] = {
-	[FWD_LOCAL] =		&forward_local_ops,
-	[FWD_DYNAMIC] =		&forward_dynamic_ops,
-	[FWD_REMOTE] =		&forward_remote_ops,
-	[FWD_REMOTE_DYNAMIC] =	&forward_rsocks_ops,
-};
-
 static const char *const forward_state_names[] = {
 	"pending", "up", "failed",
 };
@@ -46,7 +39,7 @@ static const char *const forward_state_names[] = {
 const struct forward_ops *
 forward_kind(struct forward *f)
 {
-	return forward_ops[f->spec->kind];
+	return fwd_kind_info(f->spec->kind)->ops;
 }
 
 const char *
