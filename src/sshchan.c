@@ -3,8 +3,7 @@
  *
  * With src/sshconn.c (the session, global requests, channel opens), the
  * only file that calls libssh; include/sshconn_int.h is what they share.
- * What libssh 0.10 does shapes the pumps (doc/design.md, "libssh 0.10
- * facts"):
+ * What libssh does shapes the pumps (doc/design.md, "libssh facts"):
  *
  * - libssh writes its output buffer with a blocking send(), so no channel
  *   is fed while the session has output pending (the output gate), and a
