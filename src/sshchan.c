@@ -3,8 +3,7 @@
  *
  * With src/sshconn.c (the session, global requests, channel opens), the
  * only file that calls libssh; include/sshconn_int.h is what they share.
- * What libssh 0.10 does shapes the pumps (doc/design.md, "libssh 0.10
- * facts"):
+ * What libssh does shapes the pumps (doc/design.md, "libssh facts"):
  *
  * - libssh writes its output buffer with a blocking send(), so no channel
  *   is fed while the session has output pending (the output gate), and a
@@ -360,7 +359,14 @@ chan_pump_down(struct sshchan *sc)
 			return;
 		if (sc->down == NULL)
 			sc->down = xmalloc(PUMP_BUF);
+		/*
+		 * The read may handle packets first, and their data callback
+		 * must not fill the buffer that the read then copies into:
+		 * it leaves the data in libssh, behind what we read.
+		 */
+		sc->reading = 1;
 		n = ssh_channel_read_nonblocking(sc->ch, sc->down, PUMP_BUF, 0);
+		sc->reading = 0;
 		if (sc->state != CH_OPEN)
 			return;
 		if (n > 0) {
@@ -414,7 +420,7 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 			sc->data_hook(sc->data_arg, sc);
 		return 0;
 	}
-	if (sc->down_len > sc->down_off) {
+	if (sc->down_len > sc->down_off || sc->reading) {
 		sc->held = 1;		/* keep order: the buffer goes first */
 		return 0;
 	}

@@ -4,9 +4,8 @@
  * queue, channel opens and the server's open requests.
  *
  * With src/sshchan.c (the channels' byte pumps), the only file that calls
- * libssh; include/sshconn_int.h is what they share. What libssh 0.10 does in
- * non-blocking use shapes everything here (doc/design.md, "libssh 0.10
- * facts"):
+ * libssh; include/sshconn_int.h is what they share. What libssh does in
+ * non-blocking use shapes everything here (doc/design.md, "libssh facts"):
  *
  * - We resolve and connect the TCP socket ourselves (no blocking
  *   getaddrinfo, src/connector.c, our own ConnectTimeout), then hand libssh

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <ev.h>
+#include <libssh/libssh.h>
 
 #include "cfg.h"
 #include "ctl.h"
@@ -58,7 +59,8 @@ main(int argc, char **argv)
 			level--;
 			break;
 		case 'V':
-			printf("tunsupd %s\n", PACKAGE_VERSION);
+			printf("tunsupd %s\nlibssh %s (%s)\n", PACKAGE_VERSION,
+			    ssh_version(0), TUNSUP_LIBSSH_BUILD);
 			return 0;
 		case 'h':
 			usage(stdout);

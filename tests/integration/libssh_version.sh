@@ -1,0 +1,43 @@
+#!/bin/bash
+# libssh_version.sh: `tunsupd -V` names the libssh the build was configured
+# with (tunsupd(8), README.md "The bundled libssh"): the bundled release and
+# its patches, or the system's, and the library linked in is that one.
+# Plain bash: no sshd.
+# Environment (from make check): TUNSUPD, TUNSUP_LIBSSH (bundled or system),
+# TUNSUP_LIBSSH_VERSION, TUNSUP_LIBSSH_PATCHES (the applied ones, or "none").
+set -eu -o pipefail
+
+: "${TUNSUPD:?}" "${TUNSUP_LIBSSH:?}" "${TUNSUP_LIBSSH_VERSION:?}"
+. "$TESTLIB"
+
+out=$("$TUNSUPD" -V)
+first=$(sed -n 1p <<<"$out")
+second=$(sed -n 2p <<<"$out")
+[[ $first =~ ^tunsupd\ [0-9] ]] || fail "first line of -V: '$first'"
+[ "$(wc -l <<<"$out")" = 2 ] || fail "-V printed $(wc -l <<<"$out") lines: $out"
+
+# ssh_version() of the library linked in: VERSION/crypto/zlib
+v=$TUNSUP_LIBSSH_VERSION
+case $TUNSUP_LIBSSH in
+bundled)
+	want="libssh $v/openssl/zlib (bundled $v, patches: ${TUNSUP_LIBSSH_PATCHES:-none})"
+	;;
+system)
+	[[ $second =~ ^libssh\ ${v//./\\.}/[a-z/]+\ \(system\)$ ]] ||
+		fail "-V names '$second', not the system's libssh $v"
+	want=$second
+	;;
+*)
+	fail "TUNSUP_LIBSSH is '$TUNSUP_LIBSSH'"
+	;;
+esac
+[ "$second" = "$want" ] || fail "-V says '$second', the build has '$want'"
+pass "tunsupd -V names libssh $v ($TUNSUP_LIBSSH) and its patches: $second"
+
+# the daemon does not link the distribution's shared libssh when the build
+# has its own
+if [ "$TUNSUP_LIBSSH" = bundled ] && command -v ldd >/dev/null; then
+	! ldd "$TUNSUPD" | grep -q 'libssh\.so' ||
+		fail "tunsupd links a shared libssh: $(ldd "$TUNSUPD" | grep libssh)"
+	pass "tunsupd has no shared libssh: the bundled one is linked statically"
+fi
