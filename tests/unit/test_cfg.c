@@ -19,6 +19,7 @@
 
 #include "cfg.h"
 #include "util.h"
+#include "unit.h"
 
 #define TPATH	1024
 
@@ -88,16 +89,7 @@ make_dir(const char *rel)
 static struct cfg *
 load_ok(const char *text)
 {
-	struct cfg_errors	 errs = { NULL, 0 };
-	struct cfg		*cfg;
-	char			*msg;
-
-	cfg = cfg_load_string("t.conf", text, &errs);
-	msg = cfg_errors_join(&errs);
-	cr_assert_not_null(cfg, "unexpected errors: %s", msg);
-	cr_assert_null(msg);
-	cfg_errors_clear(&errs);
-	return cfg;
+	return unit_cfg("t.conf", text);
 }
 
 /* Load text that must fail; returns all messages joined (caller frees). */

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "tunnel.h"
 #include "util.h"
+#include "unit.h"
 
 #define CONF_A	"Tunnel a\n HostName 127.0.0.1\n Enabled no\n"
 
@@ -46,16 +47,7 @@ quiet(enum log_level level, const char *msg, void *arg)
 static struct daemon *
 make_daemon(const char *path, const char *text)
 {
-	struct cfg_errors	 errs = { NULL, 0 };
-	struct cfg		*c;
-	char			*msg;
-
-	c = cfg_load_string(path, text, &errs);
-	msg = cfg_errors_join(&errs);
-	cr_assert_not_null(c, "config: %s", msg != NULL ? msg : "?");
-	free(msg);
-	cfg_errors_clear(&errs);
-	return daemon_new(loop, c, path);
+	return daemon_new(loop, unit_cfg(path, text), path);
 }
 
 static void

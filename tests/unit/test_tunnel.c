@@ -19,6 +19,7 @@
 #include "log.h"
 #include "tunnel.h"
 #include "util.h"
+#include "unit.h"
 
 Test(backoff, attempt_zero_is_min)
 {
@@ -97,16 +98,7 @@ closed_port(void)
 static struct daemon *
 mkdaemon(struct ev_loop *loop, const char *text)
 {
-	struct cfg_errors	 errs = { NULL, 0 };
-	struct cfg		*c;
-	char			*j;
-
-	c = cfg_load_string("t.conf", text, &errs);
-	j = cfg_errors_join(&errs);
-	cr_assert_not_null(c, "config: %s", j != NULL ? j : "?");
-	free(j);
-	cfg_errors_clear(&errs);
-	return daemon_new(loop, c, NULL);
+	return daemon_new(loop, unit_cfg("t.conf", text), NULL);
 }
 
 static void

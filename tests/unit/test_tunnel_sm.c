@@ -20,6 +20,7 @@
 #include "sshconn.h"
 #include "tunnel.h"
 #include "util.h"
+#include "unit.h"
 
 #define MAXT	4
 
@@ -506,16 +507,10 @@ TestSuite(sm, .init = setup, .fini = teardown);
 static struct tunnel_spec *
 spec_of(const char *text)
 {
-	struct cfg_errors	 errs = { NULL, 0 };
 	struct tunnel_spec	*spec;
 	struct cfg		*c;
-	char			*j;
 
-	c = cfg_load_string("t.conf", text, &errs);
-	j = cfg_errors_join(&errs);
-	cr_assert_not_null(c, "config: %s", j != NULL ? j : "?");
-	free(j);
-	cfg_errors_clear(&errs);
+	c = unit_cfg("t.conf", text);
 	spec = cfg_take_tunnel(c, 0);
 	cfg_free(c);
 	return spec;
