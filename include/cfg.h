@@ -162,6 +162,17 @@ int	tunnel_spec_equal(const struct tunnel_spec *, const struct tunnel_spec *);
  */
 const char *cfg_keyword(size_t i, int *top_only);
 
+/* A string that grows (the dump, sshargs' blocks); start it zeroed. */
+struct strbuf {
+	char	*s;
+	size_t	 len;
+	size_t	 size;
+};
+void	sb_printf(struct strbuf *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* " arg", quoted and escaped where the parser would otherwise split it. */
+void	sb_arg(struct strbuf *, const char *arg);
+
 /* Valid tunnel name: [A-Za-z0-9._-]{1,64}. */
 int	tunnel_name_valid(const char *);
 

@@ -2146,17 +2146,7 @@ cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
 
 /* ---- dump --------------------------------------------------------------- */
 
-struct strbuf {
-	char	*s;
-	size_t	 len;
-	size_t	 size;
-};
-
-static void
-sb_printf(struct strbuf *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+void
 sb_printf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -2175,8 +2165,7 @@ sb_printf(struct strbuf *sb, const char *fmt, ...)
 	free(s);
 }
 
-/* One argument, quoted when the parser would otherwise split it. */
-static void
+void
 sb_arg(struct strbuf *sb, const char *arg)
 {
 	const char	*s;

@@ -16,9 +16,9 @@
 #include "util.h"
 
 struct sshargs {
-	char	*block;
-	char	*note;
-	char	*err;
+	struct strbuf	 block;
+	char		*note;
+	char		*err;
 };
 
 static int
@@ -36,37 +36,16 @@ sa_error(struct sshargs *sa, const char *fmt, ...)
 	return -1;
 }
 
-/* Append one formatted line to the block. */
-static void
-sa_line(struct sshargs *sa, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sa_line(struct sshargs *sa, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*line, *old = sa->block;
-
-	va_start(ap, fmt);
-	xvasprintf(&line, fmt, ap);
-	va_end(ap);
-	xasprintf(&sa->block, "%s%s\n", old != NULL ? old : "", line);
-	free(line);
-	free(old);
-}
-
-/* Append "kw value", quoting a value the parser would split. */
+/* Append "kw value", quoted as the parser reads it back. */
 static int
 sa_add(struct sshargs *sa, const char *kw, const char *value)
 {
-	const char	*quote = "";
-
 	if (strchr(value, '"') != NULL || strchr(value, '\n') != NULL)
 		return sa_error(sa, "cannot express a value with a double "
 		    "quote or a newline: %s", value);
-	if (*value == '\0' || strpbrk(value, " \t#=") != NULL)
-		quote = "\"";
-	sa_line(sa, "%s %s%s%s", kw, quote, value, quote);
+	sb_printf(&sa->block, "%s", kw);
+	sb_arg(&sa->block, value);
+	sb_printf(&sa->block, "\n");
 	return 0;
 }
 
@@ -124,7 +103,7 @@ sa_option(struct sshargs *sa, const char *arg)
 	value += strspn(value, " \t");
 	if (*value == '\0')
 		return sa_error(sa, "-o %.*s needs a value", (int)len, key);
-	sa_line(sa, "%.*s %s", (int)len, key, value);
+	sb_printf(&sa->block, "%.*s %s\n", (int)len, key, value);
 	return 0;
 }
 
@@ -241,11 +220,12 @@ int
 sshargs_translate(int argc, char *const *argv, char **block, char **note,
     char **err)
 {
-	struct sshargs		 sa = { NULL, NULL, NULL };
+	struct sshargs		 sa;
 	const struct sa_opt	*o;
 	const char		*opt, *arg;
 	int			 i, have_dest = 0;
 
+	memset(&sa, 0, sizeof(sa));
 	*block = *note = *err = NULL;
 	for (i = 0; i < argc; i++) {
 		if (argv[i][0] != '-' || argv[i][1] == '\0') {
@@ -289,12 +269,12 @@ sshargs_translate(int argc, char *const *argv, char **block, char **note,
 		sa_error(&sa, "missing [user@]host");
 		goto fail;
 	}
-	*block = sa.block;
+	*block = sa.block.s;
 	*note = sa.note;
 	return 0;
 
 fail:
-	free(sa.block);
+	free(sa.block.s);
 	free(sa.note);
 	*err = sa.err;
 	return -1;

@@ -168,6 +168,10 @@ Test(sshargs, options_and_flags)
 	    "HostName h\n");
 	expect_same("-qvn ssh://alice@[::1]:2200",
 	    "User alice\nHostName ::1\nPort 2200\n");
+	/* Values the parser would split or unquote: quoted and escaped. */
+	expect_same("-i /k/it's -i /k/a\\b -i /k/#1 h",
+	    "IdentityFile \"/k/it's\"\nIdentityFile \"/k/a\\\\b\"\n"
+	    "IdentityFile \"/k/#1\"\nHostName h\n");
 }
 
 Test(sshargs, errors)
