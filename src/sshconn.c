@@ -374,7 +374,8 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 		hop = sc_alloc(loop, res, spec, c);
 		hop->host = j->host;
 		hop->port = j->port;
-		hop->user = j->user != NULL ? j->user : spec->user;
+		/* As ssh -J: without user@, the local user. */
+		hop->user = j->user != NULL ? j->user : local_user();
 		hop->outer = prev;
 		if (prev != NULL)
 			prev->next = hop;

@@ -839,7 +839,7 @@ tunnel_status(struct tunnel *t)
 		for (i = 0; i < t->spec->njumps; i++) {
 			j = &t->spec->jumps[i];
 			xasprintf(&hop, "%s@%s:%d", j->user != NULL ? j->user :
-			    t->spec->user, j->host, j->port);
+			    local_user(), j->host, j->port);
 			json_array_append_new(jumps, json_text(hop));
 			free(hop);
 		}
