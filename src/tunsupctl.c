@@ -963,6 +963,59 @@ ak_append(char **opts, const char *name, const char *value)
 }
 
 /*
+ * What a jump host must let the key open to reach the next hop: "host:port"
+ * of a "[user@]host:port" from status, an IPv6 address in brackets. The
+ * caller frees.
+ */
+static char *
+ak_next_hop(const char *hop)
+{
+	const char	*at, *colon;
+	char		*host, *s;
+
+	if ((at = strrchr(hop, '@')) != NULL)
+		hop = at + 1;
+	if ((colon = strrchr(hop, ':')) == NULL)
+		return xstrdup(hop);
+	host = xstrndup(hop, colon - hop);
+	xasprintf(&s, strchr(host, ':') != NULL ? "[%s]%s" : "%s%s", host,
+	    colon);
+	free(host);
+	return s;
+}
+
+/*
+ * With ProxyJump, a line for each jump host first (outermost first, each
+ * after a comment naming it): no listening, and opening only the next hop.
+ */
+static void
+ak_jumps(json_t *t, const char *key)
+{
+	json_t		*jumps = json_object_get(t, "jumps");
+	size_t		 i, n = json_array_size(jumps);
+	char		*server, *next;
+	const char	*hop;
+
+	if (n == 0)
+		return;
+	xasprintf(&server, "%s@%s:%.0f", jstr(t, "user", "?"),
+	    jstr(t, "host", "?"), jnum(t, "port", 22));
+	for (i = 0; i < n; i++) {
+		hop = json_string_value(json_array_get(jumps, i));
+		next = ak_next_hop(i + 1 < n ? json_string_value(
+		    json_array_get(jumps, i + 1)) : server);
+		printf("# jump host %zu of %zu, %s: on to %s only\n", i + 1, n,
+		    hop != NULL ? hop : "?", next);
+		printf("restrict,port-forwarding,permitlisten=\"%s\","
+		    "permitopen=\"%s\",command=\"/bin/false\" %s\n", AK_CLOSED,
+		    next, key);
+		free(next);
+	}
+	printf("# the tunnel's server, %s\n", server);
+	free(server);
+}
+
+/*
  * The authorized_keys line for a tunnel: "restrict" takes everything away,
  * "port-forwarding" gives forwarding back, limited by one permitlisten per
  * remote forward and one permitopen per local forward target. A direction
@@ -1016,6 +1069,7 @@ cmd_authorized_keys(int argc, char **argv)
 		opens[0] = '\0';
 	} else if (nopen == 0)
 		ak_append(&opens, "permitopen", AK_CLOSED);
+	ak_jumps(t, key);
 	printf("restrict,port-forwarding%s%s,command=\"/bin/false\" %s\n",
 	    listens, opens, key);
 

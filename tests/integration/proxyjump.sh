@@ -39,6 +39,26 @@ http_get "$L" blob "$T/got" || fail "HTTP download through the chain"
 [ "$(sha "$T/got")" = "$(sha "$T/www/blob")" ] || fail "download corrupted"
 pass "two locked-down jump hosts: 32 MiB HTTP download intact through the chain"
 
+# authorized-keys gives a line for every host of the chain: installed on
+# each, the chain still works.
+ctl authorized-keys chain "$T/id_ed25519.pub" >"$T/ak" || fail "authorized-keys chain"
+[ "$(grep -vc '^#' "$T/ak")" = 3 ] || fail "authorized-keys chain: $(cat "$T/ak")"
+grep -qx "# jump host 1 of 2, $me@127.0.0.1:$J1: on to 127.0.0.1:$J2 only" "$T/ak" ||
+	fail "no comment for the first hop: $(cat "$T/ak")"
+grep -v '^#' "$T/ak" | sed -n 1p >"$T/j1/authorized_keys"
+grep -v '^#' "$T/ak" | sed -n 2p >"$T/j2/authorized_keys"
+grep -v '^#' "$T/ak" | sed -n 3p >"$T/target/authorized_keys"
+grep -q "permitopen=\"127.0.0.1:$TP\"" "$T/j2/authorized_keys" ||
+	fail "j2's line does not open the target: $(cat "$T/j2/authorized_keys")"
+grep -q "permitopen=\"127.0.0.1:$HTTP\"" "$T/target/authorized_keys" ||
+	fail "the target's line does not open the forward's target"
+c0=$(tfield chain connects)
+ctl restart chain >/dev/null
+wait_for 20 '[ "$(tfield chain connects)" -gt '"$c0"' ] && [ "$(tstate chain)" = up ]'
+http_get "$L" blob "$T/got1" || fail "HTTP download with the generated lines"
+[ "$(sha "$T/got1")" = "$(sha "$T/www/blob")" ] || fail "download corrupted"
+pass "authorized-keys: one line per host of the chain, each opening only the next; installed, the chain works"
+
 # The middle hop restarts: the chain is rebuilt.
 c0=$(tfield chain connects)
 stop_sshd j2
