@@ -37,7 +37,11 @@ enum forward_notice {
 	FWD_NOTICE_SAME,	/* evaluated again, no change: retries re-arm */
 	FWD_NOTICE_CHANGED,	/* its state or error changed */
 	FWD_NOTICE_LISTENING,	/* the server took a listen: retries restart */
+	FWD_NOTICE_REFUSED,	/* the server refused a channel open */
 };
+
+/* The RFC 4254 reasons of a refused channel open; 0 holds any other. */
+#define FWD_REFUSAL_REASONS	5
 
 /*
  * All a forward reaches, given by its tunnel: the loop, the resolver, the
@@ -67,6 +71,16 @@ struct forward {
 	int			 relisten;	/* cancel the old listener first */
 	int			 suspect;	/* up again only once a probe passes */
 	struct pump_counters	 ctr;
+	/*
+	 * Channel opens the server refused (a client of -L or -D it would not
+	 * carry: permitopen=, PermitOpen, a target that refuses), by reason;
+	 * how many since the last open that worked; the last one's words.
+	 */
+	unsigned long		 refused[FWD_REFUSAL_REASONS];
+	unsigned long		 refused_in_row;
+	char			*refusal;
+	double			 refusal_ts;	/* wall clock */
+	double			 refusal_noticed; /* loop time of the notice */
 
 	struct flistener	*lis;
 	size_t			 nlis;
@@ -110,6 +124,12 @@ int		 forward_matches(struct forward *, const char *addr, int port);
 void		 forward_incoming(struct forward *, struct sshconn_fwdmsg *);
 /* Liveness check of the forward (ForwardProbe) on each keepalive round. */
 void		 forward_probe(struct forward *);
+
+/* A channel open of this forward was refused, or worked. */
+void		 forward_open_refused(struct forward *,
+		    const struct sshchan_refusal *);
+void		 forward_open_worked(struct forward *);
+const char	*forward_refusal_name(int reason);
 
 json_t		*forward_status(struct forward *);
 

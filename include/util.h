@@ -20,6 +20,12 @@ double	 now_wall(void);
 /* Monotonic seconds. */
 double	 now_mono(void);
 
+/*
+ * The name of the user we run as (ssh's local user): from the password
+ * database, else $USER, else the uid in digits. Computed once.
+ */
+const char	*local_user(void);
+
 /* A uniformly distributed double in [0, 1). */
 double	 rand_unit(void);
 

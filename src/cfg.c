@@ -1852,16 +1852,7 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 static char *
 default_user(void)
 {
-	struct passwd	*pw;
-	const char	*s;
-	char		*u;
-
-	if ((pw = getpwuid(getuid())) != NULL)
-		return xstrdup(pw->pw_name);
-	if ((s = getenv("USER")) != NULL && *s != '\0')
-		return xstrdup(s);
-	xasprintf(&u, "%lu", (unsigned long)getuid());
-	return u;
+	return xstrdup(local_user());
 }
 
 static void

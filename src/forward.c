@@ -69,6 +69,7 @@ forward_free(struct forward *f)
 		return;
 	forward_session_down(f);
 	free(f->error);
+	free(f->refusal);
 	free(f);
 }
 
@@ -106,6 +107,59 @@ forward_set(struct forward *f, enum forward_state st, const char *fmt, ...)
 	free(f->error);
 	f->error = err;
 	f->env->notice(f->env->arg, f, FWD_NOTICE_CHANGED);
+}
+
+/* What RFC 4254 calls each reason; "other" for one it does not name. */
+static const char *const forward_refusal_names[FWD_REFUSAL_REASONS] = {
+	"other",
+	"administratively prohibited",
+	"connect failed",
+	"unknown channel type",
+	"resource shortage",
+};
+
+const char *
+forward_refusal_name(int reason)
+{
+	if (reason < 1 || reason >= FWD_REFUSAL_REASONS)
+		reason = 0;
+	return forward_refusal_names[reason];
+}
+
+/*
+ * Count a refused open with the server's words; the tunnel hears of it
+ * (a log line and an event) at most once a second per forward, so that a
+ * client retrying in a loop cannot flood the log or the subscribers.
+ */
+void
+forward_open_refused(struct forward *f, const struct sshchan_refusal *why)
+{
+	double	 now = ev_now(f->env->loop);
+	int	 r = why->reason;
+
+	if (r == 0)
+		return;		/* the session ended: nobody refused */
+	if (r >= FWD_REFUSAL_REASONS)
+		r = 0;
+	f->refused[r]++;
+	f->refused_in_row++;
+	free(f->refusal);
+	if (why->desc != NULL && *why->desc != '\0')
+		xasprintf(&f->refusal, "%s: %s", forward_refusal_name(r),
+		    why->desc);
+	else
+		f->refusal = xstrdup(forward_refusal_name(r));
+	f->refusal_ts = now_wall();
+	if (f->refused_in_row > 1 && now - f->refusal_noticed < 1.)
+		return;
+	f->refusal_noticed = now;
+	f->env->notice(f->env->arg, f, FWD_NOTICE_REFUSED);
+}
+
+void
+forward_open_worked(struct forward *f)
+{
+	f->refused_in_row = 0;
 }
 
 /* Forwarded bytes go out at once, as OpenSSH does for its channels. */
@@ -335,12 +389,20 @@ forward_status(struct forward *f)
 {
 	const struct fwd_spec	*fs = f->spec;
 	const char		*probe = NULL;
+	json_t			*refused;
+	int			 r;
 
 	if (forward_kind(f)->probe_status != NULL)
 		probe = forward_kind(f)->probe_status(f);
+	refused = json_object();
+	for (r = 0; r < FWD_REFUSAL_REASONS; r++) {
+		if (f->refused[r] > 0)
+			json_object_set_new(refused, forward_refusal_name(r),
+			    json_integer((json_int_t)f->refused[r]));
+	}
 	/* json_pack "o" steals the reference of each new value. */
 	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:I, s:I, s:I, s:I, "
-	    "s:s?, s:I}",
+	    "s:s?, s:I, s:o, s:I, s:o, s:o}",
 	    "kind", fwd_kind_name(fs->kind),
 	    "listen", json_text(fs->listen_str != NULL ? fs->listen_str : ""),
 	    "target", fs->target_str != NULL ? json_text(fs->target_str) :
@@ -354,5 +416,11 @@ forward_status(struct forward *f)
 	    "bytes_in", (json_int_t)f->ctr.bytes_in,
 	    "bytes_out", (json_int_t)f->ctr.bytes_out,
 	    "probe", probe,
-	    "probes_ok", (json_int_t)f->probes_ok);
+	    "probes_ok", (json_int_t)f->probes_ok,
+	    "opens_refused", refused,
+	    "opens_refused_in_row", (json_int_t)f->refused_in_row,
+	    "last_refusal", f->refusal != NULL ? json_text(f->refusal) :
+	    json_null(),
+	    "last_refusal_ts", f->refusal != NULL ?
+	    json_real(f->refusal_ts) : json_null());
 }

@@ -40,20 +40,24 @@ local_open_cb(void *arg, struct sshchan *ch, const struct sshchan_refusal *why)
 
 	if (ch == NULL) {
 		fc->ch = NULL;
+		/* Each one in the debug log; counted, and told once a second. */
 		if (fc->socks != NULL) {
-			tlog_info(f->env, "forward %s: SOCKS %s:%d refused: %s",
+			tlog_debug(f->env, "forward %s: SOCKS %s:%d refused: %s",
 			    f->spec->listen_str, socks_host(fc->socks),
 			    socks_port(fc->socks), why->msg);
 			socks_reply(fc->socks, socks_reply_for(why->reason,
 			    why->desc));
 			fconn_socks_flush(fc);
 		} else
-			tlog_info(f->env, "forward %s: channel to %s refused: %s",
-			    f->spec->listen_str, f->spec->target_str, why->msg);
+			tlog_debug(f->env, "forward %s: channel to %s refused: "
+			    "%s", f->spec->listen_str, f->spec->target_str,
+			    why->msg);
 		fconn_free(fc);
+		forward_open_refused(f, why);
 		return;
 	}
 	fc->ch = ch;
+	forward_open_worked(f);
 	fconn_link(fc);
 }
 

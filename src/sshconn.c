@@ -147,12 +147,21 @@ key_too_open(const struct stat *sb)
 	return (sb->st_mode & S_IROTH) != 0;
 }
 
+/* Asked for a passphrase while loading: the key is protected. */
+static int
+key_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
+    int verify, void *arg)
+{
+	*(int *)arg = 1;
+	return -1;
+}
+
 static struct cached_key *
 key_get(const char *path)
 {
 	struct cached_key	*k;
 	struct stat		 sb;
-	int			 r, err = 0;
+	int			 r, err = 0, asked = 0;
 
 	memset(&sb, 0, sizeof(sb));
 	if (stat(path, &sb) != 0) {
@@ -192,12 +201,17 @@ key_get(const char *path)
 	 * Loading is synchronous (a bcrypt KDF for protected keys): done once
 	 * per file and reused for every session and retry.
 	 */
-	r = ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k->key);
+	r = ssh_pki_import_privkey_file(path, NULL, key_passphrase_cb, &asked,
+	    &k->key);
 	if (r != SSH_OK) {
 		k->key = NULL;
-		xasprintf(&k->error, "cannot load identity %s (unreadable, "
-		    "not a private key, or protected by a passphrase: use an "
-		    "agent)", path);
+		if (asked)
+			xasprintf(&k->error, "identity %s is protected by a "
+			    "passphrase, which tunsupd does not ask for: load "
+			    "it into an agent (IdentityAgent)", path);
+		else
+			xasprintf(&k->error, "cannot load identity %s: not a "
+			    "private key tunsupd can read", path);
 	}
 	return k;
 }
@@ -360,7 +374,8 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 		hop = sc_alloc(loop, res, spec, c);
 		hop->host = j->host;
 		hop->port = j->port;
-		hop->user = j->user != NULL ? j->user : spec->user;
+		/* As ssh -J: without user@, the local user. */
+		hop->user = j->user != NULL ? j->user : local_user();
 		hop->outer = prev;
 		if (prev != NULL)
 			prev->next = hop;
@@ -1067,11 +1082,15 @@ sc_auth(struct sshconn *c)
 		    base != NULL ? base + 1 : k->path);
 		c->key_idx++;
 	}
-	sc_fail(c, SCF_AUTH, "authentication failed for user %s: no key was "
-	    "accepted (tried: %s)%s%s", c->user,
-	    c->auth_tried != NULL ? c->auth_tried : "no identities",
-	    c->auth_skipped != NULL ? "; " : "",
-	    c->auth_skipped != NULL ? c->auth_skipped : "");
+	if (c->auth_tried == NULL && c->auth_skipped != NULL)
+		sc_fail(c, SCF_AUTH, "no identity to offer for user %s: %s",
+		    c->user, c->auth_skipped);
+	else
+		sc_fail(c, SCF_AUTH, "authentication failed for user %s: no "
+		    "key was accepted (tried: %s)%s%s", c->user,
+		    c->auth_tried != NULL ? c->auth_tried : "no identities",
+		    c->auth_skipped != NULL ? "; " : "",
+		    c->auth_skipped != NULL ? c->auth_skipped : "");
 	return 0;
 }
 

@@ -672,6 +672,33 @@ tunnel_eval(struct tunnel *t)
 }
 
 /*
+ * The server refused a channel open of a local or dynamic forward: the
+ * client got an end, the session and the forward's listener are fine. Say
+ * so in the log and to subscribers; the forward counts them.
+ */
+static void
+tunnel_forward_refused(struct tunnel *t, struct forward *f)
+{
+	json_t	*ev;
+
+	tlog_warn(t, "forward %s: the server refused a channel%s%s: %s "
+	    "(%lu in a row)", f->spec->listen_str,
+	    f->spec->target_str != NULL ? " to " : "",
+	    f->spec->target_str != NULL ? f->spec->target_str : "",
+	    f->refusal, f->refused_in_row);
+	ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:f}", "event",
+	    "open_refused", "tunnel", t->spec->name,
+	    "listen", json_text(f->spec->listen_str),
+	    "target", f->spec->target_str != NULL ?
+	    json_text(f->spec->target_str) : json_null(),
+	    "refusal", json_text(f->refusal),
+	    "in_row", (json_int_t)f->refused_in_row,
+	    "ts", t->ops->wall());
+	if (ev != NULL)
+		t->owner->emit(t->daemon, ev);	/* steals ev */
+}
+
+/*
  * A forward's one notice: a listen the server took (the forward retries
  * start over), or the forward evaluated again; if it changed, log and emit
  * the event. Either way t is evaluated again (which re-arms the retry of
@@ -689,6 +716,10 @@ tunnel_forward_notice(void *arg, struct forward *f, enum forward_notice what)
 	}
 	if (what == FWD_NOTICE_SAME) {
 		tunnel_eval(t);
+		return;
+	}
+	if (what == FWD_NOTICE_REFUSED) {
+		tunnel_forward_refused(t, f);
 		return;
 	}
 	if (f->error != NULL)
@@ -808,7 +839,7 @@ tunnel_status(struct tunnel *t)
 		for (i = 0; i < t->spec->njumps; i++) {
 			j = &t->spec->jumps[i];
 			xasprintf(&hop, "%s@%s:%d", j->user != NULL ? j->user :
-			    t->spec->user, j->host, j->port);
+			    local_user(), j->host, j->port);
 			json_array_append_new(jumps, json_text(hop));
 			free(hop);
 		}

@@ -40,6 +40,8 @@
 #define CHECK_CRITICAL		2
 #define CHECK_UNKNOWN		3
 #define CHECK_GRACE_DEFAULT	60.0
+/* check warns of a forward whose last opens were all refused, this many. */
+#define CHECK_REFUSED_IN_ROW	3
 #define REPLY_TIMEOUT_S		30
 
 /* Used where no real value exists: ssh never connects there. */
@@ -448,6 +450,31 @@ forward_error(json_t *t)
 	return NULL;
 }
 
+/*
+ * A forward whose channel opens the server refuses, at least min in a row
+ * (its listener is fine; its clients get an end at once): the first such
+ * forward described, or NULL. The caller frees.
+ */
+static char *
+forward_refusals(json_t *t, double min)
+{
+	json_t	*f;
+	char	*s;
+	size_t	 i;
+	double	 n;
+
+	json_array_foreach(json_object_get(t, "forwards"), i, f) {
+		n = jnum(f, "opens_refused_in_row", 0);
+		if (n < min || n < 1)
+			continue;
+		xasprintf(&s, "forward %s: %.0f open%s refused in a row (%s)",
+		    jstr(f, "listen", "?"), n, n == 1 ? "" : "s",
+		    jstr(f, "last_refusal", "?"));
+		return s;
+	}
+	return NULL;
+}
+
 #define ST_COLS	6
 
 static void
@@ -505,10 +532,11 @@ cmd_status(int argc, char **argv)
 		xasprintf(&rows[i][3], "%zu/%zu", up, json_array_size(fwds));
 		connects = jnum(t, "connects", 0);
 		xasprintf(&rows[i][4], "%.0f", connects > 1 ? connects - 1 : 0);
-		if ((err = jstr(t, "last_error", NULL)) == NULL &&
-		    (err = forward_error(t)) == NULL)
-			err = "-";
-		rows[i][5] = xstrdup(err);
+		if ((err = jstr(t, "last_error", NULL)) != NULL ||
+		    (err = forward_error(t)) != NULL)
+			rows[i][5] = xstrdup(err);
+		else if ((rows[i][5] = forward_refusals(t, 1)) == NULL)
+			rows[i][5] = xstrdup("-");
 		for (k = 0; k < ST_COLS; k++) {
 			if ((int)strlen(rows[i][k]) > width[k])
 				width[k] = strlen(rows[i][k]);
@@ -664,7 +692,8 @@ on_interrupt(int sig)
 
 /*
  * One line per event: "TS NAME FROM -> TO (reason)" for a state change,
- * "TS NAME forward LISTEN STATE (error)" for a forward.
+ * "TS NAME forward LISTEN STATE (error)" for a forward, "TS NAME forward
+ * LISTEN open refused, N in a row (refusal)" for a refused channel open.
  */
 static void
 print_event(json_t *ev)
@@ -682,6 +711,11 @@ print_event(json_t *ev)
 		printf("%s %s forward %s %s", ts, jstr(ev, "tunnel", "?"),
 		    jstr(ev, "listen", "?"), jstr(ev, "state", "?"));
 		why = jstr(ev, "error", NULL);
+	} else if (strcmp(kind, "open_refused") == 0) {
+		printf("%s %s forward %s open refused, %.0f in a row", ts,
+		    jstr(ev, "tunnel", "?"), jstr(ev, "listen", "?"),
+		    jnum(ev, "in_row", 0));
+		why = jstr(ev, "refusal", NULL);
 	} else {
 		printf("%s %s %s", ts, jstr(ev, "tunnel", "-"), kind);
 		why = NULL;
@@ -793,7 +827,7 @@ cmd_check(int argc, char **argv)
 	static const char *label[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 	json_t		*reply, *t;
 	const char	*state, *err;
-	char		*detail = NULL, *old, dur[64];
+	char		*detail = NULL, *old, *refused, dur[64];
 	double		 grace = CHECK_GRACE_DEFAULT, now, started, since;
 	size_t		 i, total = 0, up = 0, stopped = 0;
 	int		 status, level = CHECK_OK, bad, first;
@@ -827,6 +861,17 @@ cmd_check(int argc, char **argv)
 		total++;
 		if (strcmp(state, "up") == 0) {
 			up++;
+			if ((refused = forward_refusals(t,
+			    CHECK_REFUSED_IN_ROW)) == NULL)
+				continue;
+			if (level < CHECK_WARNING)
+				level = CHECK_WARNING;
+			old = detail;
+			xasprintf(&detail, "%s%s%s %s", old != NULL ? old : "",
+			    old != NULL ? ", " : "", jstr(t, "name", "?"),
+			    refused);
+			free(old);
+			free(refused);
 			continue;
 		}
 		/*
@@ -918,6 +963,59 @@ ak_append(char **opts, const char *name, const char *value)
 }
 
 /*
+ * What a jump host must let the key open to reach the next hop: "host:port"
+ * of a "[user@]host:port" from status, an IPv6 address in brackets. The
+ * caller frees.
+ */
+static char *
+ak_next_hop(const char *hop)
+{
+	const char	*at, *colon;
+	char		*host, *s;
+
+	if ((at = strrchr(hop, '@')) != NULL)
+		hop = at + 1;
+	if ((colon = strrchr(hop, ':')) == NULL)
+		return xstrdup(hop);
+	host = xstrndup(hop, colon - hop);
+	xasprintf(&s, strchr(host, ':') != NULL ? "[%s]%s" : "%s%s", host,
+	    colon);
+	free(host);
+	return s;
+}
+
+/*
+ * With ProxyJump, a line for each jump host first (outermost first, each
+ * after a comment naming it): no listening, and opening only the next hop.
+ */
+static void
+ak_jumps(json_t *t, const char *key)
+{
+	json_t		*jumps = json_object_get(t, "jumps");
+	size_t		 i, n = json_array_size(jumps);
+	char		*server, *next;
+	const char	*hop;
+
+	if (n == 0)
+		return;
+	xasprintf(&server, "%s@%s:%.0f", jstr(t, "user", "?"),
+	    jstr(t, "host", "?"), jnum(t, "port", 22));
+	for (i = 0; i < n; i++) {
+		hop = json_string_value(json_array_get(jumps, i));
+		next = ak_next_hop(i + 1 < n ? json_string_value(
+		    json_array_get(jumps, i + 1)) : server);
+		printf("# jump host %zu of %zu, %s: on to %s only\n", i + 1, n,
+		    hop != NULL ? hop : "?", next);
+		printf("restrict,port-forwarding,permitlisten=\"%s\","
+		    "permitopen=\"%s\",command=\"/bin/false\" %s\n", AK_CLOSED,
+		    next, key);
+		free(next);
+	}
+	printf("# the tunnel's server, %s\n", server);
+	free(server);
+}
+
+/*
  * The authorized_keys line for a tunnel: "restrict" takes everything away,
  * "port-forwarding" gives forwarding back, limited by one permitlisten per
  * remote forward and one permitopen per local forward target. A direction
@@ -971,6 +1069,7 @@ cmd_authorized_keys(int argc, char **argv)
 		opens[0] = '\0';
 	} else if (nopen == 0)
 		ak_append(&opens, "permitopen", AK_CLOSED);
+	ak_jumps(t, key);
 	printf("restrict,port-forwarding%s%s,command=\"/bin/false\" %s\n",
 	    listens, opens, key);
 
@@ -1128,6 +1227,51 @@ metric_loop(json_t *loop)
 	    jnum(loop, "longest_turn_ms", 0) / 1000.0);
 }
 
+/* Names of a refused open's reasons in status, as label values. */
+static const char *const metric_refusal_reasons[] = {
+	"administratively prohibited", "connect failed",
+	"unknown channel type", "resource shortage", "other",
+};
+
+/* Refused channel opens of the forwards that open channels (-L, -D). */
+static void
+metric_refusals(json_t *list)
+{
+	const struct fwd_kind_info *kind;
+	json_t		*t, *f, *fwds, *counts;
+	char		 label[64], *cp;
+	size_t		 i, j, k;
+
+	metric_family("tunsup_forward_opens_refused_total", "Channel opens "
+	    "of the forward the server refused, by RFC 4254 reason.",
+	    "counter");
+	json_array_foreach(list, i, t) {
+		fwds = json_object_get(t, "forwards");
+		json_array_foreach(fwds, j, f) {
+			kind = fwd_kind_by_name(jstr(f, "kind", ""));
+			counts = json_object_get(f, "opens_refused");
+			if (kind == NULL || !(kind->flags & FK_HERE) ||
+			    !json_is_object(counts) ||
+			    !metric_fwd_unique(fwds, j))
+				continue;
+			for (k = 0; k < nitems(metric_refusal_reasons); k++) {
+				snprintf(label, sizeof(label), "%s",
+				    metric_refusal_reasons[k]);
+				for (cp = label; *cp != '\0'; cp++)
+					*cp = *cp == ' ' ? '_' : *cp;
+				printf("tunsup_forward_opens_refused_total{");
+				metric_label("tunnel", jstr(t, "name", ""), 1);
+				metric_label("kind", jstr(f, "kind", ""), 0);
+				metric_label("listen", jstr(f, "listen", ""),
+				    0);
+				metric_label("reason", label, 0);
+				printf("} %.0f\n", jnum(counts,
+				    metric_refusal_reasons[k], 0));
+			}
+		}
+	}
+}
+
 static void
 metric_print(json_t *reply)
 {
@@ -1195,6 +1339,7 @@ metric_print(json_t *reply)
 			printf(" %d\n", strcmp(jstr(f, "state", ""), "up") == 0);
 		}
 	}
+	metric_refusals(list);
 	for (k = 0; k < nitems(fwd_metrics); k++) {
 		m = &fwd_metrics[k];
 		metric_family(m->name, m->help, m->type);

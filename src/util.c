@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,24 @@ xasprintf(char **ret, const char *fmt, ...)
 	n = xvasprintf(ret, fmt, ap);
 	va_end(ap);
 	return n;
+}
+
+const char *
+local_user(void)
+{
+	static char	*name;
+	struct passwd	*pw;
+	const char	*s;
+
+	if (name != NULL)
+		return name;
+	if ((pw = getpwuid(getuid())) != NULL)
+		name = xstrdup(pw->pw_name);
+	else if ((s = getenv("USER")) != NULL && *s != '\0')
+		name = xstrdup(s);
+	else
+		xasprintf(&name, "%lu", (unsigned long)getuid());
+	return name;
 }
 
 double
