@@ -104,6 +104,7 @@ struct tunnel_spec {
 	long		  retry_network_max_ms;	/* default 5s */
 	int		  forward_probe;	/* default yes */
 	char		 *ssh_config;		/* path or NULL ("none") */
+	char		 *proxy_command;	/* for /bin/sh, or NULL ("none") */
 };
 
 struct cfg {

@@ -51,6 +51,7 @@
 #include "cfg.h"
 #include "knownhosts.h"
 #include "log.h"
+#include "proc.h"
 #include "resolver.h"
 #include "soon.h"
 #include "sshconn.h"
@@ -62,7 +63,7 @@
 #define DOPOLL_ROUNDS	16
 
 static const char *const sc_phase_names[] = {
-	"resolving", "tcp", "kex", "auth", "ready", "dead", "jump",
+	"resolving", "tcp", "proxy", "kex", "auth", "ready", "dead", "jump",
 };
 
 enum greq_kind {
@@ -340,8 +341,70 @@ sc_alloc(struct ev_loop *loop, struct resolver *res,
 static void
 sc_begin(struct sshconn *c)
 {
+	if (c->spec->proxy_command != NULL) {
+		/* Not from inside sshconn_new(): a failure calls back. */
+		c->phase = SC_PROXY;
+		sc_kick(c);
+		return;
+	}
 	c->phase = SC_RESOLVE;
 	c->rq = resolver_query(c->resolver, c->host, c->port, sc_resolved, c);
+}
+
+/*
+ * ProxyCommand: the session speaks through the command's standard input
+ * and output (a socketpair); nothing is resolved or connected here.
+ */
+static void
+sc_proxy_start(struct sshconn *c)
+{
+	const char	*values[4];
+	char		 port[16], *cmd, bad;
+
+	snprintf(port, sizeof(port), "%d", c->port);
+	values[0] = c->host;
+	values[1] = c->spec->name;
+	values[2] = port;
+	values[3] = c->user;
+	/* Checked when the configuration was read. */
+	if ((cmd = percent_expand(c->spec->proxy_command, "hnpr", values,
+	    &bad)) == NULL) {
+		sc_fail(c, SCF_SESSION, "ProxyCommand: unknown token %%%c",
+		    bad);
+		return;
+	}
+	tlog_debug(c, "proxy command: %s", cmd);
+	c->proxy = proc_start(c->loop, c->spec->name, cmd, &c->fd);
+	free(cmd);
+	if (c->proxy == NULL) {
+		sc_fail(c, SCF_NETWORK, "ProxyCommand: cannot start /bin/sh: "
+		    "%s", strerror(errno));
+		return;
+	}
+	sc_start_ssh(c);
+}
+
+/* For an error message: what the ProxyCommand said, if it did. */
+static const char *
+sc_proxy_why(struct sshconn *c)
+{
+	const char	*why;
+
+	if (c->proxy == NULL || (why = proc_why(c->proxy)) == NULL)
+		return "";
+	return why;
+}
+
+/* The handshake or authentication over a ProxyCommand ended early. */
+static void
+sc_proxy_fail(struct sshconn *c, const char *err)
+{
+	const char	*why = sc_proxy_why(c);
+
+	sc_fail(c, SCF_NETWORK, "SSH %s with %s through the ProxyCommand "
+	    "failed: %s%s%s", c->phase == SC_KEX ? "handshake" :
+	    "authentication", c->host, err != NULL && *err != '\0' ? err :
+	    "closed", *why != '\0' ? "; the command " : "", why);
 }
 
 struct sshconn *
@@ -545,6 +608,7 @@ sc_destroy(struct sshconn *c)
 	}
 	if (c->fd != -1)
 		close(c->fd);
+	proc_stop(c->proxy);
 	free(c->auth_tried);
 	free(c->auth_skipped);
 	/* The root goes first, then the hops it rode on, inside out. */
@@ -619,6 +683,7 @@ static void
 sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct sshconn	*c = w->data, *h;
+	const char	*why;
 
 	sc_enter(c);
 	switch (c->phase) {
@@ -644,9 +709,17 @@ sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_KEX:
-		sc_fail(c, SCF_NETWORK, "timeout during SSH handshake with %s "
-		    "after %.0f s (no banner or key exchange)",
-		    c->host, c->spec->connect_timeout_ms / 1000.0);
+		if (c->proxy != NULL) {
+			why = sc_proxy_why(c);
+			sc_fail(c, SCF_NETWORK, "timeout during SSH handshake "
+			    "with %s through the ProxyCommand after %.0f s "
+			    "(no banner or key exchange)%s%s", c->host,
+			    c->spec->connect_timeout_ms / 1000.0,
+			    *why != '\0' ? "; the command " : "", why);
+		} else
+			sc_fail(c, SCF_NETWORK, "timeout during SSH handshake "
+			    "with %s after %.0f s (no banner or key exchange)",
+			    c->host, c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_AUTH:
 		sc_fail(c, SCF_SESSION, "timeout during authentication after "
@@ -1107,6 +1180,10 @@ sc_step(struct sshconn *c)
 			sc_update_io(c);
 			return;
 		}
+		if (r != SSH_OK && c->proxy != NULL) {
+			sc_proxy_fail(c, ssh_get_error(c->s));
+			return;
+		}
 		if (r != SSH_OK) {
 			/* The peer closed or spoke garbage: not reachable. */
 			sc_fail(c, SCF_NETWORK, "SSH handshake with %s port %d "
@@ -1217,6 +1294,8 @@ sc_closed_fail(struct sshconn *c)
 		err = "closed";
 	if (c->phase == SC_READY)
 		sc_session_lost(c);
+	else if (c->proxy != NULL)
+		sc_proxy_fail(c, err);
 	else
 		sc_fail(c, SCF_NETWORK, "connection to %s port %d lost during "
 		    "the %s: %s", c->host, c->port, c->phase == SC_KEX ?
@@ -1451,6 +1530,12 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct sshconn	*c = w->data;
 
 	soon_stop(loop, &c->kick);
+	if (c->phase == SC_PROXY) {
+		sc_enter(c);
+		sc_proxy_start(c);
+		sc_leave(c);
+		return;
+	}
 	if (sc_socket_closed(c)) {
 		sc_enter(c);
 		sc_closed_fail(c);
