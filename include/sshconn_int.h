@@ -128,6 +128,7 @@ struct sshconn {
 						   requests were last run at */
 	size_t			 key_idx;
 	int			 tried_agent;
+	int			 cert_tried;	/* identity key_idx's certificate */
 	char			*auth_tried;
 	char			*auth_skipped;	/* identities refused, why */
 

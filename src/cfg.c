@@ -54,6 +54,7 @@ enum opcode {
 	oPort,
 	oUser,
 	oIdentityFile,
+	oCertificateFile,
 	oIdentitiesOnly,
 	oIdentityAgent,
 	oUserKnownHostsFile,
@@ -96,6 +97,7 @@ static const struct keyword {
 	{ "Port",			oPort,			1, 1, 0 },
 	{ "User",			oUser,			1, 1, 0 },
 	{ "IdentityFile",		oIdentityFile,		1, 1, 0 },
+	{ "CertificateFile",		oCertificateFile,	1, 1, 0 },
 	{ "IdentitiesOnly",		oIdentitiesOnly,	1, 1, 0 },
 	{ "IdentityAgent",		oIdentityAgent,		1, 1, 0 },
 	{ "UserKnownHostsFile",		oUserKnownHostsFile,	1, 1, 0 },
@@ -886,6 +888,9 @@ spec_clear(struct tunnel_spec *t)
 	for (i = 0; i < t->nidentity_files; i++)
 		free(t->identity_files[i]);
 	free(t->identity_files);
+	for (i = 0; i < t->ncertificate_files; i++)
+		free(t->certificate_files[i]);
+	free(t->certificate_files);
 	free(t->identity_agent);
 	free(t->user_known_hosts_file);
 	free(t->host_key_alias);
@@ -925,12 +930,37 @@ tunnel_name_valid(const char *name)
 	return i > 0;
 }
 
+/* Append path (ours from now) to a list of files. */
+static void
+add_file(char ***list, size_t *n, char *path)
+{
+	*list = array_grow(*list, *n, sizeof **list);
+	(*list)[(*n)++] = path;
+}
+
 static void
 add_identity(struct tunnel_spec *t, char *path)
 {
-	t->identity_files = array_grow(t->identity_files, t->nidentity_files,
-	    sizeof *t->identity_files);
-	t->identity_files[t->nidentity_files++] = path;
+	add_file(&t->identity_files, &t->nidentity_files, path);
+}
+
+/* Put copies of the defaults' files d before those of the list. */
+static void
+files_merge(char ***list, size_t *n, char *const *d, size_t dn)
+{
+	char	**all;
+	size_t	  i;
+
+	if (dn == 0)
+		return;
+	all = xcalloc(dn + *n, sizeof *all);
+	for (i = 0; i < dn; i++)
+		all[i] = xstrdup(d[i]);
+	for (i = 0; i < *n; i++)
+		all[dn + i] = (*list)[i];
+	free(*list);
+	*list = all;
+	*n += dn;
 }
 
 static void
@@ -1572,6 +1602,10 @@ parse_line(struct parse *p, char *line)
 	case oIdentityFile:
 		add_identity(t, expand_tilde(argv[0]));
 		break;
+	case oCertificateFile:
+		add_file(&t->certificate_files, &t->ncertificate_files,
+		    expand_tilde(argv[0]));
+		break;
 	case oIdentitiesOnly:
 		kw_flag(p, k, &t->identities_only, argv[0]);
 		break;
@@ -1866,7 +1900,6 @@ merge_str(char **dst, const char *src)
 static void
 spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 {
-	char		**ids;
 	struct fwd_spec	 *fwds;
 	size_t		  i;
 
@@ -1899,17 +1932,10 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 	merge_str(&t->proxy_command, d->proxy_command);
 
 	/* Lists accumulate: the defaults' entries first. */
-	if (d->nidentity_files > 0) {
-		ids = xcalloc(d->nidentity_files + t->nidentity_files,
-		    sizeof *ids);
-		for (i = 0; i < d->nidentity_files; i++)
-			ids[i] = xstrdup(d->identity_files[i]);
-		for (i = 0; i < t->nidentity_files; i++)
-			ids[d->nidentity_files + i] = t->identity_files[i];
-		free(t->identity_files);
-		t->identity_files = ids;
-		t->nidentity_files += d->nidentity_files;
-	}
+	files_merge(&t->identity_files, &t->nidentity_files,
+	    d->identity_files, d->nidentity_files);
+	files_merge(&t->certificate_files, &t->ncertificate_files,
+	    d->certificate_files, d->ncertificate_files);
 	if (d->nforwards > 0) {
 		fwds = xcalloc(d->nforwards + t->nforwards, sizeof *fwds);
 		for (i = 0; i < d->nforwards; i++)
@@ -2342,6 +2368,8 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	sb_kv(&sb, "user", t->user);
 	for (i = 0; i < t->nidentity_files; i++)
 		sb_kv(&sb, "identityfile", t->identity_files[i]);
+	for (i = 0; i < t->ncertificate_files; i++)
+		sb_kv(&sb, "certificatefile", t->certificate_files[i]);
 	sb_flag(&sb, "identitiesonly", t->identities_only);
 	sb_kv(&sb, "identityagent", t->identity_agent);
 	sb_kv(&sb, "userknownhostsfile", t->user_known_hosts_file);

@@ -97,6 +97,8 @@ static void	sc_fail(struct sshconn *, enum sshconn_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	sc_tcp_done(void *, const struct connector_result *);
 static void	sc_step(struct sshconn *);
+static struct cached_key *key_load(const char *, int);
+static void	sc_note(char **, const char *, const char *);
 static int	sc_options(struct sshconn *);
 static void	sc_start_ssh(struct sshconn *);
 static void	sc_hop_ready(struct sshconn *);
@@ -112,8 +114,15 @@ static void	sc_destroy(struct sshconn *);
 struct cached_key {
 	char		*path;
 	struct stat	 sb;		/* as loaded: a change reloads */
-	ssh_key		 key;
+	ssh_key		 key;		/* a private key, or a certificate */
 	char		*error;
+	/*
+	 * A private key: the same key once more, carrying the certificate
+	 * last paired with it (ssh_pki_copy_cert_to_privkey() changes the
+	 * key it is given), and that certificate.
+	 */
+	ssh_key		 certified;
+	ssh_key		 cert_of;
 	struct cached_key *next;
 };
 
@@ -160,6 +169,19 @@ key_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
 static struct cached_key *
 key_get(const char *path)
 {
+	return key_load(path, 0);
+}
+
+/* A certificate (CertificateFile, or an identity's -cert.pub). */
+static struct cached_key *
+cert_get(const char *path)
+{
+	return key_load(path, 1);
+}
+
+static struct cached_key *
+key_load(const char *path, int cert)
+{
 	struct cached_key	*k;
 	struct stat		 sb;
 	int			 r, err = 0, asked = 0;
@@ -183,12 +205,22 @@ key_get(const char *path)
 	}
 	ssh_key_free(k->key);
 	k->key = NULL;
+	ssh_key_free(k->certified);
+	k->certified = k->cert_of = NULL;
 	free(k->error);
 	k->error = NULL;
 	k->sb = sb;
 	if (err != 0) {
-		xasprintf(&k->error, "cannot read identity %s: %s", path,
-		    strerror(err));
+		xasprintf(&k->error, "cannot read %s %s: %s", cert ?
+		    "certificate" : "identity", path, strerror(err));
+		return k;
+	}
+	if (cert) {
+		if (ssh_pki_import_cert_file(path, &k->key) != SSH_OK) {
+			k->key = NULL;
+			xasprintf(&k->error, "cannot load certificate %s: not "
+			    "an OpenSSH certificate", path);
+		}
 		return k;
 	}
 	if (key_too_open(&sb)) {
@@ -217,6 +249,55 @@ key_get(const char *path)
 	return k;
 }
 
+/*
+ * The certificate to offer before identity k, as ssh does: its -cert.pub,
+ * else the first CertificateFile that matches the key; the key carrying it
+ * (the same object while nothing changes: an auth call that said "again"
+ * is repeated with it) and, in *path, the certificate's file. NULL if none.
+ */
+static ssh_key
+key_certified(const struct tunnel_spec *sp, struct cached_key *k,
+    const char **path, char **skipped)
+{
+	struct cached_key	*ck;
+	ssh_key			 priv;
+	char			*mine;
+	size_t			 i;
+	int			 asked = 0;
+
+	xasprintf(&mine, "%s-cert.pub", k->path);
+	for (i = 0; i <= sp->ncertificate_files; i++) {
+		if (i == 0 && access(mine, F_OK) != 0)
+			continue;	/* none beside the key: fine */
+		ck = cert_get(i == 0 ? mine : sp->certificate_files[i - 1]);
+		if (ck->key == NULL) {
+			if (*skipped == NULL || strstr(*skipped, ck->error) ==
+			    NULL)
+				sc_note(skipped, "; ", ck->error);
+			continue;
+		}
+		if (k->certified == NULL || k->cert_of != ck->key) {
+			/* The certificate's key must be this one. */
+			if (ssh_pki_import_privkey_file(k->path, NULL,
+			    key_passphrase_cb, &asked, &priv) != SSH_OK)
+				continue;
+			if (ssh_pki_copy_cert_to_privkey(ck->key, priv) !=
+			    SSH_OK) {
+				ssh_key_free(priv);
+				continue;
+			}
+			ssh_key_free(k->certified);
+			k->certified = priv;
+			k->cert_of = ck->key;
+		}
+		free(mine);
+		*path = ck->path;	/* the cache's copy of the name */
+		return k->certified;
+	}
+	free(mine);
+	return NULL;
+}
+
 void
 sshconn_keys_cleanup(void)
 {
@@ -226,6 +307,7 @@ sshconn_keys_cleanup(void)
 	while ((k = key_cache) != NULL) {
 		key_cache = k->next;
 		ssh_key_free(k->key);
+		ssh_key_free(k->certified);
 		free(k->path);
 		free(k->error);
 		free(k);
@@ -1111,7 +1193,8 @@ sc_auth(struct sshconn *c)
 {
 	const struct tunnel_spec *sp = c->spec;
 	struct cached_key	*k;
-	const char		*base;
+	ssh_key			 key;
+	const char		*base, *cpath;
 	int			 r;
 
 	/* As OpenSSH: the agent's keys first, unless IdentitiesOnly. */
@@ -1138,6 +1221,23 @@ sc_auth(struct sshconn *c)
 			c->key_idx++;
 			continue;
 		}
+		/* As ssh: the key's certificate first, then the key. */
+		if (!c->cert_tried) {
+			key = key_certified(sp, k, &cpath, &c->auth_skipped);
+			if (key != NULL) {
+				r = ssh_userauth_publickey(c->s, NULL, key);
+				if (r == SSH_AUTH_AGAIN)
+					return 1;
+				if (r == SSH_AUTH_SUCCESS) {
+					sc_ready(c);
+					return 0;
+				}
+				base = strrchr(cpath, '/');
+				sc_note(&c->auth_tried, ", ",
+				    base != NULL ? base + 1 : cpath);
+			}
+			c->cert_tried = 1;
+		}
 		r = ssh_userauth_publickey(c->s, NULL, k->key);
 		if (r == SSH_AUTH_AGAIN)
 			return 1;
@@ -1154,6 +1254,7 @@ sc_auth(struct sshconn *c)
 		sc_note(&c->auth_tried, ", ",
 		    base != NULL ? base + 1 : k->path);
 		c->key_idx++;
+		c->cert_tried = 0;
 	}
 	if (c->auth_tried == NULL && c->auth_skipped != NULL)
 		sc_fail(c, SCF_AUTH, "no identity to offer for user %s: %s",

@@ -518,6 +518,24 @@ Test(cfg, unknown_keyword_suggestion)
 	expect_err("Frobnicate yes\n", "t.conf:1: unknown keyword 'Frobnicate'");
 }
 
+/* CertificateFile accumulates like IdentityFile, the defaults' first. */
+Test(cfg, certificate_files)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			 want[TPATH];
+
+	cfg = load_ok("CertificateFile ~/d-cert.pub\nTunnel a\n"
+	    "CertificateFile /t-cert.pub\nCertificateFile /u-cert.pub\n");
+	t = only(cfg);
+	cr_assert_eq(t->ncertificate_files, 3);
+	snprintf(want, sizeof want, "%s/d-cert.pub", home);
+	cr_assert_str_eq(t->certificate_files[0], want);
+	cr_assert_str_eq(t->certificate_files[1], "/t-cert.pub");
+	cr_assert_str_eq(t->certificate_files[2], "/u-cert.pub");
+	cfg_free(cfg);
+}
+
 /* ProxyCommand takes the rest of its line as written, for /bin/sh. */
 Test(cfg, proxy_command_whole_line)
 {
@@ -1512,6 +1530,7 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "ForwardProbe",		"yes",		"no" },
 		{ "SshConfig",			"none",		"SSHCONFIG" },
 		{ "ProxyCommand",		"nc %h %p",	"none" },
+		{ "CertificateFile",		"/c/a-cert.pub", "/c/b-cert.pub" },
 	};
 	struct cfg_errors	 errs = { NULL, 0 };
 	struct tunnel_spec	*ta, *tb, *ta2;
