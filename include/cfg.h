@@ -82,6 +82,8 @@ struct tunnel_spec {
 	char		 *user;		/* default: the daemon's user */
 	char		**identity_files;	/* accumulate; ~ expanded */
 	size_t		  nidentity_files;
+	char		**certificate_files;	/* accumulate; ~ expanded */
+	size_t		  ncertificate_files;
 	int		  identities_only;
 	char		 *identity_agent;	/* path, "none"; default $SSH_AUTH_SOCK */
 	char		 *user_known_hosts_file;	/* default ~/.ssh/known_hosts */
@@ -104,6 +106,7 @@ struct tunnel_spec {
 	long		  retry_network_max_ms;	/* default 5s */
 	int		  forward_probe;	/* default yes */
 	char		 *ssh_config;		/* path or NULL ("none") */
+	char		 *proxy_command;	/* for /bin/sh, or NULL ("none") */
 };
 
 struct cfg {

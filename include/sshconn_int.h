@@ -27,6 +27,7 @@ struct resolve_req;
 enum sc_phase {
 	SC_RESOLVE = 0,
 	SC_TCP,
+	SC_PROXY,	/* ProxyCommand: started on the next loop turn */
 	SC_KEX,
 	SC_AUTH,
 	SC_READY,
@@ -111,6 +112,7 @@ struct sshconn {
 	struct connector	 tcp;		/* through the resolved list */
 
 	int			 fd;
+	struct proc		*proxy;		/* ProxyCommand, our way there */
 	ev_io			 io;
 	ev_timer		 timer;		/* ConnectTimeout */
 	struct soon		 kick;		/* deferred work, next loop turn */
@@ -126,6 +128,7 @@ struct sshconn {
 						   requests were last run at */
 	size_t			 key_idx;
 	int			 tried_agent;
+	int			 cert_tried;	/* identity key_idx's certificate */
 	char			*auth_tried;
 	char			*auth_skipped;	/* identities refused, why */
 

@@ -26,6 +26,15 @@ double	 now_mono(void);
  */
 const char	*local_user(void);
 
+/*
+ * fmt with each "%c", c one of keys, replaced by the value at the same
+ * index of values, and "%%" by "%" (ssh_config(5), TOKENS). NULL if a "%"
+ * is followed by anything else (*bad is then that character, or '\0' for
+ * a "%" at the end).
+ */
+char		*percent_expand(const char *fmt, const char *keys,
+		    const char *const *values, char *bad);
+
 /* A uniformly distributed double in [0, 1). */
 double	 rand_unit(void);
 

@@ -54,6 +54,7 @@ enum opcode {
 	oPort,
 	oUser,
 	oIdentityFile,
+	oCertificateFile,
 	oIdentitiesOnly,
 	oIdentityAgent,
 	oUserKnownHostsFile,
@@ -76,6 +77,7 @@ enum opcode {
 	oRetryNetworkMax,
 	oForwardProbe,
 	oSshConfig,
+	oProxyCommand,
 };
 
 #define K_TOP	0x1	/* top level only, never in a tunnel block */
@@ -95,6 +97,7 @@ static const struct keyword {
 	{ "Port",			oPort,			1, 1, 0 },
 	{ "User",			oUser,			1, 1, 0 },
 	{ "IdentityFile",		oIdentityFile,		1, 1, 0 },
+	{ "CertificateFile",		oCertificateFile,	1, 1, 0 },
 	{ "IdentitiesOnly",		oIdentitiesOnly,	1, 1, 0 },
 	{ "IdentityAgent",		oIdentityAgent,		1, 1, 0 },
 	{ "UserKnownHostsFile",		oUserKnownHostsFile,	1, 1, 0 },
@@ -117,6 +120,8 @@ static const struct keyword {
 	{ "RetryNetworkMax",		oRetryNetworkMax,	1, 1, 0 },
 	{ "ForwardProbe",		oForwardProbe,		1, 1, 0 },
 	{ "SshConfig",			oSshConfig,		1, 1, 0 },
+	/* The rest of its line, as it stands: see parse_line(). */
+	{ "ProxyCommand",		oProxyCommand,		1, CFG_MAX_ARGS, 0 },
 };
 
 #define NO_COMMANDS	"tunsup never opens a shell or runs commands"
@@ -129,8 +134,8 @@ static const struct unsupported {
 	const char	*name;
 	const char	*why;
 } unsupported[] = {
-	{ "ProxyCommand",		"use ProxyJump" },
-	{ "ProxyUseFdpass",		"use ProxyJump" },
+	{ "ProxyUseFdpass",		"tunsupd reads the proxy command's "
+					"output itself" },
 	{ "LocalCommand",		NO_COMMANDS },
 	{ "PermitLocalCommand",		NO_COMMANDS },
 	{ "RemoteCommand",		NO_COMMANDS },
@@ -883,6 +888,9 @@ spec_clear(struct tunnel_spec *t)
 	for (i = 0; i < t->nidentity_files; i++)
 		free(t->identity_files[i]);
 	free(t->identity_files);
+	for (i = 0; i < t->ncertificate_files; i++)
+		free(t->certificate_files[i]);
+	free(t->certificate_files);
 	free(t->identity_agent);
 	free(t->user_known_hosts_file);
 	free(t->host_key_alias);
@@ -892,6 +900,7 @@ spec_clear(struct tunnel_spec *t)
 	free(t->forwards);
 	free(t->ciphers);
 	free(t->ssh_config);
+	free(t->proxy_command);
 	spec_init(t);
 }
 
@@ -921,12 +930,37 @@ tunnel_name_valid(const char *name)
 	return i > 0;
 }
 
+/* Append path (ours from now) to a list of files. */
+static void
+add_file(char ***list, size_t *n, char *path)
+{
+	*list = array_grow(*list, *n, sizeof **list);
+	(*list)[(*n)++] = path;
+}
+
 static void
 add_identity(struct tunnel_spec *t, char *path)
 {
-	t->identity_files = array_grow(t->identity_files, t->nidentity_files,
-	    sizeof *t->identity_files);
-	t->identity_files[t->nidentity_files++] = path;
+	add_file(&t->identity_files, &t->nidentity_files, path);
+}
+
+/* Put copies of the defaults' files d before those of the list. */
+static void
+files_merge(char ***list, size_t *n, char *const *d, size_t dn)
+{
+	char	**all;
+	size_t	  i;
+
+	if (dn == 0)
+		return;
+	all = xcalloc(dn + *n, sizeof *all);
+	for (i = 0; i < dn; i++)
+		all[i] = xstrdup(d[i]);
+	for (i = 0; i < *n; i++)
+		all[dn + i] = (*list)[i];
+	free(*list);
+	*list = all;
+	*n += dn;
 }
 
 static void
@@ -1430,16 +1464,82 @@ kw_ssh_config(struct parse *p, char **field, const char *arg)
 		free(path);
 }
 
+/*
+ * A line's text after its keyword and separator, as it stands (quotes and
+ * all), without trailing blanks, if the keyword is name; else NULL.
+ */
+static char *
+line_rest(const char *line, const char *name)
+{
+	const char	*kw, *r;
+	size_t		 len;
+
+	for (kw = line; isspace((unsigned char)*kw); kw++)
+		;
+	for (r = kw; *r != '\0' && *r != '=' && !isspace((unsigned char)*r);
+	    r++)
+		;
+	if ((size_t)(r - kw) != strlen(name) ||
+	    strncasecmp(kw, name, r - kw) != 0)
+		return NULL;
+	r += strspn(r, " \t");
+	if (*r == '=')
+		r++;
+	r += strspn(r, " \t");
+	len = strlen(r);
+	while (len > 0 && isspace((unsigned char)r[len - 1]))
+		len--;
+	return xstrndup(r, len);
+}
+
+/*
+ * ProxyCommand: a command line for /bin/sh, taken whole as ssh does, with
+ * the tokens ssh_config(5) allows there.
+ */
+static void
+kw_proxy_command(struct parse *p, char *cmd)
+{
+	static const char *const dummy[] = { "h", "n", "p", "r" };
+	struct tunnel_spec	*t = p->cur;
+	char			*x, bad;
+
+	if (*cmd == '\0') {
+		lerr(p, "ProxyCommand: missing argument");
+		free(cmd);
+		return;
+	}
+	if ((x = percent_expand(cmd, "hnpr", dummy, &bad)) == NULL) {
+		if (bad == '\0')
+			lerr(p, "ProxyCommand: a %% ends the line (%%%% is "
+			    "one %%)");
+		else
+			lerr(p, "ProxyCommand: unknown token %%%c (it takes "
+			    "%%h, %%n, %%p, %%r and %%%%)", bad);
+		free(cmd);
+		return;
+	}
+	free(x);
+	if (t->proxy_command == NULL)
+		t->proxy_command = cmd;
+	else
+		free(cmd);
+}
+
 static void
 parse_line(struct parse *p, char *line)
 {
 	const struct keyword	*k;
 	struct tunnel_spec	*t = p->cur;
-	char			*kw, *argv[CFG_MAX_ARGS];
+	char			*kw, *argv[CFG_MAX_ARGS], *rest;
 	const char		*why;
 	long			 n;
 	int			 argc, i;
 
+	/* Its quotes are the shell's: taken before the split removes them. */
+	if ((rest = line_rest(line, "ProxyCommand")) != NULL) {
+		kw_proxy_command(p, rest);
+		return;
+	}
 	if ((argc = split_line(line, &kw, argv, &why)) == -1) {
 		lerr(p, "%s", why);
 		return;
@@ -1501,6 +1601,10 @@ parse_line(struct parse *p, char *line)
 		break;
 	case oIdentityFile:
 		add_identity(t, expand_tilde(argv[0]));
+		break;
+	case oCertificateFile:
+		add_file(&t->certificate_files, &t->ncertificate_files,
+		    expand_tilde(argv[0]));
 		break;
 	case oIdentitiesOnly:
 		kw_flag(p, k, &t->identities_only, argv[0]);
@@ -1570,6 +1674,8 @@ parse_line(struct parse *p, char *line)
 	case oForwardProbe:
 		kw_flag(p, k, &t->forward_probe, argv[0]);
 		break;
+	case oProxyCommand:
+		break;		/* taken whole above */
 	case oSshConfig:
 		kw_ssh_config(p, &t->ssh_config, argv[0]);
 		break;
@@ -1794,7 +1900,6 @@ merge_str(char **dst, const char *src)
 static void
 spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 {
-	char		**ids;
 	struct fwd_spec	 *fwds;
 	size_t		  i;
 
@@ -1824,19 +1929,13 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 	merge_long(&t->retry_network_max_ms, d->retry_network_max_ms);
 	merge_int(&t->forward_probe, d->forward_probe);
 	merge_str(&t->ssh_config, d->ssh_config);
+	merge_str(&t->proxy_command, d->proxy_command);
 
 	/* Lists accumulate: the defaults' entries first. */
-	if (d->nidentity_files > 0) {
-		ids = xcalloc(d->nidentity_files + t->nidentity_files,
-		    sizeof *ids);
-		for (i = 0; i < d->nidentity_files; i++)
-			ids[i] = xstrdup(d->identity_files[i]);
-		for (i = 0; i < t->nidentity_files; i++)
-			ids[d->nidentity_files + i] = t->identity_files[i];
-		free(t->identity_files);
-		t->identity_files = ids;
-		t->nidentity_files += d->nidentity_files;
-	}
+	files_merge(&t->identity_files, &t->nidentity_files,
+	    d->identity_files, d->nidentity_files);
+	files_merge(&t->certificate_files, &t->ncertificate_files,
+	    d->certificate_files, d->ncertificate_files);
 	if (d->nforwards > 0) {
 		fwds = xcalloc(d->nforwards + t->nforwards, sizeof *fwds);
 		for (i = 0; i < d->nforwards; i++)
@@ -1930,6 +2029,7 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	merge_long(&t->retry_network_max_ms, DEF_RETRY_NET_MAX);
 	merge_int(&t->forward_probe, 1);
 	none_to_null(&t->ssh_config);
+	none_to_null(&t->proxy_command);
 
 	/* Local listeners without a bind address: loopback or all. */
 	for (i = 0; i < t->nforwards; i++) {
@@ -1970,6 +2070,19 @@ check_forwards(struct parse *p, const struct tunnel_spec *t)
 			return;
 		}
 	}
+}
+
+/*
+ * ProxyCommand and ProxyJump both say how to reach the server: ssh takes
+ * whichever came first, which in a tunnel block merged with defaults is
+ * anyone's guess; say so instead.
+ */
+static void
+check_proxy(struct parse *p, const struct tunnel_spec *t)
+{
+	if (t->proxy_command != NULL && t->njumps > 0)
+		perr(p, t->file, t->line, "tunnel %s: ProxyCommand and "
+		    "ProxyJump exclude each other: give one", t->name);
 }
 
 /* RetryMin must not exceed either cap; reported where they were set. */
@@ -2025,6 +2138,7 @@ cfg_load_text(const char *name, char *text, struct cfg_errors *errs)
 		check_retry(&p, cfg->tunnels[i], &p.tunnel_retry[i]);
 		spec_fill(&p, cfg->tunnels[i]);
 		check_forwards(&p, cfg->tunnels[i]);
+		check_proxy(&p, cfg->tunnels[i]);
 		free(p.tunnel_retry[i].file);
 	}
 	free(p.tunnel_retry);
@@ -2128,6 +2242,7 @@ cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
 	free(retry.file);
 	spec_fill(&p, t);
 	check_forwards(&p, t);
+	check_proxy(&p, t);
 	if (p.nerr > 0) {
 		tunnel_spec_free(t);
 		return NULL;
@@ -2253,6 +2368,8 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	sb_kv(&sb, "user", t->user);
 	for (i = 0; i < t->nidentity_files; i++)
 		sb_kv(&sb, "identityfile", t->identity_files[i]);
+	for (i = 0; i < t->ncertificate_files; i++)
+		sb_kv(&sb, "certificatefile", t->certificate_files[i]);
 	sb_flag(&sb, "identitiesonly", t->identities_only);
 	sb_kv(&sb, "identityagent", t->identity_agent);
 	sb_kv(&sb, "userknownhostsfile", t->user_known_hosts_file);
@@ -2278,6 +2395,9 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	sb_time(&sb, "retrynetworkmax", t->retry_network_max_ms);
 	sb_flag(&sb, "forwardprobe", t->forward_probe);
 	sb_kv(&sb, "sshconfig", t->ssh_config);
+	/* Taken whole when read back: no quoting. */
+	if (t->proxy_command != NULL)
+		sb_printf(&sb, "proxycommand %s\n", t->proxy_command);
 	return sb.s;
 }
 

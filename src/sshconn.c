@@ -51,6 +51,7 @@
 #include "cfg.h"
 #include "knownhosts.h"
 #include "log.h"
+#include "proc.h"
 #include "resolver.h"
 #include "soon.h"
 #include "sshconn.h"
@@ -62,7 +63,7 @@
 #define DOPOLL_ROUNDS	16
 
 static const char *const sc_phase_names[] = {
-	"resolving", "tcp", "kex", "auth", "ready", "dead", "jump",
+	"resolving", "tcp", "proxy", "kex", "auth", "ready", "dead", "jump",
 };
 
 enum greq_kind {
@@ -96,6 +97,8 @@ static void	sc_fail(struct sshconn *, enum sshconn_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	sc_tcp_done(void *, const struct connector_result *);
 static void	sc_step(struct sshconn *);
+static struct cached_key *key_load(const char *, int);
+static void	sc_note(char **, const char *, const char *);
 static int	sc_options(struct sshconn *);
 static void	sc_start_ssh(struct sshconn *);
 static void	sc_hop_ready(struct sshconn *);
@@ -111,8 +114,15 @@ static void	sc_destroy(struct sshconn *);
 struct cached_key {
 	char		*path;
 	struct stat	 sb;		/* as loaded: a change reloads */
-	ssh_key		 key;
+	ssh_key		 key;		/* a private key, or a certificate */
 	char		*error;
+	/*
+	 * A private key: the same key once more, carrying the certificate
+	 * last paired with it (ssh_pki_copy_cert_to_privkey() changes the
+	 * key it is given), and that certificate.
+	 */
+	ssh_key		 certified;
+	ssh_key		 cert_of;
 	struct cached_key *next;
 };
 
@@ -159,6 +169,19 @@ key_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
 static struct cached_key *
 key_get(const char *path)
 {
+	return key_load(path, 0);
+}
+
+/* A certificate (CertificateFile, or an identity's -cert.pub). */
+static struct cached_key *
+cert_get(const char *path)
+{
+	return key_load(path, 1);
+}
+
+static struct cached_key *
+key_load(const char *path, int cert)
+{
 	struct cached_key	*k;
 	struct stat		 sb;
 	int			 r, err = 0, asked = 0;
@@ -182,12 +205,22 @@ key_get(const char *path)
 	}
 	ssh_key_free(k->key);
 	k->key = NULL;
+	ssh_key_free(k->certified);
+	k->certified = k->cert_of = NULL;
 	free(k->error);
 	k->error = NULL;
 	k->sb = sb;
 	if (err != 0) {
-		xasprintf(&k->error, "cannot read identity %s: %s", path,
-		    strerror(err));
+		xasprintf(&k->error, "cannot read %s %s: %s", cert ?
+		    "certificate" : "identity", path, strerror(err));
+		return k;
+	}
+	if (cert) {
+		if (ssh_pki_import_cert_file(path, &k->key) != SSH_OK) {
+			k->key = NULL;
+			xasprintf(&k->error, "cannot load certificate %s: not "
+			    "an OpenSSH certificate", path);
+		}
 		return k;
 	}
 	if (key_too_open(&sb)) {
@@ -216,6 +249,55 @@ key_get(const char *path)
 	return k;
 }
 
+/*
+ * The certificate to offer before identity k, as ssh does: its -cert.pub,
+ * else the first CertificateFile that matches the key; the key carrying it
+ * (the same object while nothing changes: an auth call that said "again"
+ * is repeated with it) and, in *path, the certificate's file. NULL if none.
+ */
+static ssh_key
+key_certified(const struct tunnel_spec *sp, struct cached_key *k,
+    const char **path, char **skipped)
+{
+	struct cached_key	*ck;
+	ssh_key			 priv;
+	char			*mine;
+	size_t			 i;
+	int			 asked = 0;
+
+	xasprintf(&mine, "%s-cert.pub", k->path);
+	for (i = 0; i <= sp->ncertificate_files; i++) {
+		if (i == 0 && access(mine, F_OK) != 0)
+			continue;	/* none beside the key: fine */
+		ck = cert_get(i == 0 ? mine : sp->certificate_files[i - 1]);
+		if (ck->key == NULL) {
+			if (*skipped == NULL || strstr(*skipped, ck->error) ==
+			    NULL)
+				sc_note(skipped, "; ", ck->error);
+			continue;
+		}
+		if (k->certified == NULL || k->cert_of != ck->key) {
+			/* The certificate's key must be this one. */
+			if (ssh_pki_import_privkey_file(k->path, NULL,
+			    key_passphrase_cb, &asked, &priv) != SSH_OK)
+				continue;
+			if (ssh_pki_copy_cert_to_privkey(ck->key, priv) !=
+			    SSH_OK) {
+				ssh_key_free(priv);
+				continue;
+			}
+			ssh_key_free(k->certified);
+			k->certified = priv;
+			k->cert_of = ck->key;
+		}
+		free(mine);
+		*path = ck->path;	/* the cache's copy of the name */
+		return k->certified;
+	}
+	free(mine);
+	return NULL;
+}
+
 void
 sshconn_keys_cleanup(void)
 {
@@ -225,6 +307,7 @@ sshconn_keys_cleanup(void)
 	while ((k = key_cache) != NULL) {
 		key_cache = k->next;
 		ssh_key_free(k->key);
+		ssh_key_free(k->certified);
 		free(k->path);
 		free(k->error);
 		free(k);
@@ -340,8 +423,70 @@ sc_alloc(struct ev_loop *loop, struct resolver *res,
 static void
 sc_begin(struct sshconn *c)
 {
+	if (c->spec->proxy_command != NULL) {
+		/* Not from inside sshconn_new(): a failure calls back. */
+		c->phase = SC_PROXY;
+		sc_kick(c);
+		return;
+	}
 	c->phase = SC_RESOLVE;
 	c->rq = resolver_query(c->resolver, c->host, c->port, sc_resolved, c);
+}
+
+/*
+ * ProxyCommand: the session speaks through the command's standard input
+ * and output (a socketpair); nothing is resolved or connected here.
+ */
+static void
+sc_proxy_start(struct sshconn *c)
+{
+	const char	*values[4];
+	char		 port[16], *cmd, bad;
+
+	snprintf(port, sizeof(port), "%d", c->port);
+	values[0] = c->host;
+	values[1] = c->spec->name;
+	values[2] = port;
+	values[3] = c->user;
+	/* Checked when the configuration was read. */
+	if ((cmd = percent_expand(c->spec->proxy_command, "hnpr", values,
+	    &bad)) == NULL) {
+		sc_fail(c, SCF_SESSION, "ProxyCommand: unknown token %%%c",
+		    bad);
+		return;
+	}
+	tlog_debug(c, "proxy command: %s", cmd);
+	c->proxy = proc_start(c->loop, c->spec->name, cmd, &c->fd);
+	free(cmd);
+	if (c->proxy == NULL) {
+		sc_fail(c, SCF_NETWORK, "ProxyCommand: cannot start /bin/sh: "
+		    "%s", strerror(errno));
+		return;
+	}
+	sc_start_ssh(c);
+}
+
+/* For an error message: what the ProxyCommand said, if it did. */
+static const char *
+sc_proxy_why(struct sshconn *c)
+{
+	const char	*why;
+
+	if (c->proxy == NULL || (why = proc_why(c->proxy)) == NULL)
+		return "";
+	return why;
+}
+
+/* The handshake or authentication over a ProxyCommand ended early. */
+static void
+sc_proxy_fail(struct sshconn *c, const char *err)
+{
+	const char	*why = sc_proxy_why(c);
+
+	sc_fail(c, SCF_NETWORK, "SSH %s with %s through the ProxyCommand "
+	    "failed: %s%s%s", c->phase == SC_KEX ? "handshake" :
+	    "authentication", c->host, err != NULL && *err != '\0' ? err :
+	    "closed", *why != '\0' ? "; the command " : "", why);
 }
 
 struct sshconn *
@@ -545,6 +690,7 @@ sc_destroy(struct sshconn *c)
 	}
 	if (c->fd != -1)
 		close(c->fd);
+	proc_stop(c->proxy);
 	free(c->auth_tried);
 	free(c->auth_skipped);
 	/* The root goes first, then the hops it rode on, inside out. */
@@ -619,6 +765,7 @@ static void
 sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct sshconn	*c = w->data, *h;
+	const char	*why;
 
 	sc_enter(c);
 	switch (c->phase) {
@@ -644,9 +791,17 @@ sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_KEX:
-		sc_fail(c, SCF_NETWORK, "timeout during SSH handshake with %s "
-		    "after %.0f s (no banner or key exchange)",
-		    c->host, c->spec->connect_timeout_ms / 1000.0);
+		if (c->proxy != NULL) {
+			why = sc_proxy_why(c);
+			sc_fail(c, SCF_NETWORK, "timeout during SSH handshake "
+			    "with %s through the ProxyCommand after %.0f s "
+			    "(no banner or key exchange)%s%s", c->host,
+			    c->spec->connect_timeout_ms / 1000.0,
+			    *why != '\0' ? "; the command " : "", why);
+		} else
+			sc_fail(c, SCF_NETWORK, "timeout during SSH handshake "
+			    "with %s after %.0f s (no banner or key exchange)",
+			    c->host, c->spec->connect_timeout_ms / 1000.0);
 		break;
 	case SC_AUTH:
 		sc_fail(c, SCF_SESSION, "timeout during authentication after "
@@ -1038,7 +1193,8 @@ sc_auth(struct sshconn *c)
 {
 	const struct tunnel_spec *sp = c->spec;
 	struct cached_key	*k;
-	const char		*base;
+	ssh_key			 key;
+	const char		*base, *cpath;
 	int			 r;
 
 	/* As OpenSSH: the agent's keys first, unless IdentitiesOnly. */
@@ -1065,6 +1221,23 @@ sc_auth(struct sshconn *c)
 			c->key_idx++;
 			continue;
 		}
+		/* As ssh: the key's certificate first, then the key. */
+		if (!c->cert_tried) {
+			key = key_certified(sp, k, &cpath, &c->auth_skipped);
+			if (key != NULL) {
+				r = ssh_userauth_publickey(c->s, NULL, key);
+				if (r == SSH_AUTH_AGAIN)
+					return 1;
+				if (r == SSH_AUTH_SUCCESS) {
+					sc_ready(c);
+					return 0;
+				}
+				base = strrchr(cpath, '/');
+				sc_note(&c->auth_tried, ", ",
+				    base != NULL ? base + 1 : cpath);
+			}
+			c->cert_tried = 1;
+		}
 		r = ssh_userauth_publickey(c->s, NULL, k->key);
 		if (r == SSH_AUTH_AGAIN)
 			return 1;
@@ -1081,6 +1254,7 @@ sc_auth(struct sshconn *c)
 		sc_note(&c->auth_tried, ", ",
 		    base != NULL ? base + 1 : k->path);
 		c->key_idx++;
+		c->cert_tried = 0;
 	}
 	if (c->auth_tried == NULL && c->auth_skipped != NULL)
 		sc_fail(c, SCF_AUTH, "no identity to offer for user %s: %s",
@@ -1105,6 +1279,10 @@ sc_step(struct sshconn *c)
 		r = ssh_connect(c->s);
 		if (r == SSH_AGAIN) {
 			sc_update_io(c);
+			return;
+		}
+		if (r != SSH_OK && c->proxy != NULL) {
+			sc_proxy_fail(c, ssh_get_error(c->s));
 			return;
 		}
 		if (r != SSH_OK) {
@@ -1217,6 +1395,8 @@ sc_closed_fail(struct sshconn *c)
 		err = "closed";
 	if (c->phase == SC_READY)
 		sc_session_lost(c);
+	else if (c->proxy != NULL)
+		sc_proxy_fail(c, err);
 	else
 		sc_fail(c, SCF_NETWORK, "connection to %s port %d lost during "
 		    "the %s: %s", c->host, c->port, c->phase == SC_KEX ?
@@ -1451,6 +1631,12 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct sshconn	*c = w->data;
 
 	soon_stop(loop, &c->kick);
+	if (c->phase == SC_PROXY) {
+		sc_enter(c);
+		sc_proxy_start(c);
+		sc_leave(c);
+		return;
+	}
 	if (sc_socket_closed(c)) {
 		sc_enter(c);
 		sc_closed_fail(c);

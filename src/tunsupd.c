@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "proc.h"
 #include "sshconn.h"
 #include "util.h"
 
@@ -124,6 +125,7 @@ main(int argc, char **argv)
 
 	daemon_free(d);
 	sshconn_keys_cleanup();
+	proc_cleanup();
 	ev_loop_destroy(loop);
 	free(sock);
 	log_info("stopped");

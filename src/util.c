@@ -114,6 +114,38 @@ local_user(void)
 	return name;
 }
 
+char *
+percent_expand(const char *fmt, const char *keys, const char *const *values,
+    char *bad)
+{
+	const char	*cp, *k;
+	char		*out, *old;
+	size_t		 n;
+
+	out = xstrdup("");
+	for (cp = fmt; *cp != '\0'; cp += n) {
+		if (*cp != '%') {
+			n = strcspn(cp, "%");
+			old = out;
+			xasprintf(&out, "%s%.*s", old, (int)n, cp);
+			free(old);
+			continue;
+		}
+		n = 2;
+		k = cp[1] != '\0' ? strchr(keys, cp[1]) : NULL;
+		if (cp[1] != '%' && k == NULL) {
+			*bad = cp[1];
+			free(out);
+			return NULL;
+		}
+		old = out;
+		xasprintf(&out, "%s%s", old, cp[1] == '%' ? "%" :
+		    values[k - keys]);
+		free(old);
+	}
+	return out;
+}
+
 double
 now_wall(void)
 {

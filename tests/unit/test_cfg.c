@@ -518,11 +518,55 @@ Test(cfg, unknown_keyword_suggestion)
 	expect_err("Frobnicate yes\n", "t.conf:1: unknown keyword 'Frobnicate'");
 }
 
+/* CertificateFile accumulates like IdentityFile, the defaults' first. */
+Test(cfg, certificate_files)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			 want[TPATH];
+
+	cfg = load_ok("CertificateFile ~/d-cert.pub\nTunnel a\n"
+	    "CertificateFile /t-cert.pub\nCertificateFile /u-cert.pub\n");
+	t = only(cfg);
+	cr_assert_eq(t->ncertificate_files, 3);
+	snprintf(want, sizeof want, "%s/d-cert.pub", home);
+	cr_assert_str_eq(t->certificate_files[0], want);
+	cr_assert_str_eq(t->certificate_files[1], "/t-cert.pub");
+	cr_assert_str_eq(t->certificate_files[2], "/u-cert.pub");
+	cfg_free(cfg);
+}
+
+/* ProxyCommand takes the rest of its line as written, for /bin/sh. */
+Test(cfg, proxy_command_whole_line)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			*dump;
+
+	cfg = load_ok("ProxyCommand = sh -c 'nc \"%h\" %p'  # ours  \n"
+	    "Tunnel a\nTunnel b\nProxyCommand none\n");
+	cr_assert_eq(cfg->ntunnels, 2);
+	t = cfg->tunnels[0];
+	cr_assert_str_eq(t->proxy_command, "sh -c 'nc \"%h\" %p'  # ours");
+	cr_assert_null(cfg->tunnels[1]->proxy_command);
+	dump = tunnel_spec_dump(t);
+	cr_assert(strstr(dump, "\nproxycommand sh -c 'nc \"%h\" %p'  # ours\n")
+	    != NULL, "%s", dump);
+	free(dump);
+	cfg_free(cfg);
+	expect_err("Tunnel a\nProxyCommand nc %h %k\n",
+	    "t.conf:2: ProxyCommand: unknown token %k (it takes %h, %n, %p, "
+	    "%r and %%)");
+	expect_err("Tunnel a\nProxyCommand nc %\n",
+	    "t.conf:2: ProxyCommand: a % ends the line (%% is one %)");
+}
+
 Test(cfg, unsupported_ssh_keywords)
 {
-	expect_err("ProxyCommand nc %h %p\nTunnel a\nRemoteCommand ls\n"
+	expect_err("ProxyUseFdpass yes\nTunnel a\nRemoteCommand ls\n"
 	    "RequestTTY yes\nForwardAgent yes\nControlMaster auto\n",
-	    "t.conf:1: ProxyCommand is not supported: use ProxyJump\n"
+	    "t.conf:1: ProxyUseFdpass is not supported: tunsupd reads the "
+	    "proxy command's output itself\n"
 	    "t.conf:3: RemoteCommand is not supported: tunsup never opens a "
 	    "shell or runs commands\n"
 	    "t.conf:4: RequestTTY is not supported: tunsup never opens a "
@@ -1485,6 +1529,8 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "RetryNetworkMax",		"3s",		"4s" },
 		{ "ForwardProbe",		"yes",		"no" },
 		{ "SshConfig",			"none",		"SSHCONFIG" },
+		{ "ProxyCommand",		"nc %h %p",	"none" },
+		{ "CertificateFile",		"/c/a-cert.pub", "/c/b-cert.pub" },
 	};
 	struct cfg_errors	 errs = { NULL, 0 };
 	struct tunnel_spec	*ta, *tb, *ta2;

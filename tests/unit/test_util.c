@@ -62,3 +62,20 @@ Test(json_text, dumps)
 	free(s);
 	json_decref(o);
 }
+
+Test(percent_expand, tokens)
+{
+	static const char *const v[] = { "gw.example.com", "22" };
+	char	*s, bad = 'x';
+
+	s = percent_expand("nc -x p:3128 %h %p 100%%", "hp", v, &bad);
+	cr_assert_str_eq(s, "nc -x p:3128 gw.example.com 22 100%");
+	free(s);
+	s = percent_expand("", "hp", v, &bad);
+	cr_assert_str_eq(s, "");
+	free(s);
+	cr_assert_null(percent_expand("a %r", "hp", v, &bad));
+	cr_assert_eq(bad, 'r');
+	cr_assert_null(percent_expand("a %", "hp", v, &bad));
+	cr_assert_eq(bad, '\0');
+}

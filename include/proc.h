@@ -1,0 +1,37 @@
+/*
+ * proc.h: a command the daemon runs (ProxyCommand), through /bin/sh in a
+ * process group of its own, without blocking the loop.
+ */
+#ifndef TUNSUP_PROC_H
+#define TUNSUP_PROC_H
+
+#include <ev.h>
+
+struct proc;
+
+/*
+ * Run "exec CMD" through /bin/sh with both ends of a socketpair's one side
+ * as its standard input and output; *fd gets the other side (blocking,
+ * close-on-exec). Its standard error goes to the log, a line at a time,
+ * under name. The loop must be libev's default loop (the only one that
+ * hears of children). NULL with errno set on failure.
+ */
+struct proc	*proc_start(struct ev_loop *, const char *name, const char *cmd,
+		    int *fd);
+/*
+ * What the command has to say for itself, for an error message: how it
+ * ended, if it did ("exited with status 1", "killed by signal 9"), and its
+ * last line of standard error ("said: ..." while it runs); NULL if neither.
+ */
+const char	*proc_why(struct proc *);
+/*
+ * Let go of it: SIGTERM to its group unless it ended, SIGKILL if it has not
+ * ended PROC_KILL_AFTER seconds later; freed once reaped.
+ */
+void		 proc_stop(struct proc *);
+/* At exit: kill what is left and forget it. */
+void		 proc_cleanup(void);
+
+#define PROC_KILL_AFTER	2.0
+
+#endif
