@@ -55,6 +55,7 @@ enum opcode {
 	oUser,
 	oIdentityFile,
 	oCertificateFile,
+	oIdentityPassphraseFile,
 	oIdentitiesOnly,
 	oIdentityAgent,
 	oUserKnownHostsFile,
@@ -98,6 +99,7 @@ static const struct keyword {
 	{ "User",			oUser,			1, 1, 0 },
 	{ "IdentityFile",		oIdentityFile,		1, 1, 0 },
 	{ "CertificateFile",		oCertificateFile,	1, 1, 0 },
+	{ "IdentityPassphraseFile",	oIdentityPassphraseFile, 1, 1, 0 },
 	{ "IdentitiesOnly",		oIdentitiesOnly,	1, 1, 0 },
 	{ "IdentityAgent",		oIdentityAgent,		1, 1, 0 },
 	{ "UserKnownHostsFile",		oUserKnownHostsFile,	1, 1, 0 },
@@ -891,6 +893,7 @@ spec_clear(struct tunnel_spec *t)
 	for (i = 0; i < t->ncertificate_files; i++)
 		free(t->certificate_files[i]);
 	free(t->certificate_files);
+	free(t->identity_passphrase_file);
 	free(t->identity_agent);
 	free(t->user_known_hosts_file);
 	free(t->host_key_alias);
@@ -1606,6 +1609,18 @@ parse_line(struct parse *p, char *line)
 		add_file(&t->certificate_files, &t->ncertificate_files,
 		    expand_tilde(argv[0]));
 		break;
+	case oIdentityPassphraseFile:
+		/* A systemd credential's name is not a path. */
+		if (strncmp(argv[0], "credential:", 11) == 0 &&
+		    (argv[0][11] == '\0' || strchr(argv[0] + 11, '/') != NULL))
+			lerr(p, "IdentityPassphraseFile: bad credential name "
+			    "'%s'", argv[0] + 11);
+		else if (strncmp(argv[0], "credential:", 11) == 0)
+			kw_string(p, k, &t->identity_passphrase_file,
+			    argv[0]);
+		else
+			kw_path(&t->identity_passphrase_file, argv[0]);
+		break;
 	case oIdentitiesOnly:
 		kw_flag(p, k, &t->identities_only, argv[0]);
 		break;
@@ -1930,6 +1945,7 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 	merge_int(&t->forward_probe, d->forward_probe);
 	merge_str(&t->ssh_config, d->ssh_config);
 	merge_str(&t->proxy_command, d->proxy_command);
+	merge_str(&t->identity_passphrase_file, d->identity_passphrase_file);
 
 	/* Lists accumulate: the defaults' entries first. */
 	files_merge(&t->identity_files, &t->nidentity_files,
@@ -2030,6 +2046,7 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	merge_int(&t->forward_probe, 1);
 	none_to_null(&t->ssh_config);
 	none_to_null(&t->proxy_command);
+	none_to_null(&t->identity_passphrase_file);
 
 	/* Local listeners without a bind address: loopback or all. */
 	for (i = 0; i < t->nforwards; i++) {
@@ -2370,6 +2387,9 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 		sb_kv(&sb, "identityfile", t->identity_files[i]);
 	for (i = 0; i < t->ncertificate_files; i++)
 		sb_kv(&sb, "certificatefile", t->certificate_files[i]);
+	if (t->identity_passphrase_file != NULL)
+		sb_kv(&sb, "identitypassphrasefile",
+		    t->identity_passphrase_file);
 	sb_flag(&sb, "identitiesonly", t->identities_only);
 	sb_kv(&sb, "identityagent", t->identity_agent);
 	sb_kv(&sb, "userknownhostsfile", t->user_known_hosts_file);

@@ -97,7 +97,7 @@ static void	sc_fail(struct sshconn *, enum sshconn_fail, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	sc_tcp_done(void *, const struct connector_result *);
 static void	sc_step(struct sshconn *);
-static struct cached_key *key_load(const char *, int);
+static struct cached_key *key_load(const char *, const char *, int);
 static void	sc_note(char **, const char *, const char *);
 static int	sc_options(struct sshconn *);
 static void	sc_start_ssh(struct sshconn *);
@@ -114,6 +114,8 @@ static void	sc_destroy(struct sshconn *);
 struct cached_key {
 	char		*path;
 	struct stat	 sb;		/* as loaded: a change reloads */
+	char		*passfile;	/* IdentityPassphraseFile, or NULL */
+	struct stat	 pass_sb;	/* as read, if it was: a change reloads */
 	ssh_key		 key;		/* a private key, or a certificate */
 	char		*error;
 	/*
@@ -166,24 +168,102 @@ key_passphrase_cb(const char *prompt, char *buf, size_t len, int echo,
 	return -1;
 }
 
+/* A private key, opened with the passphrase in passfile if it needs one. */
 static struct cached_key *
-key_get(const char *path)
+key_get(const char *path, const char *passfile)
 {
-	return key_load(path, 0);
+	return key_load(path, passfile, 0);
 }
 
 /* A certificate (CertificateFile, or an identity's -cert.pub). */
 static struct cached_key *
 cert_get(const char *path)
 {
-	return key_load(path, 1);
+	return key_load(path, NULL, 1);
+}
+
+/*
+ * IdentityPassphraseFile: the first line of a file, or of the systemd
+ * credential NAME for "credential:NAME", which only we may read; NULL with
+ * *err set. The caller wipes and frees it.
+ */
+static char *
+passphrase_read(const char *spec, struct stat *sb, char **err)
+{
+	const char	*dir;
+	char		*path, buf[1024], *pass = NULL;
+	ssize_t		 n;
+	int		 fd = -1;
+
+	if (strncmp(spec, "credential:", 11) == 0) {
+		if ((dir = getenv("CREDENTIALS_DIRECTORY")) == NULL) {
+			xasprintf(err, "no systemd credentials for %s "
+			    "(CREDENTIALS_DIRECTORY is not set: give the unit "
+			    "LoadCredential=%s:FILE)", spec, spec + 11);
+			return NULL;
+		}
+		xasprintf(&path, "%s/%s", dir, spec + 11);
+	} else
+		path = xstrdup(spec);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		xasprintf(err, "cannot read passphrase file %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode)) {
+		xasprintf(err, "passphrase file %s is not a regular file",
+		    path);
+		goto out;
+	}
+	if (key_too_open(sb)) {
+		xasprintf(err, "Permissions %04o for passphrase file '%s' are "
+		    "too open: only tunsupd's user may read it",
+		    (unsigned)(sb->st_mode & 07777), path);
+		goto out;
+	}
+	if ((n = read(fd, buf, sizeof(buf) - 1)) < 0) {
+		xasprintf(err, "cannot read passphrase file %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	pass = xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return pass;
+}
+
+/* The passphrase file of a protected key changed since it was read? */
+static int
+key_pass_changed(const struct cached_key *k)
+{
+	struct stat	 sb;
+	const char	*dir;
+	char		*path;
+	int		 r;
+
+	if (k->passfile == NULL || k->pass_sb.st_ino == 0)
+		return 0;
+	if (strncmp(k->passfile, "credential:", 11) == 0 &&
+	    (dir = getenv("CREDENTIALS_DIRECTORY")) != NULL)
+		xasprintf(&path, "%s/%s", dir, k->passfile + 11);
+	else
+		path = xstrdup(k->passfile);
+	r = stat(path, &sb) != 0 || !key_unchanged(&k->pass_sb, &sb);
+	free(path);
+	return r;
 }
 
 static struct cached_key *
-key_load(const char *path, int cert)
+key_load(const char *path, const char *passfile, int cert)
 {
 	struct cached_key	*k;
 	struct stat		 sb;
+	char			*pass, *why = NULL;
 	int			 r, err = 0, asked = 0;
 
 	memset(&sb, 0, sizeof(sb));
@@ -192,17 +272,22 @@ key_load(const char *path, int cert)
 		memset(&sb, 0, sizeof(sb));
 	}
 	for (k = key_cache; k != NULL; k = k->next) {
-		if (strcmp(k->path, path) == 0)
+		if (strcmp(k->path, path) == 0 && (k->passfile == NULL ?
+		    passfile == NULL : passfile != NULL &&
+		    strcmp(k->passfile, passfile) == 0))
 			break;
 	}
-	if (k != NULL && err == 0 && key_unchanged(&k->sb, &sb))
+	if (k != NULL && err == 0 && key_unchanged(&k->sb, &sb) &&
+	    !key_pass_changed(k))
 		return k;
 	if (k == NULL) {
 		k = xcalloc(1, sizeof(*k));
 		k->path = xstrdup(path);
+		k->passfile = passfile != NULL ? xstrdup(passfile) : NULL;
 		k->next = key_cache;
 		key_cache = k;
 	}
+	memset(&k->pass_sb, 0, sizeof(k->pass_sb));
 	ssh_key_free(k->key);
 	k->key = NULL;
 	ssh_key_free(k->certified);
@@ -236,17 +321,59 @@ key_load(const char *path, int cert)
 	 */
 	r = ssh_pki_import_privkey_file(path, NULL, key_passphrase_cb, &asked,
 	    &k->key);
+	if (r != SSH_OK && asked && passfile != NULL) {
+		if ((pass = passphrase_read(passfile, &k->pass_sb, &why)) ==
+		    NULL) {
+			xasprintf(&k->error, "identity %s is protected by a "
+			    "passphrase: %s", path, why);
+			free(why);
+			k->key = NULL;
+			return k;
+		}
+		r = ssh_pki_import_privkey_file(path, pass, NULL, NULL,
+		    &k->key);
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+		if (r != SSH_OK) {
+			k->key = NULL;
+			xasprintf(&k->error, "identity %s: the passphrase in "
+			    "%s does not open it", path, passfile);
+			return k;
+		}
+	}
 	if (r != SSH_OK) {
 		k->key = NULL;
 		if (asked)
 			xasprintf(&k->error, "identity %s is protected by a "
 			    "passphrase, which tunsupd does not ask for: load "
-			    "it into an agent (IdentityAgent)", path);
+			    "it into an agent (IdentityAgent), or name a file "
+			    "holding it with IdentityPassphraseFile", path);
 		else
 			xasprintf(&k->error, "cannot load identity %s: not a "
 			    "private key tunsupd can read", path);
 	}
 	return k;
+}
+
+/*
+ * A private key of our own, the same as key: through its unencrypted
+ * export, which is wiped. NULL if libssh cannot.
+ */
+static ssh_key
+key_copy(ssh_key key)
+{
+	ssh_key	 copy = NULL;
+	char	*b64 = NULL;
+
+	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &b64) !=
+	    SSH_OK)
+		return NULL;
+	if (ssh_pki_import_privkey_base64(b64, NULL, NULL, NULL, &copy) !=
+	    SSH_OK)
+		copy = NULL;
+	explicit_bzero(b64, strlen(b64));
+	ssh_string_free_char(b64);
+	return copy;
 }
 
 /*
@@ -263,7 +390,6 @@ key_certified(const struct tunnel_spec *sp, struct cached_key *k,
 	ssh_key			 priv;
 	char			*mine;
 	size_t			 i;
-	int			 asked = 0;
 
 	xasprintf(&mine, "%s-cert.pub", k->path);
 	for (i = 0; i <= sp->ncertificate_files; i++) {
@@ -278,8 +404,7 @@ key_certified(const struct tunnel_spec *sp, struct cached_key *k,
 		}
 		if (k->certified == NULL || k->cert_of != ck->key) {
 			/* The certificate's key must be this one. */
-			if (ssh_pki_import_privkey_file(k->path, NULL,
-			    key_passphrase_cb, &asked, &priv) != SSH_OK)
+			if ((priv = key_copy(k->key)) == NULL)
 				continue;
 			if (ssh_pki_copy_cert_to_privkey(ck->key, priv) !=
 			    SSH_OK) {
@@ -309,6 +434,7 @@ sshconn_keys_cleanup(void)
 		ssh_key_free(k->key);
 		ssh_key_free(k->certified);
 		free(k->path);
+		free(k->passfile);
 		free(k->error);
 		free(k);
 	}
@@ -1213,7 +1339,8 @@ sc_auth(struct sshconn *c)
 		sc_note(&c->auth_tried, ", ", "agent");
 	}
 	while (c->key_idx < sp->nidentity_files) {
-		k = key_get(sp->identity_files[c->key_idx]);
+		k = key_get(sp->identity_files[c->key_idx],
+		    sp->identity_passphrase_file);
 		if (k->key == NULL) {
 			/* Not a key we may use: last_error says why. */
 			tlog_warn(c, "%s", k->error);
