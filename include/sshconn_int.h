@@ -83,6 +83,8 @@ struct sshchan {
 	int			 fd_shut;	/* SHUT_WR done */
 };
 
+struct agent_job;
+
 struct sshconn {
 	struct ev_loop		*loop;
 	const struct tunnel_spec *spec;
@@ -128,6 +130,10 @@ struct sshconn {
 						   requests were last run at */
 	size_t			 key_idx;
 	int			 tried_agent;
+	struct agent_job	*agent_job;	/* the agent's thread has s */
+	int			 agent_answered;
+	int			 agent_result;	/* SSH_AUTH_* */
+	char			*agent_error;
 	int			 cert_tried;	/* identity key_idx's certificate */
 	char			*auth_tried;
 	char			*auth_skipped;	/* identities refused, why */

@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +110,7 @@ static void	sc_run_greqs(struct sshconn *);
 static void	sc_run_opens(struct sshconn *);
 static void	sc_reap(struct sshconn *);
 static void	sc_destroy(struct sshconn *);
+static void	sc_agent_abandon(struct sshconn *);
 
 /* ---- private keys, loaded once and shared by every session ----------- */
 
@@ -781,6 +784,8 @@ sc_destroy(struct sshconn *c)
 		free(q->addr);
 		free(q);
 	}
+	if (c->agent_job != NULL)
+		sc_agent_abandon(c);
 	/* The session is going: channels go with ssh_free(). */
 	c->phase = SC_DEAD;
 	while ((sc = TAILQ_FIRST(&c->chans)) != NULL) {
@@ -819,6 +824,7 @@ sc_destroy(struct sshconn *c)
 	proc_stop(c->proxy);
 	free(c->auth_tried);
 	free(c->auth_skipped);
+	free(c->agent_error);
 	/* The root goes first, then the hops it rode on, inside out. */
 	if (c->outer != NULL) {
 		c->outer->next = NULL;
@@ -931,7 +937,10 @@ sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		break;
 	case SC_AUTH:
 		sc_fail(c, SCF_SESSION, "timeout during authentication after "
-		    "%.0f s", c->spec->connect_timeout_ms / 1000.0);
+		    "%.0f s%s%s%s", c->spec->connect_timeout_ms / 1000.0,
+		    c->agent_job != NULL ? " (the agent at " : "",
+		    c->agent_job != NULL ? c->spec->identity_agent : "",
+		    c->agent_job != NULL ? " did not answer)" : "");
 		break;
 	default:
 		break;
@@ -1313,6 +1322,153 @@ sc_hop_ready(struct sshconn *c)
 		    next->host, next->port);
 }
 
+/* ---- the agent, asked off the loop ----------------------------------- */
+
+/*
+ * libssh asks an agent with blocking reads (it polls until the answer
+ * comes), so a slow agent (a confirmation prompt, a hardware token) or a
+ * hung one would hold up every tunnel. The agent's part of authentication
+ * runs in a thread of its own instead, the session lent to it: until the
+ * thread hands it back (through agent_async) the loop does not touch the
+ * session, whose watcher stays stopped. A session freed meanwhile
+ * (ConnectTimeout, stop) shuts the agent's and the server's sockets down,
+ * which ends the thread's waits; the session is freed once it is back.
+ * Before authentication, libssh calls nothing of ours back.
+ */
+struct agent_job {
+	struct sshconn		*c;		/* NULL once abandoned */
+	ssh_session		 s;
+	int			 agent_fd;
+	int			 result;
+	char			*error;		/* libssh's, if it failed */
+	pthread_t		 th;
+	TAILQ_ENTRY(agent_job)	 entry;
+};
+
+static pthread_mutex_t		 agent_lock = PTHREAD_MUTEX_INITIALIZER;
+static TAILQ_HEAD(, agent_job)	 agent_done =
+    TAILQ_HEAD_INITIALIZER(agent_done);
+static ev_async			 agent_async;
+static struct ev_loop		*agent_loop;
+
+static void *
+agent_thread(void *arg)
+{
+	struct agent_job	*j = arg;
+
+	ssh_set_blocking(j->s, 1);
+	j->result = ssh_userauth_agent(j->s, NULL);
+	if (j->result == SSH_AUTH_ERROR)
+		j->error = strdup(ssh_get_error(j->s));
+	ssh_set_blocking(j->s, 0);
+	pthread_mutex_lock(&agent_lock);
+	TAILQ_INSERT_TAIL(&agent_done, j, entry);
+	pthread_mutex_unlock(&agent_lock);
+	ev_async_send(agent_loop, &agent_async);
+	return NULL;
+}
+
+static void
+agent_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct agent_job	*j;
+	struct sshconn		*c;
+
+	for (;;) {
+		pthread_mutex_lock(&agent_lock);
+		if ((j = TAILQ_FIRST(&agent_done)) != NULL)
+			TAILQ_REMOVE(&agent_done, j, entry);
+		pthread_mutex_unlock(&agent_lock);
+		if (j == NULL)
+			break;
+		pthread_join(j->th, NULL);
+		if ((c = j->c) == NULL) {
+			ssh_free(j->s);		/* and its sockets */
+			free(j->error);
+			free(j);
+			continue;
+		}
+		c->agent_job = NULL;
+		c->agent_result = j->result;
+		c->agent_error = j->error;
+		c->agent_answered = 1;
+		free(j);
+		sc_enter(c);
+		sc_step(c);
+		sc_leave(c);
+	}
+}
+
+/*
+ * Lend the session to a thread that asks the agent, over a socket we
+ * connected (so that we can end its waits). 0, or -1 with *why set.
+ */
+static int
+sc_agent_start(struct sshconn *c, char **why)
+{
+	const char		*path = c->spec->identity_agent;
+	struct sockaddr_un	 sun;
+	struct agent_job	*j;
+	int			 fd, fl, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		xasprintf(why, "%s: %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun,
+	    sizeof(sun)) != 0) {
+		/* A local socket answers at once, or not at all. */
+		xasprintf(why, "cannot connect to %s: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) != -1)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (ssh_set_agent_socket(c->s, fd) != SSH_OK) {
+		xasprintf(why, "%s: %s", path, ssh_get_error(c->s));
+		close(fd);
+		return -1;
+	}
+	if (agent_loop == NULL) {
+		agent_loop = c->loop;
+		ev_async_init(&agent_async, agent_async_cb);
+		ev_async_start(c->loop, &agent_async);
+		ev_unref(c->loop);	/* it keeps nothing alive */
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->c = c;
+	j->s = c->s;
+	j->agent_fd = fd;	/* libssh's now: closed with the session */
+	ev_io_stop(c->loop, &c->io);
+	if ((r = pthread_create(&j->th, NULL, agent_thread, j)) != 0) {
+		xasprintf(why, "cannot start a thread: %s", strerror(r));
+		free(j);
+		return -1;
+	}
+	c->agent_job = j;
+	return 0;
+}
+
+/* The session goes while the agent's thread has it: see above. */
+static void
+sc_agent_abandon(struct sshconn *c)
+{
+	struct agent_job	*j = c->agent_job;
+
+	j->c = NULL;
+	shutdown(j->agent_fd, SHUT_RDWR);
+	shutdown(c->fd, SHUT_RDWR);
+	c->agent_job = NULL;
+	c->s = NULL;		/* the thread's, then agent_async_cb's */
+	c->fd = -1;		/* libssh's */
+}
+
 /* Try the next authentication method; 1 = wait for I/O. */
 static int
 sc_auth(struct sshconn *c)
@@ -1321,22 +1477,32 @@ sc_auth(struct sshconn *c)
 	struct cached_key	*k;
 	ssh_key			 key;
 	const char		*base, *cpath;
+	char			*why = NULL, *what;
 	int			 r;
 
 	/* As OpenSSH: the agent's keys first, unless IdentitiesOnly. */
 	if (!c->tried_agent && !sp->identities_only &&
 	    sp->identity_agent != NULL &&
 	    strcmp(sp->identity_agent, "none") != 0) {
-		/* The agent is asked synchronously: a local socket. */
-		r = ssh_userauth_agent(c->s, NULL);
-		if (r == SSH_AUTH_AGAIN)
+		if (c->agent_job != NULL)
+			return 1;	/* still asking: the thread has it */
+		if (!c->agent_answered && sc_agent_start(c, &why) == 0)
 			return 1;
 		c->tried_agent = 1;
-		if (r == SSH_AUTH_SUCCESS) {
+		if (c->agent_answered && c->agent_result == SSH_AUTH_SUCCESS) {
 			sc_ready(c);
 			return 0;
 		}
-		sc_note(&c->auth_tried, ", ", "agent");
+		if (c->agent_answered)
+			why = c->agent_error != NULL ?
+			    xstrdup(c->agent_error) : NULL;
+		if (why != NULL) {
+			xasprintf(&what, "agent (%s)", why);
+			sc_note(&c->auth_tried, ", ", what);
+			free(what);
+			free(why);
+		} else
+			sc_note(&c->auth_tried, ", ", "agent");
 	}
 	while (c->key_idx < sp->nidentity_files) {
 		k = key_get(sp->identity_files[c->key_idx],
@@ -1434,7 +1600,8 @@ sc_update_io(struct sshconn *c)
 {
 	int	 fd, events;
 
-	if (c->s == NULL || c->root->zombie || c->phase == SC_DEAD)
+	if (c->s == NULL || c->root->zombie || c->phase == SC_DEAD ||
+	    c->agent_job != NULL)
 		return;
 	fd = ssh_get_fd(c->s);
 	if (fd == -1) {
@@ -1758,6 +1925,8 @@ sc_kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct sshconn	*c = w->data;
 
 	soon_stop(loop, &c->kick);
+	if (c->agent_job != NULL)
+		return;		/* the session is lent out */
 	if (c->phase == SC_PROXY) {
 		sc_enter(c);
 		sc_proxy_start(c);
