@@ -1248,7 +1248,7 @@ static const char *ssh_config_text =
     "    IdentityFile ~/.ssh/bridge\n"
     "    ProxyJump jump@bastion:2200\n"
     "    ForwardAgent yes\n"
-    "Match exec \"false\"\n"
+    "Match user nobody-here exec \"false\"\n"
     "    User matched\n"
     "Host b*\n"
     "    HostName %h.fallback.example.com\n"
@@ -1282,9 +1282,15 @@ Test(cfg, ssh_config_alias)
 	cr_assert_eq(t->nidentity_files, 2);
 	snprintf(want, sizeof want, "%s/.ssh/bridge", home);
 	cr_assert_str_eq(t->identity_files[0], want);
+	/* The hop is resolved through the same file: "Host b*". */
 	cr_assert_eq(t->njumps, 1);
-	cr_assert_str_eq(t->jumps[0].host, "bastion");
+	cr_assert_str_eq(t->jumps[0].host, "bastion.fallback.example.com");
+	cr_assert_str_eq(t->jumps[0].user, "jump");
 	cr_assert_eq(t->jumps[0].port, 2200);
+	cr_assert_str_eq(t->jumps[0].host_key_alias, "alias-%h");
+	cr_assert_eq(t->jumps[0].nidentity_files, 1);
+	snprintf(want, sizeof want, "%s/.ssh/second", home);
+	cr_assert_str_eq(t->jumps[0].identity_files[0], want);
 	cr_assert_str_eq(t->host_key_alias, "alias-%h");
 	cr_assert(strstr(t->ssh_config, "/ssh_config") != NULL);
 
