@@ -739,9 +739,7 @@ fail:
 static void
 jumps_free(struct jump_hop *jumps, size_t n)
 {
-	size_t	i;
-
-	size_t	j;
+	size_t	i, j;
 
 	for (i = 0; i < n; i++) {
 		free(jumps[i].user);
@@ -1652,22 +1650,21 @@ static const struct unsupported sshcfg_refused[] = {
 };
 
 /* Keywords of tunsupd.conf that ssh_config(5) does not have. */
+static const enum opcode sshcfg_foreign_ops[] = {
+	oInclude, oControlGroup, oEnabled, oRetryMin, oRetryMax,
+	oRetryNetworkMax, oForwardProbe, oSshConfig,
+};
+
 static int
 sshcfg_foreign(const struct keyword *k)
 {
-	switch (k->op) {
-	case oInclude:
-	case oControlGroup:
-	case oEnabled:
-	case oRetryMin:
-	case oRetryMax:
-	case oRetryNetworkMax:
-	case oForwardProbe:
-	case oSshConfig:
-		return 1;
-	default:
-		return 0;
+	size_t	i;
+
+	for (i = 0; i < nitems(sshcfg_foreign_ops); i++) {
+		if (k->op == sshcfg_foreign_ops[i])
+			return 1;
 	}
+	return 0;
 }
 
 static void

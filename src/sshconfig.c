@@ -68,11 +68,13 @@ struct sc_read {
 	int			 nerr;
 };
 
-/* The values tokens stand for, once the host is resolved. */
-struct sc_tokens {
-	const char	*C, *d, *h, *k, *L, *l, *n, *r, *u;
-	char		 i[32], p[16];
+/* What a token stands for, once the host is resolved. */
+struct sc_token {
+	char		 c;
+	const char	*value;
 };
+
+#define SC_NTOKENS	11
 
 static void	read_text(struct sc_read *, const char *, char *, int, int *,
 		    int);
@@ -567,22 +569,15 @@ sha1_hex(const char *s, char *out)
 }
 
 static const char *
-token_value(const struct sc_tokens *tk, char c)
+token_value(const struct sc_token *tk, char c)
 {
-	switch (c) {
-	case 'C': return tk->C;
-	case 'd': return tk->d;
-	case 'h': return tk->h;
-	case 'i': return tk->i;
-	case 'k': return tk->k;
-	case 'L': return tk->L;
-	case 'l': return tk->l;
-	case 'n': return tk->n;
-	case 'p': return tk->p;
-	case 'r': return tk->r;
-	case 'u': return tk->u;
-	default: return NULL;
+	size_t	i;
+
+	for (i = 0; i < SC_NTOKENS; i++) {
+		if (tk[i].c == c)
+			return tk[i].value;
 	}
+	return NULL;
 }
 
 /*
@@ -591,7 +586,7 @@ token_value(const struct sc_tokens *tk, char c)
  */
 static char *
 expand(const char *s, const char *allowed, int env,
-    const struct sc_tokens *tk, char **why)
+    const struct sc_token *tk, char **why)
 {
 	struct strbuf	 sb;
 	const char	*v, *end;
@@ -637,7 +632,7 @@ fail:
 }
 
 static void
-expand_items(struct sc_read *rd, const struct sc_tokens *tk)
+expand_items(struct sc_read *rd, const struct sc_token *tk)
 {
 	const struct token_rule	*rule;
 	struct sshcfg_item	*it;
@@ -675,38 +670,39 @@ static void
 resolve_tokens(struct sc_read *rd)
 {
 	const struct sshcfg_item	*it;
-	struct sc_tokens		 tk;
+	const char			*k = rd->q->host;
 	char				 lhost[256], lshort[256], c[64];
+	char				 port[16], uid[32];
 	char				*home, *cat;
 
-	memset(&tk, 0, sizeof tk);
 	if (gethostname(lhost, sizeof lhost) != 0)
 		snprintf(lhost, sizeof lhost, "localhost");
 	lhost[sizeof lhost - 1] = '\0';
 	snprintf(lshort, sizeof lshort, "%s", lhost);
 	lshort[strcspn(lshort, ".")] = '\0';
 	home = cfg_expand_tilde("~");
-	snprintf(tk.p, sizeof tk.p, "%d", rd->r->port);
-	snprintf(tk.i, sizeof tk.i, "%lu", (unsigned long)getuid());
-	xasprintf(&cat, "%s%s%s%s", lhost, rd->r->hostname, tk.p,
+	snprintf(port, sizeof port, "%d", rd->r->port);
+	snprintf(uid, sizeof uid, "%lu", (unsigned long)getuid());
+	xasprintf(&cat, "%s%s%s%s", lhost, rd->r->hostname, port,
 	    rd->r->user);
 	sha1_hex(cat, c);
 	free(cat);
-	tk.C = c;
-	tk.d = home;
-	tk.h = rd->r->hostname;
-	tk.k = rd->q->host;
 	if (rd->q->host_key_alias != NULL)
-		tk.k = rd->q->host_key_alias;
+		k = rd->q->host_key_alias;
 	else if ((it = sshconfig_find(rd->r, "HostKeyAlias")) != NULL &&
 	    it->argc > 0)
-		tk.k = it->argv[0];
-	tk.L = lshort;
-	tk.l = lhost;
-	tk.n = rd->q->host;
-	tk.r = rd->r->user;
-	tk.u = rd->luser;
-	expand_items(rd, &tk);
+		k = it->argv[0];
+	{
+		const struct sc_token	tk[SC_NTOKENS] = {
+			{ 'C', c }, { 'd', home }, { 'h', rd->r->hostname },
+			{ 'i', uid }, { 'k', k }, { 'L', lshort },
+			{ 'l', lhost }, { 'n', rd->q->host },
+			{ 'p', port }, { 'r', rd->r->user },
+			{ 'u', rd->luser },
+		};
+
+		expand_items(rd, tk);
+	}
 	free(home);
 }
 
