@@ -183,6 +183,7 @@ struct parse {
 	int			 in_block;
 	int			 add;
 	int			 depth;
+	struct cfg_errors	 ignored;	/* SshConfig lines warned about */
 };
 
 static void	parse_text(struct parse *, const char *, char *);
@@ -1691,8 +1692,12 @@ sshcfg_unknown(struct parse *p, const struct sshcfg_item *it,
 		    sshcfg_refused[i].why);
 		return;
 	}
-	log_warn("%s:%d: ignored: %s%s%s", p->file, p->line, it->keyword,
-	    it->argc > 0 ? " " : "", value);
+	/* Once per line, however many tunnels resolve through it. */
+	i = p->ignored.n;
+	cfg_errors_add(&p->ignored, p->file, p->line, "ignored: %s%s%s",
+	    it->keyword, it->argc > 0 ? " " : "", value);
+	if (p->ignored.n > i)
+		log_warn("%s", p->ignored.msg[i]);
 }
 
 /* One setting, through the same keyword handling as a tunnel block line. */
@@ -2113,6 +2118,7 @@ cfg_load_text(const char *name, char *text, struct cfg_errors *errs)
 	}
 	free(p.tunnel_retry);
 	free(p.def_retry.file);
+	cfg_errors_clear(&p.ignored);
 
 	if (p.nerr > 0) {
 		cfg_free(cfg);
@@ -2212,6 +2218,7 @@ cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
 	free(retry.file);
 	spec_fill(&p, t);
 	check_forwards(&p, t);
+	cfg_errors_clear(&p.ignored);
 	if (p.nerr > 0) {
 		tunnel_spec_free(t);
 		return NULL;

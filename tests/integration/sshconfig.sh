@@ -91,6 +91,10 @@ grep -qx "proxyjump $(id -un)@127.0.0.1:$HP" "$T/dump2" ||
 grep -qx "jumphost 1 hostkeyalias hub-key" "$T/dump2" ||
 	fail "-T hop settings: $(grep '^jumphost' "$T/dump2")"
 pass "tunsupd -T shows the hop resolved through the same file"
+"$TUNSUPD" -t -f "$T/hub.conf" 2>"$T/t.err" || fail "tunsupd -t failed: $(cat "$T/t.err")"
+[ "$(grep -c "hub_config:[0-9]*: ignored: BatchMode yes$" "$T/t.err")" = 1 ] ||
+	fail "-t does not warn once about BatchMode: $(cat "$T/t.err")"
+pass "tunsupd -t names an ssh_config keyword it ignores, with its file:line"
 
 start_tunsupd "$T/hub.conf"
 wait_state hubsite up 15
