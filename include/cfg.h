@@ -66,9 +66,14 @@ struct fwd_spec {
 };
 
 struct jump_hop {
-	char	*user;	/* NULL: the tunnel's User */
-	char	*host;
-	int	 port;	/* 22 when not given */
+	char	 *user;	/* NULL: the tunnel's User */
+	char	 *host;
+	int	  port;	/* 22 when not given */
+	/* Resolved through SshConfig; when NULL or 0, the tunnel's are used. */
+	char	**identity_files;
+	size_t	  nidentity_files;
+	char	 *host_key_alias;
+	char	 *user_known_hosts_file;
 };
 
 struct tunnel_spec {
@@ -200,5 +205,22 @@ const struct fwd_kind_info *fwd_kind_info(enum fwd_kind);
 /* The kind whose status name is name ("local" ...), or NULL. */
 const struct fwd_kind_info *fwd_kind_by_name(const char *name);
 const char *fwd_kind_name(enum fwd_kind);	/* "local", "remote", ... */
+
+/* Shared with sshconfig.c, which reads ssh_config files with them. */
+#define CFG_MAX_ARGS	16
+/* Split a line as ssh_config(5): up to CFG_MAX_ARGS arguments, or -1. */
+int	 cfg_split_line(char *line, char **kw, char **argv, const char **why);
+/* A whole regular file: 0, or -1 with *why set (caller frees). */
+int	 cfg_read_file(const char *path, char **text, char **why);
+char	*cfg_expand_tilde(const char *path);	/* "~" and "~user" */
+char	*cfg_local_user(void);			/* the daemon's user */
+/*
+ * A line's text after its keyword and separator, as it stands (quotes and
+ * all), without trailing blanks, if the keyword is name; else NULL.
+ */
+char	*cfg_line_rest(const char *line, const char *name);
+/* "[user@]host[:port],..." (port CFG_UNSET when not given). 0 or -1. */
+int	 cfg_parse_jumps(const char *, struct jump_hop **, size_t *, char **err);
+void	 cfg_jumps_free(struct jump_hop *, size_t);
 
 #endif

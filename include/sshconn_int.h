@@ -107,7 +107,10 @@ struct sshconn {
 	const char		*host;
 	int			 port;
 	const char		*user;
-	const char		*alias;		/* HostKeyAlias (root only) */
+	const char		*alias;		/* HostKeyAlias */
+	const char		*known_hosts;	/* UserKnownHostsFile */
+	char *const		*ids;		/* IdentityFiles */
+	size_t			 nids;
 
 	struct resolver		*resolver;
 	struct resolve_req	*rq;

@@ -30,12 +30,13 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "log.h"
+#include "sshconfig.h"
 #include "util.h"
 
 #define CFG_MAX_ERRORS		100
 #define CFG_MAX_DEPTH		16
 #define CFG_MAX_FILE		(16 * 1024 * 1024)
-#define CFG_MAX_ARGS		16
 #define CFG_MAX_JUMPS		16
 
 #define DEF_CONNECT_TIMEOUT	(30 * 1000L)
@@ -189,6 +190,7 @@ struct parse {
 	int			 in_block;
 	int			 add;
 	int			 depth;
+	struct cfg_errors	 ignored;	/* SshConfig lines warned about */
 };
 
 static void	parse_text(struct parse *, const char *, char *);
@@ -745,11 +747,16 @@ fail:
 static void
 jumps_free(struct jump_hop *jumps, size_t n)
 {
-	size_t	i;
+	size_t	i, j;
 
 	for (i = 0; i < n; i++) {
 		free(jumps[i].user);
 		free(jumps[i].host);
+		for (j = 0; j < jumps[i].nidentity_files; j++)
+			free(jumps[i].identity_files[j]);
+		free(jumps[i].identity_files);
+		free(jumps[i].host_key_alias);
+		free(jumps[i].user_known_hosts_file);
 	}
 	free(jumps);
 }
@@ -759,13 +766,25 @@ static struct jump_hop *
 jumps_copy(const struct jump_hop *src, size_t n)
 {
 	struct jump_hop	*dst;
-	size_t		 i;
+	size_t		 i, j;
 
 	dst = xcalloc(n == 0 ? 1 : n, sizeof *dst);
 	for (i = 0; i < n; i++) {
 		dst[i].user = src[i].user == NULL ? NULL : xstrdup(src[i].user);
 		dst[i].host = xstrdup(src[i].host);
 		dst[i].port = src[i].port;
+		if (src[i].nidentity_files > 0)
+			dst[i].identity_files = xcalloc(src[i].nidentity_files,
+			    sizeof *dst[i].identity_files);
+		for (j = 0; j < src[i].nidentity_files; j++)
+			dst[i].identity_files[j] =
+			    xstrdup(src[i].identity_files[j]);
+		dst[i].nidentity_files = src[i].nidentity_files;
+		if (src[i].host_key_alias != NULL)
+			dst[i].host_key_alias = xstrdup(src[i].host_key_alias);
+		if (src[i].user_known_hosts_file != NULL)
+			dst[i].user_known_hosts_file =
+			    xstrdup(src[i].user_known_hosts_file);
 	}
 	return dst;
 }
@@ -822,7 +841,7 @@ parse_jumps(const char *s, struct jump_hop **out, size_t *nout, char **err)
 		}
 		jumps = array_grow(jumps, n, sizeof *jumps);
 		memset(&jumps[n], 0, sizeof jumps[n]);
-		jumps[n].port = 22;
+		jumps[n].port = CFG_UNSET;
 		n++;
 		if (parse_hop(hop, &jumps[n - 1]) != 0) {
 			xasprintf(err, "ProxyJump: bad jump host in '%s' "
@@ -1471,8 +1490,8 @@ kw_ssh_config(struct parse *p, char **field, const char *arg)
  * A line's text after its keyword and separator, as it stands (quotes and
  * all), without trailing blanks, if the keyword is name; else NULL.
  */
-static char *
-line_rest(const char *line, const char *name)
+char *
+cfg_line_rest(const char *line, const char *name)
 {
 	const char	*kw, *r;
 	size_t		 len;
@@ -1539,7 +1558,7 @@ parse_line(struct parse *p, char *line)
 	int			 argc, i;
 
 	/* Its quotes are the shell's: taken before the split removes them. */
-	if ((rest = line_rest(line, "ProxyCommand")) != NULL) {
+	if ((rest = cfg_line_rest(line, "ProxyCommand")) != NULL) {
 		kw_proxy_command(p, rest);
 		return;
 	}
@@ -1731,161 +1750,217 @@ parse_text(struct parse *p, const char *file, char *text)
 	p->line = oline;
 }
 
-/* ---- SshConfig: resolve the host through an ssh_config file ------------- */
+/* ---- SshConfig: what an ssh_config file gives the tunnel (sshconfig.c) -- */
 
-/* Glob match with * and ?, ignoring case, as ssh matches Host patterns. */
-static int
-pattern_match(const char *s, const char *pat)
-{
-	const char	*star = NULL, *back = NULL;
-
-	while (*s != '\0') {
-		if (*pat == '*') {
-			star = ++pat;
-			back = s;
-			continue;
-		}
-		if (*pat != '\0' && (*pat == '?' ||
-		    tolower((unsigned char)*pat) == tolower((unsigned char)*s))) {
-			pat++;
-			s++;
-			continue;
-		}
-		if (star == NULL)
-			return 0;
-		pat = star;
-		s = ++back;
-	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
-}
-
-/* A "Host" line matches if a pattern does and no negated one does. */
-static int
-host_match(const char *host, char **argv, int argc)
-{
-	int	i, matched = 0;
-
-	for (i = 0; i < argc; i++) {
-		if (argv[i][0] == '!') {
-			if (pattern_match(host, argv[i] + 1))
-				return 0;
-		} else if (pattern_match(host, argv[i]))
-			matched = 1;
-	}
-	return matched;
-}
-
-/* HostName's tokens: %h is the alias, %% a percent sign. */
-static char *
-expand_host_tokens(const char *fmt, const char *alias)
-{
-	char	*out, *w;
-	size_t	 n = 0;
-	const char *s;
-
-	for (s = fmt; *s != '\0'; s++) {
-		if (s[0] == '%' && s[1] == 'h')
-			n++;
-	}
-	w = out = xmalloc(strlen(fmt) + n * strlen(alias) + 1);
-	for (s = fmt; *s != '\0'; s++) {
-		if (s[0] == '%' && s[1] == 'h') {
-			w = stpcpy(w, alias);
-			s++;
-		} else if (s[0] == '%' && s[1] == '%') {
-			*w++ = '%';
-			s++;
-		} else
-			*w++ = *s;
-	}
-	*w = '\0';
-	return out;
-}
-
-struct sshcfg {
-	const char	*path;
-	const char	*alias;
-	char		*hostname;	/* from the first matching HostName */
-	int		 had_ids;	/* the tunnel had its IdentityFiles */
+/*
+ * ssh_config keywords this parser does not know yet: the ones whose loss
+ * would change where traffic goes or weaken a check are refused, the others
+ * ignored with a warning (tunsupd.conf(5), SshConfig).
+ */
+static const struct unsupported sshcfg_refused[] = {
+	{ "CanonicalizeHostname", "tunsupd does not canonicalize host names" },
+	{ "BindAddress",	"tunsupd cannot choose the source address yet" },
+	{ "BindInterface",	"tunsupd cannot choose the source address yet" },
+	{ "AddressFamily",	"tunsupd cannot restrict the address family yet" },
+	{ "GlobalKnownHostsFile", "tunsupd cannot change the global known "
+				"hosts file yet" },
+	{ "KnownHostsCommand",	"tunsupd runs no command to find host keys" },
+	{ "RevokedHostKeys",	"tunsupd cannot read a revoked keys file yet" },
 };
 
-static void
-sshcfg_line(struct parse *p, struct tunnel_spec *t, struct sshcfg *sc,
-    int line, const char *kw, const char *arg)
-{
-	long	n;
+/* Keywords of tunsupd.conf that ssh_config(5) does not have. */
+static const enum opcode sshcfg_foreign_ops[] = {
+	oInclude, oControlGroup, oEnabled, oRetryMin, oRetryMax,
+	oRetryNetworkMax, oForwardProbe, oSshConfig,
+};
 
-	if (strcasecmp(kw, "HostName") == 0) {
-		if (sc->hostname == NULL)
-			sc->hostname = expand_host_tokens(arg, sc->alias);
-	} else if (strcasecmp(kw, "Port") == 0) {
-		if (parse_number(arg, 1, 65535, &n) != 0)
-			perr(p, sc->path, line, "Port: expected a number from "
-			    "1 to 65535, got '%s'", arg);
-		else if (t->port == CFG_UNSET)
-			t->port = (int)n;
-	} else if (strcasecmp(kw, "User") == 0) {
-		if (t->user == NULL)
-			t->user = xstrdup(arg);
-	} else if (strcasecmp(kw, "IdentityFile") == 0) {
-		if (!sc->had_ids)
-			add_identity(t, expand_tilde(arg));
-	} else if (strcasecmp(kw, "ProxyJump") == 0)
-		kw_jump(p, t, arg, sc->path, line);
-	else if (strcasecmp(kw, "UserKnownHostsFile") == 0)
-		kw_path(&t->user_known_hosts_file, arg);
-	else if (strcasecmp(kw, "HostKeyAlias") == 0) {
-		if (t->host_key_alias == NULL)
-			t->host_key_alias = xstrdup(arg);
+static int
+sshcfg_foreign(const struct keyword *k)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(sshcfg_foreign_ops); i++) {
+		if (k->op == sshcfg_foreign_ops[i])
+			return 1;
 	}
+	return 0;
+}
+
+static void
+sshcfg_unknown(struct parse *p, const struct sshcfg_item *it,
+    const struct sshcfg_result *r)
+{
+	const struct sshcfg_item	*ign;
+	const char			*value;
+	size_t				 i;
+
+	value = it->argc > 0 ? it->argv[0] : "";
+	if ((ign = sshconfig_find(r, "IgnoreUnknown")) != NULL &&
+	    ign->argc > 0 && sshconfig_match_list(it->keyword,
+	    ign->argv[0], 1) == 1)
+		return;
+	for (i = 0; i < nitems(sshcfg_refused); i++) {
+		if (strcasecmp(it->keyword, sshcfg_refused[i].name) != 0)
+			continue;
+		if (strcasecmp(value, "none") == 0 ||
+		    strcasecmp(value, "no") == 0 ||
+		    strcasecmp(value, "any") == 0)
+			return;
+		lerr(p, "%s is not supported: %s", sshcfg_refused[i].name,
+		    sshcfg_refused[i].why);
+		return;
+	}
+	/* Once per line, however many tunnels resolve through it. */
+	i = p->ignored.n;
+	cfg_errors_add(&p->ignored, p->file, p->line, "ignored: %s%s%s",
+	    it->keyword, it->argc > 0 ? " " : "", value);
+	if (p->ignored.n > i)
+		log_warn("%s", p->ignored.msg[i]);
+}
+
+/* One setting, through the same keyword handling as a tunnel block line. */
+static void
+sshcfg_line(struct parse *p, const struct sshcfg_item *it,
+    const struct sshcfg_result *r)
+{
+	const struct keyword	*k;
+	struct strbuf		 sb;
+	int			 i;
+
+	if ((k = keyword_find(it->keyword)) == NULL || k->op == oTunnel) {
+		/* ssh's Tunnel is a tun device, not a block. */
+		sshcfg_unknown(p, it, r);
+		return;
+	}
+	if (sshcfg_foreign(k)) {
+		lerr(p, "%s is not an ssh_config keyword", k->name);
+		return;
+	}
+	memset(&sb, 0, sizeof sb);
+	sb_printf(&sb, "%s", k->name);
+	if (k->op == oProxyCommand && it->argc == 1)
+		sb_printf(&sb, " %s", it->argv[0]);	/* whole, as read */
+	else {
+		for (i = 0; i < it->argc; i++)
+			sb_arg(&sb, it->argv[i]);
+	}
+	parse_line(p, sb.s);
+	free(sb.s);
+}
+
+/* A list the tunnel set itself is not added to (tunsupd.conf(5)). */
+static int
+sshcfg_skip(const struct tunnel_spec *t, const struct sshcfg_item *it,
+    int had_ids, int had_fwds)
+{
+	const char	*kw = it->keyword;
+
+	if (strcasecmp(kw, "HostName") == 0 ||
+	    strcasecmp(kw, "IgnoreUnknown") == 0)
+		return 1;
+	if (strcasecmp(kw, "IdentityFile") == 0)
+		return had_ids;
+	if (strcasecmp(kw, "LocalForward") == 0 ||
+	    strcasecmp(kw, "RemoteForward") == 0 ||
+	    strcasecmp(kw, "DynamicForward") == 0)
+		return had_fwds;
+	/* One way there: "ProxyJump none" leaves room for a ProxyCommand. */
+	if (strcasecmp(kw, "ProxyJump") == 0)
+		return t->jumps != NULL || t->proxy_command != NULL;
+	if (strcasecmp(kw, "ProxyCommand") == 0)
+		return t->njumps > 0;
+	return 0;
 }
 
 /*
- * Take what the tunnel did not set from the Host blocks of its SshConfig
- * that match its HostName (or name), first value first, as ssh -F does.
- * Match blocks are skipped; other keywords are ignored.
+ * Resolve the tunnel's HostName (or name) through its SshConfig as
+ * "ssh -F FILE -G HOST" would, with the tunnel's own settings in the place
+ * of ssh's command line, and take what the tunnel did not set. Each setting
+ * goes through parse_line, its errors at the ssh_config's file:line. Then
+ * every ProxyJump hop is resolved through the same file.
  */
 static void
 sshcfg_apply(struct parse *p, struct tunnel_spec *t)
 {
-	struct sshcfg	 sc;
-	char		*text, *why, *line, *nl, *kw, *argv[CFG_MAX_ARGS];
-	const char	*cwhy;
-	int		 argc, lineno = 0, active = 1;
+	struct sshcfg_query	 q;
+	struct sshcfg_result	 r;
+	struct tunnel_spec	*ocur = p->cur;
+	struct cfg_loc		*oretry = p->cur_retry, retry = { NULL, 0 };
+	const char		*ofile = p->file;
+	int			 oline = p->line, oblock = p->in_block;
+	int			 had_ids, had_fwds, n;
+	size_t			 i;
 
-	memset(&sc, 0, sizeof sc);
-	sc.path = t->ssh_config;
-	sc.alias = t->hostname != NULL ? t->hostname : t->name;
-	sc.had_ids = t->nidentity_files > 0;
-	if (read_file(sc.path, &text, &why) != 0) {
-		perr(p, t->file, t->line, "SshConfig %s: %s", sc.path, why);
-		free(why);
-		return;
+	memset(&q, 0, sizeof q);
+	q.host = t->hostname != NULL ? t->hostname : t->name;
+	q.user = t->user;
+	q.port = t->port;
+	if (t->host_key_alias != NULL && strcmp(t->host_key_alias, "none") != 0)
+		q.host_key_alias = t->host_key_alias;
+	memset(&r, 0, sizeof r);
+	if ((n = sshconfig_resolve(t->ssh_config, &q, &r, p->errs)) != 0) {
+		p->nerr += (size_t)n;
+		goto out;
 	}
-	for (line = text; line != NULL; line = nl) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		lineno++;
-		if ((argc = split_line(line, &kw, argv, &cwhy)) == -1) {
-			perr(p, sc.path, lineno, "%s", cwhy);
+	had_ids = t->nidentity_files > 0;
+	had_fwds = t->nforwards > 0;
+	p->cur = t;
+	p->cur_retry = &retry;
+	p->in_block = 1;
+	for (i = 0; i < r.nitems && p->nerr < CFG_MAX_ERRORS; i++) {
+		if (sshcfg_skip(t, &r.items[i], had_ids, had_fwds))
 			continue;
-		}
-		if (kw == NULL)
-			continue;
-		if (strcasecmp(kw, "Host") == 0)
-			active = host_match(sc.alias, argv, argc);
-		else if (strcasecmp(kw, "Match") == 0)
-			active = 0;
-		else if (active && argc > 0)
-			sshcfg_line(p, t, &sc, lineno, kw, argv[0]);
+		p->file = r.items[i].file;
+		p->line = r.items[i].line;
+		sshcfg_line(p, &r.items[i], &r);
 	}
-	if (sc.hostname != NULL) {
-		free(t->hostname);
-		t->hostname = sc.hostname;
-	}
-	free(text);
+	free(t->hostname);
+	t->hostname = r.hostname;
+	r.hostname = NULL;
+	if (t->jumps != NULL && t->njumps > 0)
+		p->nerr += (size_t)sshconfig_jumps(t->ssh_config, &t->jumps,
+		    &t->njumps, t->file, t->line, p->errs);
+	free(retry.file);
+	p->cur = ocur;
+	p->cur_retry = oretry;
+	p->in_block = oblock;
+	p->file = ofile;
+	p->line = oline;
+out:
+	sshconfig_result_clear(&r);
+}
+
+/* ---- shared with sshconfig.c -------------------------------------------- */
+
+int
+cfg_split_line(char *line, char **kw, char **argv, const char **why)
+{
+	return split_line(line, kw, argv, why);
+}
+
+int
+cfg_read_file(const char *path, char **text, char **why)
+{
+	return read_file(path, text, why);
+}
+
+char *
+cfg_expand_tilde(const char *path)
+{
+	return expand_tilde(path);
+}
+
+int
+cfg_parse_jumps(const char *s, struct jump_hop **out, size_t *nout,
+    char **err)
+{
+	return parse_jumps(s, out, nout, err);
+}
+
+void
+cfg_jumps_free(struct jump_hop *jumps, size_t n)
+{
+	jumps_free(jumps, n);
 }
 
 /* ---- merge, defaults, checks -------------------------------------------- */
@@ -1970,6 +2045,12 @@ default_user(void)
 	return xstrdup(local_user());
 }
 
+char *
+cfg_local_user(void)
+{
+	return default_user();
+}
+
 static void
 default_identities(struct tunnel_spec *t)
 {
@@ -2033,6 +2114,8 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 		free(t->jumps);
 		t->jumps = NULL;
 	}
+	for (i = 0; i < t->njumps; i++)
+		merge_int(&t->jumps[i].port, 22);
 	merge_long(&t->connect_timeout_ms, DEF_CONNECT_TIMEOUT);
 	merge_long(&t->server_alive_interval_ms, DEF_ALIVE_INTERVAL);
 	merge_int(&t->server_alive_count_max, DEF_ALIVE_COUNT);
@@ -2160,6 +2243,7 @@ cfg_load_text(const char *name, char *text, struct cfg_errors *errs)
 	}
 	free(p.tunnel_retry);
 	free(p.def_retry.file);
+	cfg_errors_clear(&p.ignored);
 
 	if (p.nerr > 0) {
 		cfg_free(cfg);
@@ -2260,6 +2344,7 @@ cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
 	spec_fill(&p, t);
 	check_forwards(&p, t);
 	check_proxy(&p, t);
+	cfg_errors_clear(&p.ignored);
 	if (p.nerr > 0) {
 		tunnel_spec_free(t);
 		return NULL;
@@ -2333,7 +2418,7 @@ static void
 sb_jumps(struct strbuf *sb, const struct tunnel_spec *t)
 {
 	const struct jump_hop	*j;
-	size_t			 i;
+	size_t			 i, k;
 
 	sb_printf(sb, "proxyjump ");
 	if (t->njumps == 0)
@@ -2350,6 +2435,25 @@ sb_jumps(struct strbuf *sb, const struct tunnel_spec *t)
 			sb_printf(sb, ":%d", j->port);
 	}
 	sb_printf(sb, "\n");
+	/* What SshConfig gave a hop: "jumphost N keyword value". */
+	for (i = 0; i < t->njumps; i++) {
+		j = &t->jumps[i];
+		for (k = 0; k < j->nidentity_files; k++) {
+			sb_printf(sb, "jumphost %zu identityfile", i + 1);
+			sb_arg(sb, j->identity_files[k]);
+			sb_printf(sb, "\n");
+		}
+		if (j->host_key_alias != NULL) {
+			sb_printf(sb, "jumphost %zu hostkeyalias", i + 1);
+			sb_arg(sb, j->host_key_alias);
+			sb_printf(sb, "\n");
+		}
+		if (j->user_known_hosts_file != NULL) {
+			sb_printf(sb, "jumphost %zu userknownhostsfile", i + 1);
+			sb_arg(sb, j->user_known_hosts_file);
+			sb_printf(sb, "\n");
+		}
+	}
 }
 
 static void

@@ -634,6 +634,9 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 	c->port = spec->port;
 	c->user = spec->user;
 	c->alias = spec->host_key_alias;
+	c->known_hosts = spec->user_known_hosts_file;
+	c->ids = spec->identity_files;
+	c->nids = spec->nidentity_files;
 	/* One ConnectTimeout covers the whole chain, TCP to authenticated. */
 	ev_timer_set(&c->timer, spec->connect_timeout_ms / 1000.0, 0.);
 	ev_timer_start(loop, &c->timer);
@@ -650,6 +653,14 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 		hop->port = j->port;
 		/* As ssh -J: without user@, the local user. */
 		hop->user = j->user != NULL ? j->user : local_user();
+		/* What SshConfig gave the hop, else the tunnel's. */
+		hop->alias = j->host_key_alias;
+		hop->known_hosts = j->user_known_hosts_file != NULL ?
+		    j->user_known_hosts_file : spec->user_known_hosts_file;
+		hop->ids = j->nidentity_files > 0 ? j->identity_files :
+		    spec->identity_files;
+		hop->nids = j->nidentity_files > 0 ? j->nidentity_files :
+		    spec->nidentity_files;
 		hop->outer = prev;
 		if (prev != NULL)
 			prev->next = hop;
@@ -1045,8 +1056,7 @@ sc_options(struct sshconn *c)
 	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_USER, c->user) != 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_FD, &fd) != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS,
-	    sp->user_known_hosts_file) != 0)
+	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, c->known_hosts) != 0)
 		return -1;
 	if (sp->identity_agent != NULL &&
 	    strcmp(sp->identity_agent, "none") != 0 &&
@@ -1126,7 +1136,7 @@ sc_learn_host_key(struct sshconn *c, const char *h, const char *fp)
 	if (ssh_options_get(c->s, SSH_OPTIONS_KNOWNHOSTS, &file) != SSH_OK ||
 	    ssh_session_export_known_hosts_entry(c->s, &entry) != SSH_OK)
 		sc_fail(c, SCF_AUTH, "host key for %s: cannot add %s to %s: %s",
-		    h, fp, c->spec->user_known_hosts_file, ssh_get_error(c->s));
+		    h, fp, c->known_hosts, ssh_get_error(c->s));
 	else if (kh_append(file, entry, &why) != 0)
 		sc_fail(c, SCF_AUTH, "host key for %s (%s) not added: %s; "
 		    "refusing", h, fp, why);
@@ -1167,12 +1177,12 @@ sc_check_host_key(struct sshconn *c)
 	case SSH_KNOWN_HOSTS_CHANGED:
 		sc_fail(c, SCF_AUTH, "host key for %s has CHANGED (server "
 		    "offers %s, %s has another): possible attack, refusing",
-		    h, fp, sp->user_known_hosts_file);
+		    h, fp, c->known_hosts);
 		break;
 	case SSH_KNOWN_HOSTS_OTHER:
 		sc_fail(c, SCF_AUTH, "host key for %s does not match (server "
 		    "offers %s, %s has a key of another type): refusing",
-		    h, fp, sp->user_known_hosts_file);
+		    h, fp, c->known_hosts);
 		break;
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
@@ -1187,14 +1197,14 @@ sc_check_host_key(struct sshconn *c)
 			    "and %s names a certificate authority for it: host "
 			    "certificates are not supported; add the host key "
 			    "itself to %s", h, fp, m.cert_authority,
-			    sp->user_known_hosts_file);
+			    c->known_hosts);
 		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW)
 			r = sc_learn_host_key(c, h, fp);
 		else
 			sc_fail(c, SCF_AUTH, "host key for %s is unknown "
 			    "(server offers %s): add it to %s or set "
 			    "StrictHostKeyChecking accept-new", h, fp,
-			    sp->user_known_hosts_file);
+			    c->known_hosts);
 		break;
 	default:
 		sc_fail(c, SCF_AUTH, "host key for %s: cannot check: %s", h,
@@ -1504,9 +1514,8 @@ sc_auth(struct sshconn *c)
 		} else
 			sc_note(&c->auth_tried, ", ", "agent");
 	}
-	while (c->key_idx < sp->nidentity_files) {
-		k = key_get(sp->identity_files[c->key_idx],
-		    sp->identity_passphrase_file);
+	while (c->key_idx < c->nids) {
+		k = key_get(c->ids[c->key_idx], sp->identity_passphrase_file);
 		if (k->key == NULL) {
 			/* Not a key we may use: last_error says why. */
 			tlog_warn(c, "%s", k->error);

@@ -1292,7 +1292,7 @@ static const char *ssh_config_text =
     "    IdentityFile ~/.ssh/bridge\n"
     "    ProxyJump jump@bastion:2200\n"
     "    ForwardAgent yes\n"
-    "Match exec \"false\"\n"
+    "Match user nobody-here exec \"false\"\n"
     "    User matched\n"
     "Host b*\n"
     "    HostName %h.fallback.example.com\n"
@@ -1326,9 +1326,15 @@ Test(cfg, ssh_config_alias)
 	cr_assert_eq(t->nidentity_files, 2);
 	snprintf(want, sizeof want, "%s/.ssh/bridge", home);
 	cr_assert_str_eq(t->identity_files[0], want);
+	/* The hop is resolved through the same file: "Host b*". */
 	cr_assert_eq(t->njumps, 1);
-	cr_assert_str_eq(t->jumps[0].host, "bastion");
+	cr_assert_str_eq(t->jumps[0].host, "bastion.fallback.example.com");
+	cr_assert_str_eq(t->jumps[0].user, "jump");
 	cr_assert_eq(t->jumps[0].port, 2200);
+	cr_assert_str_eq(t->jumps[0].host_key_alias, "alias-%h");
+	cr_assert_eq(t->jumps[0].nidentity_files, 1);
+	snprintf(want, sizeof want, "%s/.ssh/second", home);
+	cr_assert_str_eq(t->jumps[0].identity_files[0], want);
 	cr_assert_str_eq(t->host_key_alias, "alias-%h");
 	cr_assert(strstr(t->ssh_config, "/ssh_config") != NULL);
 
@@ -1373,6 +1379,200 @@ Test(cfg, ssh_config_errors)
 	msg = load_err(text);
 	cr_assert_str_eq(msg, want);
 	free(msg);
+}
+
+/* The messages of loading text through the ssh_config sc (one tunnel x). */
+static char *
+sc_err(const char *sc_text)
+{
+	char	text[TPATH + 64], sc[TPATH];
+
+	snprintf(sc, sizeof sc, "%s", write_file("sc", sc_text));
+	snprintf(text, sizeof text, "SshConfig %s\nTunnel x\n", sc);
+	return load_err(text);
+}
+
+static struct tunnel_spec *
+sc_spec(struct cfg **cfg, const char *sc_text, const char *block)
+{
+	char	text[TPATH + 256], sc[TPATH];
+
+	snprintf(sc, sizeof sc, "%s", write_file("sc", sc_text));
+	snprintf(text, sizeof text, "SshConfig %s\nTunnel x\n%s", sc, block);
+	*cfg = load_ok(text);
+	return only(*cfg);
+}
+
+static void
+expect_sc_err(const char *sc_text, int line, const char *want)
+{
+	char	full[TPATH * 2], *msg;
+
+	msg = sc_err(sc_text);
+	snprintf(full, sizeof full, "%s/sc:%d: %s", home, line, want);
+	cr_assert_str_eq(msg, full);
+	free(msg);
+}
+
+Test(cfg, ssh_config_match_exec)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	expect_sc_err("Host x\nMatch exec \"true\"\n  Port 2\n", 2,
+	    "Match exec is not supported: tunsupd runs no command to read "
+	    "its configuration");
+	/* As ssh: not run once an earlier criterion is false. */
+	t = sc_spec(&cfg, "Match originalhost y exec \"true\"\n  Port 2\n"
+	    "Match !originalhost y\n  Port 3\n", "");
+	cr_assert_eq(t->port, 3);
+	cfg_free(cfg);
+	expect_sc_err("Match host\n", 1, "Match host: missing argument");
+	expect_sc_err("Match tagged x\n", 1,
+	    "Match: unsupported criterion 'tagged'");
+	expect_sc_err("Match all host x\n", 1,
+	    "Match all must appear alone or after canonical or final");
+}
+
+Test(cfg, ssh_config_first_value_and_final_pass)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			 want[TPATH];
+
+	/* "Match final" matches in a second pass, where Host is the HostName. */
+	t = sc_spec(&cfg, "host x\n  HOSTNAME=Real.Example\n"
+	    "Host x\n  Port 5\n"
+	    "Match final\n  Port 6\n  IdentityFile ~/k1\n"
+	    "Host real.example\n  User second\n  IdentityFile ~/k2\n"
+	    "Host *\n  IdentityFile ~/k1\n", "");
+	cr_assert_str_eq(t->hostname, "real.example");
+	cr_assert_eq(t->port, 5);
+	cr_assert_str_eq(t->user, "second");
+	cr_assert_eq(t->nidentity_files, 2);
+	snprintf(want, sizeof want, "%s/k1", home);
+	cr_assert_str_eq(t->identity_files[0], want);
+	cfg_free(cfg);
+	/* Host patterns take the name as given: "Host X" is not "x". */
+	t = sc_spec(&cfg, "Host X\n  Port 7\n", "");
+	cr_assert_eq(t->port, 22);
+	cr_assert_str_eq(t->hostname, "x");
+	cfg_free(cfg);
+}
+
+Test(cfg, ssh_config_include)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			*msg, want[TPATH * 2], path[TPATH];
+
+	make_dir(".ssh");
+	make_dir(".ssh/inc");
+	write_file(".ssh/inc/b.conf", "Host x\n  User from-b\n  Port 2\n");
+	write_file(".ssh/inc/a.conf", "Port 1\n");
+	write_file(".ssh/cond", "User from-cond\n");
+	/* Relative to ~/.ssh, in lexical order; under a false block: nothing. */
+	t = sc_spec(&cfg, "Host y\n  Include cond\nHost x\n"
+	    "  Include inc/*.conf inc/none*\n", "");
+	cr_assert_eq(t->port, 1);
+	cr_assert_str_eq(t->user, "from-b");
+	cfg_free(cfg);
+	/* Included files writable by others are refused, as by ssh. */
+	snprintf(path, sizeof path, "%s/.ssh/inc/a.conf", home);
+	cr_assert_eq(chmod(path, 0666), 0);
+	msg = sc_err("Include inc/a.conf\n");
+	snprintf(want, sizeof want, "%s/sc:1: Include %s: bad owner or "
+	    "permissions (as ssh, an included file must be ours or root's "
+	    "and writable by no one else)", home, path);
+	cr_assert_str_eq(msg, want);
+	free(msg);
+}
+
+Test(cfg, ssh_config_tokens)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			 want[TPATH];
+
+	setenv("TUNSUP_T", "env", 1);
+	t = sc_spec(&cfg, "Host x\n  HostName %h.example\n  User u\n"
+	    "  IdentityFile ~/%r@%h:%p-%n-%%\n"
+	    "  IdentityFile ${TUNSUP_T}/%k\n"
+	    "  UserKnownHostsFile %d/kh\n", "Port 2022\nHostKeyAlias ka\n");
+	snprintf(want, sizeof want, "%s/u@x.example:2022-x-%%", home);
+	cr_assert_str_eq(t->identity_files[0], want);
+	cr_assert_str_eq(t->identity_files[1], "env/ka");
+	snprintf(want, sizeof want, "%s/kh", home);
+	cr_assert_str_eq(t->user_known_hosts_file, want);
+	cfg_free(cfg);
+	expect_sc_err("IdentityFile ~/%z\n", 1,
+	    "IdentityFile: unknown token %z");
+	expect_sc_err("IdentityFile ${TUNSUP_UNSET_VAR}/k\n", 1,
+	    "IdentityFile: environment variable TUNSUP_UNSET_VAR is not set");
+}
+
+Test(cfg, ssh_config_keywords)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+
+	/* Unused ones are ignored (a warning), unless IgnoreUnknown says. */
+	t = sc_spec(&cfg, "IgnoreUnknown Use*\nUseKeychain yes\n"
+	    "ForwardAgent yes\nControlPath ~/.ssh/%C\nProxyCommand none\n",
+	    "");
+	cr_assert_null(t->jumps);
+	cfg_free(cfg);
+	/* Taken whole, quotes and all, as ssh takes it. */
+	t = sc_spec(&cfg, "Host x\n  ProxyCommand sh -c 'nc \"%h\" %p'\n",
+	    "HostName x\n");
+	cr_assert_str_eq(t->proxy_command, "sh -c 'nc \"%h\" %p'");
+	cfg_free(cfg);
+	/* Refused: ignoring them would change where traffic goes. */
+	expect_sc_err("KnownHostsCommand /bin/true\n", 1, "KnownHostsCommand "
+	    "is not supported: tunsupd runs no command to find host keys");
+	expect_sc_err("BindAddress 192.0.2.1\n", 1, "BindAddress is not "
+	    "supported: tunsupd cannot choose the source address yet");
+	expect_sc_err("RetryMin 5\n", 1,
+	    "RetryMin is not an ssh_config keyword");
+	expect_sc_err("Port 0\n", 1,
+	    "Port: expected a number from 1 to 65535, got '0'");
+	/* The tunnel's own ProxyJump wins over the file's ProxyCommand. */
+	t = sc_spec(&cfg, "Host x\n  ProxyCommand nc %h %p\n",
+	    "ProxyJump j:2\n");
+	cr_assert_eq(t->njumps, 1);
+	cr_assert_str_eq(t->jumps[0].host, "j");
+	cr_assert_eq(t->jumps[0].port, 2);
+	cfg_free(cfg);
+}
+
+Test(cfg, ssh_config_jump_chain)
+{
+	struct cfg		*cfg;
+	struct tunnel_spec	*t;
+	char			*dump, want[TPATH];
+
+	/* The first hop's own ProxyJump is followed; the others' are not. */
+	t = sc_spec(&cfg, "Host x\n  ProxyJump mid,u@last:99\n"
+	    "Host mid\n  HostName 10.0.0.2\n  ProxyJump outer\n  User m\n"
+	    "Host outer\n  HostName 10.0.0.1\n  Port 2\n  HostKeyAlias o\n"
+	    "Host last\n  HostName 10.0.0.3\n  ProxyJump nowhere\n"
+	    "  Port 5\n  User l\n  IdentityFile ~/lk\n", "");
+	cr_assert_eq(t->njumps, 3);
+	dump = tunnel_spec_dump(t);
+	snprintf(want, sizeof want, "proxyjump %s@10.0.0.1:2,m@10.0.0.2,"
+	    "u@10.0.0.3:99\n", user_name());
+	cr_assert(strstr(dump, want) != NULL, "%s", dump);
+	cr_assert(strstr(dump, "jumphost 1 hostkeyalias o\n") != NULL);
+	cr_assert(strstr(dump, "jumphost 3 identityfile ") != NULL);
+	cr_assert_str_eq(t->jumps[0].user, user_name());
+	free(dump);
+	cfg_free(cfg);
+	expect_sc_err("Host x\n  ProxyJump a\nHost a\n  ProxyJump b\n"
+	    "Host b\n  ProxyJump a\n", 4, "ProxyJump: more than 16 jump hosts "
+	    "(do the hosts name each other?)");
+	expect_sc_err("Host x\n  ProxyJump a\nHost a\n  ProxyCommand nc\n", 4,
+	    "ProxyCommand for jump host a is not supported: tunsupd runs a "
+	    "ProxyCommand only for a tunnel without ProxyJump");
 }
 
 /* ---- the shipped example ------------------------------------------------ */
