@@ -213,7 +213,6 @@ int	 cfg_split_line(char *line, char **kw, char **argv, const char **why);
 /* A whole regular file: 0, or -1 with *why set (caller frees). */
 int	 cfg_read_file(const char *path, char **text, char **why);
 char	*cfg_expand_tilde(const char *path);	/* "~" and "~user" */
-char	*cfg_local_user(void);			/* the daemon's user */
 /*
  * A line's text after its keyword and separator, as it stands (quotes and
  * all), without trailing blanks, if the keyword is name; else NULL.

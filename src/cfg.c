@@ -2045,12 +2045,6 @@ default_user(void)
 	return xstrdup(local_user());
 }
 
-char *
-cfg_local_user(void)
-{
-	return default_user();
-}
-
 static void
 default_identities(struct tunnel_spec *t)
 {

@@ -60,7 +60,7 @@ static const struct token_rule {
 struct sc_read {
 	const struct sshcfg_query *q;
 	char			*host;	/* what Host lines match */
-	char			*luser;
+	const char		*luser;
 	int			 final;	/* the pass "Match final" asked for */
 	int			 want_final;
 	struct sshcfg_result	*r;
@@ -732,7 +732,7 @@ sshconfig_resolve(const char *path, const struct sshcfg_query *q,
 	rd.q = q;
 	rd.r = r;
 	rd.errs = errs;
-	rd.luser = cfg_local_user();
+	rd.luser = local_user();
 	rd.host = xstrdup(q->host);
 	read_conf(&rd, path, 0, &active, 0);
 	if (rd.want_final && rd.nerr == 0) {
@@ -749,7 +749,6 @@ sshconfig_resolve(const char *path, const struct sshcfg_query *q,
 	if (rd.nerr == 0)
 		resolve_tokens(&rd);
 	free(rd.host);
-	free(rd.luser);
 	return rd.nerr;
 }
 
