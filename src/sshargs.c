@@ -67,9 +67,12 @@ sa_note(struct sa_state *st, const char *origin, const char *note)
 {
 	char	*line;
 
-	xasprintf(&line, "%s: %s\n", origin, note);
-	if (st->notes.s == NULL || strstr(st->notes.s, line) == NULL)
-		sb_printf(&st->notes, "%s", line);
+	/* The notes so far, each after a newline, hold none like it? */
+	xasprintf(&line, "\n%s: %s\n", origin, note);
+	if (st->notes.s == NULL)
+		sb_printf(&st->notes, "\n");
+	if (strstr(st->notes.s, line) == NULL)
+		sb_printf(&st->notes, "%s", line + 1);
 	free(line);
 }
 
@@ -392,7 +395,7 @@ sa_one(struct sa_state *st, const struct sa_opt *o, const char *origin,
 
 /*
  * The user's words for option c of word (and its argument arg, attached or
- * the next word): "-p 2222", "-p2222", "-N (in -fNT)".
+ * the next word): "-p 2222", "-p2222", "-f (in -fNT)", "-N (in -fNT)".
  */
 static char *
 sa_origin(const char *word, const char *opt, const char *arg, int attached)
@@ -400,9 +403,9 @@ sa_origin(const char *word, const char *opt, const char *arg, int attached)
 	struct strbuf	 sb;
 
 	memset(&sb, 0, sizeof(sb));
-	if (opt == word + 1 && (arg == NULL || attached))
+	if (opt == word + 1 && (attached || (arg == NULL && opt[1] == '\0')))
 		sb_printf(&sb, "%s", word);
-	else if (opt == word + 1) {
+	else if (opt == word + 1 && arg != NULL) {
 		sb_printf(&sb, "%s", word);
 		sb_arg(&sb, arg);
 	} else {
@@ -539,7 +542,7 @@ sa_word(struct sa_state *st, int argc, char *const *argv, int *i)
 
 	for (opt = word + 1; *opt != '\0'; opt++) {
 		if ((o = sa_opt_find(st, *opt)) == NULL) {
-			if (opt == word + 1)
+			if (word[2] == '\0')
 				return sa_error(st, "%s: unknown ssh option",
 				    word);
 			return sa_error(st, "-%c (in %s): unknown ssh option",
@@ -621,9 +624,11 @@ sshargs_parse(struct sshargs *sa, int argc, char *const *argv,
 			goto fail;
 		}
 	}
-	if (st.notes.s != NULL)	/* without the last newline */
+	if (st.notes.s != NULL) {	/* without the first and last newline */
 		st.notes.s[st.notes.len - 1] = '\0';
-	sa->notes = st.notes.s;
+		sa->notes = xstrdup(st.notes.s + 1);
+		free(st.notes.s);
+	}
 	free(st.poll);
 	return 0;
 

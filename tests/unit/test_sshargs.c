@@ -286,11 +286,14 @@ Test(sshargs, every_ssh_option)
 		free(err);
 	}
 	expect_error("-Z h", "-Z: unknown ssh option");
+	expect_error("-ZN h", "-Z (in -ZN): unknown ssh option");
 }
 
 /* What tunsupd does anyway passes; what means nothing here is a note. */
 Test(sshargs, no_meaning_for_a_tunnel)
 {
+	char	*block, *note;
+
 	expect_same("ssh -a -x -k -N -T -n -f host", "HostName host\n");
 	expect_note("ssh -v -v -N host", "-v: ignored: tunsupd logs to its "
 	    "standard error or syslog (tunsupd -v, -q)");
@@ -302,6 +305,13 @@ Test(sshargs, no_meaning_for_a_tunnel)
 	expect_same("ssh -o BatchMode=yes -o ForwardAgent=no host",
 	    "HostName host\n");
 	expect_same("ssh -v -q -E /tmp/l -t host", "HostName host\n");
+	/* A note once, however often the option is given. */
+	block = translate("ssh -v -v -vv -v host", &note);
+	cr_assert_str_eq(note, "-v: ignored: tunsupd logs to its standard "
+	    "error or syslog (tunsupd -v, -q)\n-v (in -vv): ignored: tunsupd "
+	    "logs to its standard error or syslog (tunsupd -v, -q)");
+	free(block);
+	free(note);
 }
 
 /* -4, -6, -b and TCPKeepAlive: the parser's keywords where it has them. */
