@@ -118,6 +118,7 @@ struct tunnel_spec {
 struct cfg {
 	char			 *path;
 	char			 *control_group;	/* top level only */
+	char			 *state_file;	/* top level only; NULL: default */
 	/*
 	 * Lines before the first Tunnel, as parsed (not filled: unset fields
 	 * stay CFG_UNSET/NULL; "none" may be kept as the string "none").
@@ -158,6 +159,22 @@ struct tunnel_spec *cfg_take_tunnel(struct cfg *, size_t i);
  */
 struct tunnel_spec *cfg_parse_tunnel(const struct cfg *base, const char *name,
 		    const char *text, struct cfg_errors *errs);
+
+/* One line of a tunnel block and the user's words it came from. */
+struct cfg_line {
+	char	*text;		/* "Port 2222" */
+	char	*origin;	/* "-p 2222": messages read "origin: message" */
+};
+/*
+ * The same from separate lines: a message about a line names its origin,
+ * one about the whole tunnel file:line (the place of its "Tunnel" line).
+ */
+struct tunnel_spec *cfg_parse_tunnel_lines(const struct cfg *base,
+		    const char *name, const char *file, int line,
+		    const struct cfg_line *lines, size_t n,
+		    struct cfg_errors *errs);
+/* 1 if name is a keyword of the parser's table (any case), else 0. */
+int	cfg_keyword_known(const char *name);
 
 void	tunnel_spec_free(struct tunnel_spec *);
 /* The effective configuration of a tunnel as "keyword value" lines (-T). */

@@ -16,6 +16,7 @@ struct cfg;
 struct ctl;
 struct fdlimit;
 struct resolver;
+struct state;
 struct tunnel;
 struct tunnel_spec;
 
@@ -39,6 +40,7 @@ struct daemon {
 	struct ev_loop		*loop;
 	char			*config_path;
 	struct cfg		*cfg;		/* top-level defaults, for "add" */
+	struct state		*state;		/* runtime changes kept, or NULL */
 	struct tunnel_list	 tunnels;
 	struct ctl		*ctl;
 	struct resolver		*resolver;	/* async DNS for every tunnel */

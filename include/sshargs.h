@@ -1,21 +1,36 @@
 /*
  * sshargs.h: an ssh (or autossh) command line as the lines of a tunnel
- * block, so that "tunsupctl add NAME -R 2220:localhost:22 tunnel@vpn -p 22"
- * means what ssh means by it (tunsupctl(1), add). Forward specifications are
- * checked with the configuration's own forward parser (cfg.h).
+ * block, so that "tunsupctl add NAME autossh -M 0 -N -R 2220:localhost:22
+ * tunnel@vpn -p 22" means what ssh means by it (tunsupctl(1), add). Each
+ * line keeps the user's words it came from, for the parser's messages
+ * (cfg.h, cfg_parse_tunnel_lines): an option's meaning stays in cfg.c.
  */
 #ifndef TUNSUP_SSHARGS_H
 #define TUNSUP_SSHARGS_H
 
+#include <stddef.h>
+
+struct cfg_line;
+
+struct sshargs {
+	struct cfg_line	*lines;		/* text and origin of each line */
+	size_t		 nlines;
+	char		*notes;		/* remarks, one a line; or NULL */
+};
+
 /*
- * Translate argc/argv (the options and [user@]host, without "ssh") into
- * keyword lines, each ending in a newline. Options may follow the
- * destination, as with GNU getopt; flags combine ("-fNT"); an argument may
- * be attached ("-p22") or the next word.
- * 0 with *block set (caller frees) and *note a remark for the user or NULL
- * (caller frees), or -1 with *err set (caller frees).
+ * Translate argc/argv: optional VAR=value words (AUTOSSH_*), an optional
+ * leading "ssh" or "autossh" (or a path to one), then ssh's options and the
+ * destination in any order, as ssh reads them. Flags combine ("-fNT"); an
+ * argument may be attached ("-p22") or the next word. Relative paths of -i
+ * and -F are taken from cwd (NULL: left as written).
+ * 0 with sa filled (sshargs_clear frees it), or -1 with *err set (caller
+ * frees): the message starts with the user's words it refuses.
  */
-int	sshargs_translate(int argc, char *const *argv, char **block,
-	    char **note, char **err);
+int	sshargs_parse(struct sshargs *sa, int argc, char *const *argv,
+	    const char *cwd, char **err);
+void	sshargs_clear(struct sshargs *sa);
+/* The lines, each after indent and ending in a newline (caller frees). */
+char	*sshargs_block(const struct sshargs *sa, const char *indent);
 
 #endif

@@ -80,6 +80,7 @@ enum opcode {
 	oForwardProbe,
 	oSshConfig,
 	oProxyCommand,
+	oStateFile,
 };
 
 #define K_TOP	0x1	/* top level only, never in a tunnel block */
@@ -125,6 +126,7 @@ static const struct keyword {
 	{ "SshConfig",			oSshConfig,		1, 1, 0 },
 	/* The rest of its line, as it stands: see parse_line(). */
 	{ "ProxyCommand",		oProxyCommand,		1, CFG_MAX_ARGS, 0 },
+	{ "StateFile",			oStateFile,		1, 1, K_TOP },
 };
 
 #define NO_COMMANDS	"tunsup never opens a shell or runs commands"
@@ -1713,6 +1715,9 @@ parse_line(struct parse *p, char *line)
 	case oSshConfig:
 		kw_ssh_config(p, &t->ssh_config, argv[0]);
 		break;
+	case oStateFile:
+		kw_path(&p->cfg->state_file, argv[0]);
+		break;
 	}
 }
 
@@ -2286,6 +2291,7 @@ cfg_free(struct cfg *cfg)
 	free(cfg->tunnels);
 	spec_clear(&cfg->defaults);
 	free(cfg->control_group);
+	free(cfg->state_file);
 	free(cfg->path);
 	free(cfg);
 }
@@ -2304,6 +2310,50 @@ cfg_take_tunnel(struct cfg *cfg, size_t i)
 	return t;
 }
 
+/*
+ * The body of one tunnel block parsed on its own ("add", the state file):
+ * begin sets up p for lines of a block named name, whose "Tunnel" line is
+ * file:line; end merges base's defaults, fills and checks the spec.
+ */
+static struct tunnel_spec *
+body_begin(struct parse *p, struct cfg_loc *retry, struct cfg_errors *errs,
+    const char *name, const char *file, int line)
+{
+	if (!tunnel_name_valid(name)) {
+		cfg_errors_add(errs, file, line, "invalid tunnel name '%s' "
+		    "(expected 1 to %d of A-Z a-z 0-9 . _ -)",
+		    name == NULL ? "" : name, TUNNEL_NAME_MAX);
+		return NULL;
+	}
+	memset(retry, 0, sizeof *retry);
+	memset(p, 0, sizeof *p);
+	p->errs = errs;
+	p->cur = spec_new(name, file, line);
+	p->cur_retry = retry;
+	p->in_block = 1;
+	p->add = 1;
+	return p->cur;
+}
+
+static struct tunnel_spec *
+body_end(struct parse *p, struct cfg_loc *retry, const struct cfg *base,
+    struct tunnel_spec *t)
+{
+	if (base != NULL)
+		spec_merge(t, &base->defaults);
+	check_retry(p, t, retry);
+	free(retry->file);
+	spec_fill(p, t);
+	check_forwards(p, t);
+	check_proxy(p, t);
+	cfg_errors_clear(&p->ignored);
+	if (p->nerr > 0) {
+		tunnel_spec_free(t);
+		return NULL;
+	}
+	return t;
+}
+
 struct tunnel_spec *
 cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
     struct cfg_errors *errs)
@@ -2313,37 +2363,42 @@ cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
 	struct cfg_loc		 retry;
 	char			*copy;
 
-	if (!tunnel_name_valid(name)) {
-		cfg_errors_add(errs, "<add>", 0, "invalid tunnel name '%s' "
-		    "(expected 1 to %d of A-Z a-z 0-9 . _ -)",
-		    name == NULL ? "" : name, TUNNEL_NAME_MAX);
+	if ((t = body_begin(&p, &retry, errs, name, "<add>", 0)) == NULL)
 		return NULL;
-	}
-	t = spec_new(name, "<add>", 0);
-	memset(&retry, 0, sizeof retry);
-	memset(&p, 0, sizeof p);
-	p.errs = errs;
-	p.cur = t;
-	p.cur_retry = &retry;
-	p.in_block = 1;
-	p.add = 1;
 	copy = xstrdup(text == NULL ? "" : text);
 	parse_text(&p, "<add>", copy);
 	free(copy);
+	return body_end(&p, &retry, base, t);
+}
 
-	if (base != NULL)
-		spec_merge(t, &base->defaults);
-	check_retry(&p, t, &retry);
-	free(retry.file);
-	spec_fill(&p, t);
-	check_forwards(&p, t);
-	check_proxy(&p, t);
-	cfg_errors_clear(&p.ignored);
-	if (p.nerr > 0) {
-		tunnel_spec_free(t);
+struct tunnel_spec *
+cfg_parse_tunnel_lines(const struct cfg *base, const char *name,
+    const char *file, int line, const struct cfg_line *lines, size_t n,
+    struct cfg_errors *errs)
+{
+	struct parse		 p;
+	struct tunnel_spec	*t;
+	struct cfg_loc		 retry;
+	char			*copy;
+	size_t			 i;
+
+	if ((t = body_begin(&p, &retry, errs, name, file, line)) == NULL)
 		return NULL;
+	for (i = 0; i < n && p.nerr < CFG_MAX_ERRORS; i++) {
+		/* Each line's messages read "origin: message". */
+		p.file = lines[i].origin;
+		p.line = 0;
+		copy = xstrdup(lines[i].text);
+		parse_line(&p, copy);
+		free(copy);
 	}
-	return t;
+	return body_end(&p, &retry, base, t);
+}
+
+int
+cfg_keyword_known(const char *name)
+{
+	return keyword_find(name) != NULL;
 }
 
 /* ---- dump --------------------------------------------------------------- */

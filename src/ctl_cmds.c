@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "sshargs.h"
+#include "state.h"
 #include "tunnel.h"
 #include "util.h"
 
@@ -230,50 +231,53 @@ ctl_cmd_reload(struct daemon *d, json_t *req, int *subscribe)
 #define CTL_ARGV_MAX	256
 
 /*
- * An ssh command line as a JSON array of strings ("argv" of add): the
- * lines of a tunnel block (caller frees), or NULL with *err.
+ * An ssh command line as a JSON array of strings ("argv" of add, with
+ * "cwd" the directory its relative paths are in): its lines in sa, or -1
+ * with *err.
  */
-static char *
-ctl_argv_block(json_t *argv, char **note, char **err)
+static int
+ctl_argv_parse(json_t *argv, json_t *cwd, struct sshargs *sa, char **err)
 {
-	const char	*args[CTL_ARGV_MAX];
+	const char	*args[CTL_ARGV_MAX], *dir = NULL;
 	json_t		*v;
-	char		*block;
 	size_t		 i, n;
 
-	*note = NULL;
 	if (!json_is_array(argv) || (n = json_array_size(argv)) == 0 ||
-	    n > CTL_ARGV_MAX) {
-		xasprintf(err, "argument argv must be an array of 1 to %d "
-		    "strings", CTL_ARGV_MAX);
-		return NULL;
-	}
+	    n > CTL_ARGV_MAX)
+		goto bad;
 	json_array_foreach(argv, i, v) {
-		if ((args[i] = json_string_value(v)) == NULL) {
-			xasprintf(err, "argument argv must be an array of 1 "
-			    "to %d strings", CTL_ARGV_MAX);
-			return NULL;
+		if ((args[i] = json_string_value(v)) == NULL)
+			goto bad;
+	}
+	if (cwd != NULL) {
+		if ((dir = json_string_value(cwd)) == NULL || *dir != '/') {
+			*err = xstrdup("argument cwd must be an absolute path");
+			return -1;
 		}
 	}
-	if (sshargs_translate((int)n, (char *const *)args, &block, note,
-	    err) != 0)
-		return NULL;
-	return block;
+	return sshargs_parse(sa, (int)n, (char *const *)args, dir, err);
+bad:
+	xasprintf(err, "argument argv must be an array of 1 to %d strings",
+	    CTL_ARGV_MAX);
+	return -1;
 }
 
 /*
  * add: the block's lines as "config", or an ssh command line as "argv"
- * (what tunsupctl add sends), translated here by the library.
+ * (what tunsupctl add sends), translated here by the library. Kept in the
+ * state file before it runs (tunsupd.conf(5), STATE FILE).
  */
 static json_t *
 ctl_cmd_add(struct daemon *d, json_t *req, int *subscribe)
 {
 	struct tunnel_spec	*spec;
 	struct cfg_errors	 errs = { NULL, 0 };
+	struct sshargs		 sa;
 	json_t			*config, *argv, *reply;
 	const char		*name;
-	char			*err = NULL, *block, *note = NULL;
+	char			*err = NULL, *block;
 
+	memset(&sa, 0, sizeof(sa));
 	name = ctl_arg_tunnel(req);
 	if (!tunnel_name_valid(name))
 		return ctl_error("invalid tunnel name: %s", name);
@@ -287,40 +291,64 @@ ctl_cmd_add(struct daemon *d, json_t *req, int *subscribe)
 		return ctl_error("add takes config or argv, not both");
 	if (config != NULL && !json_is_string(config))
 		return ctl_error("argument config must be a string");
-	if (config != NULL)
+	if (config != NULL) {
 		block = xstrdup(json_string_value(config));
-	else if ((block = ctl_argv_block(argv, &note, &err)) == NULL)
-		return ctl_error_take(err, "invalid argv");
-
-	spec = cfg_parse_tunnel(d->cfg, name, block, &errs);
-	free(block);
-	if (spec == NULL) {
-		free(note);
-		err = cfg_errors_join(&errs);
-		cfg_errors_clear(&errs);
-		return ctl_error_take(err, "invalid config");
+		spec = cfg_parse_tunnel(d->cfg, name, block, &errs);
+	} else {
+		if (ctl_argv_parse(argv, json_object_get(req, "cwd"), &sa,
+		    &err) != 0)
+			return ctl_error_take(err, "invalid argv");
+		block = sshargs_block(&sa, "");
+		spec = cfg_parse_tunnel_lines(d->cfg, name, "tunsupctl add", 0,
+		    sa.lines, sa.nlines, &errs);
 	}
-	cfg_errors_clear(&errs);
+	if (spec == NULL) {
+		err = cfg_errors_join(&errs);
+		reply = ctl_error_take(err, "invalid config");
+		goto out;
+	}
+	if (state_keep_add(d->state, name, block, &err) != 0) {
+		tunnel_spec_free(spec);
+		reply = ctl_error("not added: cannot keep it in the state "
+		    "file: %s", err);
+		free(err);
+		goto out;
+	}
 	if (daemon_tunnel_add(d, spec, &err) != 0) {	/* spec stolen */
-		free(note);
-		return ctl_error_take(err, "add failed");
+		reply = ctl_error_take(err, "add failed");
+		goto out;
 	}
 	reply = ctl_ok();
-	if (note != NULL)
-		json_object_set_new(reply, "note", json_text(note));
-	free(note);
+	if (sa.notes != NULL)
+		json_object_set_new(reply, "note", json_text(sa.notes));
+out:
+	cfg_errors_clear(&errs);
+	sshargs_clear(&sa);
+	free(block);
 	return reply;
 }
 
+/*
+ * remove: kept in the state file too; a tunnel added at runtime leaves it,
+ * one of the configuration file stays removed while its block is unchanged.
+ */
 static json_t *
 ctl_cmd_remove(struct daemon *d, json_t *req, int *subscribe)
 {
+	struct tunnel	*t;
 	const char	*name;
 	char		*err = NULL;
+	json_t		*reply;
 
 	name = ctl_arg_tunnel(req);
-	if (daemon_tunnel_find(d, name) == NULL)
+	if ((t = daemon_tunnel_find(d, name)) == NULL)
 		return ctl_error("no such tunnel: %s", name);
+	if (state_keep_remove(d->state, t->spec, &err) != 0) {
+		reply = ctl_error("not removed: cannot keep it in the state "
+		    "file: %s", err);
+		free(err);
+		return reply;
+	}
 	if (daemon_tunnel_remove(d, name, &err) != 0)
 		return ctl_error_take(err, "remove failed");
 	return ctl_ok();

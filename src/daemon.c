@@ -19,6 +19,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "resolver.h"
+#include "state.h"
 #include "tunnel.h"
 #include "util.h"
 
@@ -152,6 +153,7 @@ daemon_free(struct daemon *d)
 	resolver_free(d->resolver);
 	fdlimit_free(d->fdlimit);
 	cfg_free(d->cfg);
+	state_free(d->state);
 	free(d->config_path);
 	free(d->notify_status);
 	free(d);
@@ -384,7 +386,9 @@ daemon_reload(struct daemon *d, char **err)
 		*err = xstrdup("no configuration file to reload");
 		return NULL;
 	}
-	if ((c = cfg_load(d->config_path, &errs)) == NULL) {
+	if ((c = cfg_load(d->config_path, &errs)) == NULL ||
+	    (d->state != NULL && state_merge(d->state, c, &errs) != 0)) {
+		cfg_free(c);
 		*err = cfg_errors_join(&errs);
 		if (*err == NULL)
 			*err = xstrdup("configuration rejected");

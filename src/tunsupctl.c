@@ -71,7 +71,8 @@ static const struct client_cmd client_cmds[] = {
 	{ "stop",		"NAME ... | --all",		cmd_stop },
 	{ "restart",		"NAME ... | --all",		cmd_restart },
 	{ "reload",		"",				cmd_reload },
-	{ "add",		"NAME [ssh options] [user@]host", cmd_add },
+	{ "add",		"[--print] NAME [ssh|autossh] [ssh options] "
+				"[user@]host",			cmd_add },
 	{ "remove",		"NAME",				cmd_remove },
 	{ "watch",		"",				cmd_watch },
 	{ "check",		"[-g SECONDS] [NAME ...]",	cmd_check },
@@ -654,22 +655,78 @@ cmd_reload(int argc, char **argv)
 
 /* ---- add: an ssh/autossh command line to a tunnel block ---------------- */
 
+static void
+print_notes(const char *notes)
+{
+	const char	*s, *nl;
+
+	for (s = notes; s != NULL && *s != '\0'; s = nl) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			nl = s + strlen(s);
+		fprintf(stderr, "note: %.*s\n", (int)(nl - s), s);
+		if (*nl == '\n')
+			nl++;
+	}
+}
+
+/*
+ * add --print: the block, checked by the configuration's parser here, ready
+ * to be pasted into the file; nothing is sent.
+ */
+static int
+add_print(const char *name, const struct sshargs *sa)
+{
+	struct tunnel_spec	*spec;
+	struct cfg_errors	 errs = { NULL, 0 };
+	char			*block;
+	size_t			 i;
+
+	spec = cfg_parse_tunnel_lines(NULL, name, "tunsupctl add", 0,
+	    sa->lines, sa->nlines, &errs);
+	if (spec == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "tunsupctl: %s\n", errs.msg[i]);
+		cfg_errors_clear(&errs);
+		return EXIT_REFUSED;
+	}
+	tunnel_spec_free(spec);
+	print_notes(sa->notes);
+	block = sshargs_block(sa, "    ");
+	printf("Tunnel %s\n%s", name, block);
+	free(block);
+	return 0;
+}
+
 static int
 cmd_add(int argc, char **argv)
 {
-	json_t	*args;
-	char	*block, *note, *err;
-	int	 i;
+	struct sshargs	 sa;
+	json_t		*args, *req, *reply, *v;
+	char		*err, *raw, cwd[4096];
+	int		 i, print = 0, r = 0;
 
-	if (argc < 3)
+	if (argc > 1 && strcmp(argv[1], "--print") == 0) {
+		print = 1;
+		argc--;
+		argv++;
+	}
+	if (argc < 3 || argv[1][0] == '-')
 		usage_error("add: give a name and [ssh options] [user@]host");
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		die(EXIT_USAGE, "add: cannot get the current directory: %s",
+		    strerror(errno));
 	/* Checked here for a usage error; the daemon translates its own. */
-	if (sshargs_translate(argc - 2, argv + 2, &block, &note, &err) != 0)
-		usage_error("add: %s", err);
-	if (note != NULL)
-		fprintf(stderr, "note: %s\n", note);
-	free(note);
-	free(block);
+	if (sshargs_parse(&sa, argc - 2, argv + 2, cwd, &err) != 0) {
+		fprintf(stderr, "tunsupctl: add: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	if (print) {
+		r = add_print(argv[1], &sa);
+		sshargs_clear(&sa);
+		return r;
+	}
+	sshargs_clear(&sa);
 	args = json_array();
 	for (i = 2; i < argc; i++) {
 		/* JSON carries UTF-8 only: no silent change of a path. */
@@ -678,8 +735,22 @@ cmd_add(int argc, char **argv)
 	}
 	conn_open(REPLY_TIMEOUT_S);
 	/* "o" steals args. */
-	return simple_request(json_pack("{s:s,s:s,s:o}", "cmd", "add",
-	    "tunnel", argv[1], "argv", args));
+	req = json_pack("{s:s,s:s,s:o}", "cmd", "add", "tunnel", argv[1],
+	    "argv", args);
+	/* Where relative paths (-i, -F) are; json_string refuses non-UTF-8. */
+	if ((v = json_string(cwd)) != NULL)
+		json_object_set_new(req, "cwd", v);	/* v stolen */
+	reply = conn_request(req, &raw);
+	if (json_output)
+		printf("%s\n", raw);
+	if (!reply_ok(reply)) {
+		fprintf(stderr, "tunsupctl: %s\n", reply_error(reply));
+		r = EXIT_REFUSED;
+	} else if (!json_output)
+		print_notes(jstr(reply, "note", NULL));
+	free(raw);
+	json_decref(reply);
+	return r;
 }
 
 /* ---- watch ------------------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "proc.h"
 #include "sshconn.h"
+#include "state.h"
 #include "util.h"
 
 static void
@@ -26,14 +27,41 @@ usage(FILE *fp)
 	    "[-q] [-V] [-h]\n");
 }
 
+/*
+ * -T: every tunnel's effective configuration; the ones the state file
+ * added or removed say so in a comment (tunsupd.conf(5), STATE FILE).
+ */
+static void
+print_config(const struct cfg *cfg, const struct state *st)
+{
+	const char	*name;
+	char		*dump;
+	size_t		 i;
+
+	for (i = 0; i < cfg->ntunnels; i++) {
+		dump = tunnel_spec_dump(cfg->tunnels[i]);
+		if (i > 0)
+			printf("\n");
+		if (state_added(st, cfg->tunnels[i]->name))
+			printf("# added at runtime, kept in %s\n",
+			    state_path(st));
+		printf("%s", dump);
+		free(dump);
+	}
+	for (i = 0; (name = state_removed(st, i)) != NULL; i++)
+		printf("\n# tunnel %s: removed at runtime, kept in %s\n", name,
+		    state_path(st));
+}
+
 int
 main(int argc, char **argv)
 {
 	const char		*path = SYSCONFDIR "/tunsup/tunsupd.conf";
-	char			*sock = NULL, *err = NULL, *dump;
+	char			*sock = NULL, *err = NULL, *spath;
 	struct cfg_errors	 errs = { NULL, 0 };
 	struct cfg		*cfg;
 	struct daemon		*d;
+	struct state		*st = NULL;
 	struct ev_loop		*loop;
 	int			 ch, check = 0, print = 0, level = LOG_LVL_INFO;
 	size_t			 i;
@@ -77,26 +105,31 @@ main(int argc, char **argv)
 	}
 	log_set_level(level);
 
-	if ((cfg = cfg_load(path, &errs)) == NULL) {
+	/* The state file's changes apply after the configuration's. */
+	if ((cfg = cfg_load(path, &errs)) != NULL) {
+		spath = state_default_path(cfg);
+		st = state_load(spath, &errs);
+		free(spath);
+	}
+	if (cfg == NULL || st == NULL || state_merge(st, cfg, &errs) != 0) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		if (errs.n == 0)
 			fprintf(stderr, "%s: configuration rejected\n", path);
 		cfg_errors_clear(&errs);
+		cfg_free(cfg);
+		state_free(st);
 		free(sock);
 		return 1;
 	}
 	if (check || print) {
-		if (print) {
-			for (i = 0; i < cfg->ntunnels; i++) {
-				dump = tunnel_spec_dump(cfg->tunnels[i]);
-				printf("%s%s", i > 0 ? "\n" : "", dump);
-				free(dump);
-			}
-		} else
+		if (print)
+			print_config(cfg, st);
+		else
 			fprintf(stderr, "%s: configuration OK (%zu tunnels)\n",
 			    path, cfg->ntunnels);
 		cfg_free(cfg);
+		state_free(st);
 		free(sock);
 		return 0;
 	}
@@ -107,6 +140,7 @@ main(int argc, char **argv)
 		sock = ctl_default_path();
 	loop = ev_default_loop(EVFLAG_AUTO);
 	d = daemon_new(loop, cfg, path);
+	d->state = st;	/* the daemon's now */
 	d->ctl = ctl_open(loop, d->fdlimit, sock, cfg->control_group,
 	    ctl_daemon_handler, d, &err);
 	if (d->ctl == NULL) {

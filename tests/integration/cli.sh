@@ -82,8 +82,8 @@ start_stop_restart() {
 	expect_rc 2 ctl stop --all web
 	expect_rc 2 ctl remove
 	expect_rc 2 ctl add onlyname
-	expect_rc 2 ctl add x -X 127.0.0.1
-	expect_rc 2 ctl add x -L 1 127.0.0.1
+	expect_rc 2 ctl add x -Z 127.0.0.1
+	expect_rc 2 ctl add x -W h:1 127.0.0.1
 	expect_rc 2 ctl check -g soon
 	pass "usage errors exit 2"
 
@@ -103,7 +103,7 @@ add_remove() {
 	    -n -R "127.0.0.1:$p_r:localhost:22" -D"127.0.0.1:$p_d" \
 	    -i "$T/id_ed25519" -o IdentitiesOnly=yes -o "IdentityAgent none" \
 	    -oUserKnownHostsFile="$T/known_hosts" "$ME@127.0.0.1" -p "$SSHD_PORT_BR"
-	grep -qx "note: autossh -M ignored: tunsupd probes liveness itself" "$T/err" ||
+	grep -qx "note: -M 0: ignored: tunsupd probes the session itself (ServerAliveInterval) and each forward (ForwardProbe)" "$T/err" ||
 	    fail "no note about -M: $(cat "$T/err")"
 	ctl --json status vpn >"$T/vpn.json"
 	[ "$(jget 'tunnels[0].host' <"$T/vpn.json")" = 127.0.0.1 ] || fail "host"
@@ -129,6 +129,8 @@ add_remove() {
 	expect_rc 1 ctl add 'bad name' 127.0.0.1
 	expect_rc 1 ctl add weird -o "NoSuchOption 1" 127.0.0.1
 	grep -q "NoSuchOption" "$T/err" || fail "config error not shown: $(cat "$T/err")"
+	expect_rc 1 ctl add weird -L 1 127.0.0.1
+	grep -q "^tunsupctl: -L 1: LocalForward: " "$T/err" || fail "forward error: $(cat "$T/err")"
 	expect_rc 1 ctl status weird
 	pass "add refuses duplicates, bad names and bad options"
 

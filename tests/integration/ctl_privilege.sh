@@ -152,12 +152,13 @@ done
 pass "no control socket in a directory others can write to (1777, 0777, 0770)"
 
 # Without XDG_RUNTIME_DIR a user's default is /tmp/tunsupd-UID/tunsupd.sock,
-# in a directory the daemon makes for itself.
+# in a directory the daemon makes for itself (its state file would be
+# /.local/state/tunsupd/runtime.conf: none yet, none written).
 DEFDIR=/tmp/tunsupd-$ALICE
 rm -rf "$DEFDIR"
 as_alice() {
 	setpriv --reuid="$ALICE" --regid="$ALICE" --clear-groups \
-	    env -u XDG_RUNTIME_DIR HOME=/ "$@"
+	    env -u XDG_RUNTIME_DIR -u STATE_DIRECTORY HOME=/ "$@"
 }
 as_alice "$T/bin/tunsupd" -f "$T/empty.conf" >"$T/alice.log" 2>&1 &
 ALICE_PID=$!

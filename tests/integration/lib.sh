@@ -65,6 +65,9 @@ tlib_init() {
 	trap 'exit 143' TERM
 	ssh-keygen -q -t ed25519 -N '' -C tunsup-test -f "$T/id_ed25519" </dev/null
 	: >"$T/known_hosts"
+	# tunsupd keeps runtime changes here (tunsupd.conf(5), STATE FILE),
+	# never in the system's state directory.
+	export STATE_DIRECTORY=$T/state
 	if [ "$(id -u)" = 0 ]; then
 		mkdir -p /run/sshd
 	fi

@@ -567,7 +567,8 @@ Test(ctl_cmds, add_argv)
 	cr_assert(json_is_true(json_object_get(reply, "ok")), "%s",
 	    json_string_value(json_object_get(reply, "error")));
 	cr_assert_str_eq(json_string_value(json_object_get(reply, "note")),
-	    "autossh -M ignored: tunsupd probes liveness itself");
+	    "-M 0: ignored: tunsupd probes the session itself "
+	    "(ServerAliveInterval) and each forward (ForwardProbe)");
 	json_decref(reply);
 	reply = call("{\"cmd\":\"status\",\"tunnel\":\"vpn\"}");
 	t = json_array_get(json_object_get(reply, "tunnels"), 0);
@@ -586,11 +587,14 @@ Test(ctl_cmds, add_argv)
 
 	/* The translation's own errors, and nothing added. */
 	expect_error("{\"cmd\":\"add\",\"tunnel\":\"x\",\"argv\":"
-	    "[\"-X\",\"h\"]}", "unsupported ssh option -X");
+	    "[\"-Z\",\"h\"]}", "-Z: unknown ssh option");
 	expect_error("{\"cmd\":\"add\",\"tunnel\":\"x\",\"argv\":"
-	    "[\"-L\",\"nonsense\",\"h\"]}", "bad forwarding specification "
-	    "-L nonsense: LocalForward: missing target (expected host:port or "
-	    "/unix/socket)");
+	    "[\"-L\",\"nonsense\",\"h\"]}", "-L nonsense: LocalForward: "
+	    "missing target (expected host:port or /unix/socket)");
+	/* Relative paths are the client's directory's. */
+	expect_error("{\"cmd\":\"add\",\"tunnel\":\"x\",\"argv\":"
+	    "[\"-i\",\"k\",\"h\"],\"cwd\":\"rel\"}",
+	    "argument cwd must be an absolute path");
 	expect_error("{\"cmd\":\"status\",\"tunnel\":\"x\"}",
 	    "no such tunnel: x");
 }

@@ -1,0 +1,61 @@
+/*
+ * state.h: what tunsupctl changed at runtime, kept in the state file so
+ * that it survives a reload and a restart until it is undone (tunsupd.conf(5),
+ * STATE FILE). The file is a list of records, each a keyword and a tunnel
+ * name: "Tunnel NAME" and the lines of its block (added at runtime),
+ * "Removed NAME DIGEST" (a tunnel of the configuration file removed at
+ * runtime, while its block stays what it was). Later runtime changes (forwards
+ * added or cancelled) are more record kinds in the same file.
+ */
+#ifndef TUNSUP_STATE_H
+#define TUNSUP_STATE_H
+
+#include <stddef.h>
+
+struct cfg;
+struct cfg_errors;
+struct tunnel_spec;
+struct state;
+
+/*
+ * The state file of a configuration: its StateFile; else
+ * $STATE_DIRECTORY/runtime.conf (systemd's StateDirectory=); else for root
+ * LOCALSTATEDIR/lib/tunsupd/runtime.conf, for others
+ * $XDG_STATE_HOME/tunsupd/runtime.conf (~/.local/state/...). NULL for
+ * "StateFile none". Caller frees.
+ */
+char		*state_default_path(const struct cfg *);
+
+/*
+ * Read the file at path (none yet: nothing to apply; path NULL: nothing
+ * is ever kept). NULL with errs set if it cannot be trusted or read: not a
+ * regular file, owned by another user, writable by others, a bad record.
+ */
+struct state	*state_load(const char *path, struct cfg_errors *errs);
+void		 state_free(struct state *);
+const char	*state_path(const struct state *);
+
+/*
+ * Apply the records to a configuration just loaded: runtime tunnels join
+ * its tunnels (parsed with its defaults), removed ones leave it. A record
+ * that no longer applies (the file now has a tunnel of that name, or the
+ * removed tunnel's block changed or is gone) is dropped at the next write.
+ * 0, or -1 with errs set (cfg is then to be thrown away).
+ */
+int		 state_merge(struct state *, struct cfg *, struct cfg_errors *);
+
+/* 1 if name was added at runtime; the i-th tunnel removed (NULL past). */
+int		 state_added(const struct state *, const char *name);
+const char	*state_removed(const struct state *, size_t i);
+
+/*
+ * Keep an "add" (block: its lines) or a "remove" and write the file. 0, or
+ * -1 with *err (caller frees) and the state as it was. A state without a
+ * path keeps nothing and always succeeds.
+ */
+int		 state_keep_add(struct state *, const char *name,
+		    const char *block, char **err);
+int		 state_keep_remove(struct state *, const struct tunnel_spec *,
+		    char **err);
+
+#endif
