@@ -568,17 +568,23 @@ parse_listen(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
 	int		 minport;
 
 	if (*arg == '/') {
-		if (!here) {
-			xasprintf(err, "RemoteForward to a remote unix socket "
-			    "is not supported: libssh 0.10 has no "
-			    "streamlocal-forward@openssh.com");
-			return -1;
-		}
 		if (fwd_kind_info(kind)->flags & FK_SOCKS) {
-			xasprintf(err, "DynamicForward on a unix socket "
-			    "is not supported");
+			xasprintf(err, "%s on a unix socket is not supported%s",
+			    kw, here ? "" : " (a socket path on the server "
+			    "needs a target: RemoteForward /path host:port)");
 			return -1;
 		}
+#ifndef HAVE_SSH_STREAMLOCAL
+		if (!here) {
+			xasprintf(err, "RemoteForward on a unix socket of the "
+			    "server needs streamlocal-forward@openssh.com, "
+			    "which this tunsupd's libssh (%s) lacks: build "
+			    "tunsup with its bundled libssh (./configure "
+			    "without --with-libssh=system; README.md, \"The "
+			    "bundled libssh\")", TUNSUP_LIBSSH_BUILD);
+			return -1;
+		}
+#endif
 		ep->path = xstrdup(arg);
 		ep->port = -1;
 		return 0;

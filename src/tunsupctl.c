@@ -932,6 +932,7 @@ cmd_authorized_keys(int argc, char **argv)
 	char		*key, *listens, *opens, *raw;
 	size_t		 i;
 	int		 status, nlisten = 0, nopen = 0, any_open = 0;
+	int		 remote_sock = 0;
 
 	if (argc != 3)
 		usage_error("authorized-keys: give a tunnel name and a "
@@ -955,8 +956,11 @@ cmd_authorized_keys(int argc, char **argv)
 		listen = jstr(f, "listen", "");
 		target = jstr(f, "target", NULL);
 		/* The server listens: permitlisten; it connects: permitopen. */
-		if (!(kind->flags & FK_HERE))
+		if (!(kind->flags & FK_HERE)) {
+			if (*listen == '/')
+				remote_sock = 1;
 			nlisten += ak_append(&listens, "permitlisten", listen);
+		}
 		else if (kind->flags & FK_SOCKS)
 			any_open = 1;
 		else if (target != NULL)
@@ -971,6 +975,13 @@ cmd_authorized_keys(int argc, char **argv)
 		opens[0] = '\0';
 	} else if (nopen == 0)
 		ak_append(&opens, "permitopen", AK_CLOSED);
+	if (remote_sock)
+		fprintf(stderr, "note: OpenSSH has no per-key limit for unix "
+		    "sockets: this key may listen on any path its account may "
+		    "write and connect to any socket it may open; limit the "
+		    "account in the server's sshd_config (Match User ... / "
+		    "AllowStreamLocalForwarding remote, StreamLocalBindMask, "
+		    "StreamLocalBindUnlink: tunsupd.conf(5), RemoteForward)\n");
 	printf("restrict,port-forwarding%s%s,command=\"/bin/false\" %s\n",
 	    listens, opens, key);
 
