@@ -1979,6 +1979,9 @@ check_forwards(struct parse *p, const struct tunnel_spec *t)
 			    b->listen_str == NULL ||
 			    strcmp(a->listen_str, b->listen_str) != 0)
 				continue;
+			/* Port 0: the server picks a new port for each. */
+			if (!la && a->listen.path == NULL && a->listen.port == 0)
+				continue;
 			perr(p, t->file, t->line, "tunnel %s: two %s forwards "
 			    "listen on %s", t->name, la ? "local" : "remote",
 			    a->listen_str);

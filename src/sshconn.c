@@ -73,6 +73,15 @@ enum greq_kind {
 	GR_KEEPALIVE,
 };
 
+/* The request each kind sends (libssh's error names it when refused). */
+static const char *const greq_names[] = {
+	[GR_LISTEN] = " tcpip-forward ",
+	[GR_CANCEL] = " cancel-tcpip-forward ",
+	[GR_LISTEN_UNIX] = " streamlocal-forward@openssh.com ",
+	[GR_CANCEL_UNIX] = " cancel-streamlocal-forward@openssh.com ",
+	[GR_KEEPALIVE] = " keepalive@openssh.com ",
+};
+
 struct greq {
 	TAILQ_ENTRY(greq)	 entry;
 	enum greq_kind		 kind;
@@ -1370,7 +1379,13 @@ sc_greq_result(struct sshconn *c, struct greq *q, int r)
 	if (q->kind == GR_LISTEN_UNIX || q->kind == GR_CANCEL_UNIX)
 		return -1;
 #endif
-	if (ssh_get_error_code(c->s) == SSH_REQUEST_DENIED)
+	/*
+	 * libssh keeps the last error: a refused keepalive's lingers. A
+	 * refusal of this request names it ("Global request NAME failed").
+	 */
+	if (ssh_get_error_code(c->s) == SSH_REQUEST_DENIED &&
+	    (q->kind == GR_KEEPALIVE ||
+	    strstr(ssh_get_error(c->s), greq_names[q->kind]) != NULL))
 		return -1;
 	if (q->kind == GR_LISTEN && q->port == 0 && !sc_socket_closed(c) &&
 	    (ssh_get_status(c->s) & (SSH_CLOSED | SSH_CLOSED_ERROR)) == 0)

@@ -5,11 +5,27 @@
 # it the stale socket file left by the killed sshd refuses the new listen, and the
 # error says so); stop cancels it (the path stops accepting); the authorized_keys
 # line of tunsupctl authorized-keys works for it and says what it cannot limit.
-# Needs a build whose libssh has streamlocal-forward (tests/integration/
-# streamlocal_support.sh checks the refusal of the others).
+# A build whose libssh lacks streamlocal-forward (--with-libssh=system) must
+# refuse to start with such a forward, naming the bundled libssh (and
+# tests/integration/streamlocal_support.sh checks tunsupd -t).
 . "$TESTLIB"
 set -eu -o pipefail
 tlib_init
+
+if ! "$TUNSUPD" -V | sed -n 2p | grep -q 'streamlocal-forward\.patch'; then
+	{
+		conf_header
+		echo "Tunnel rs"
+		echo "    RemoteForward $T/srv.sock 127.0.0.1:9"
+	} >"$T/t.conf"
+	if "$TUNSUPD" -f "$T/t.conf" -S "$T/ctl.sock" >"$T/out" 2>&1; then
+		fail "tunsupd started with RemoteForward /path and a libssh that cannot"
+	fi
+	grep -Eq "t.conf:[0-9]+: .*streamlocal-forward@openssh.com.*bundled libssh" "$T/out" ||
+	    fail "the refusal does not name the line and the bundled libssh: $(cat "$T/out")"
+	pass "this libssh lacks streamlocal-forward: tunsupd refuses to start with RemoteForward /path, naming the bundled libssh"
+	exit 0
+fi
 
 # the bridge re-binds a stale socket; bridge2 keeps sshd's default (no)
 start_sshd bridge "StreamLocalBindUnlink yes"
