@@ -110,8 +110,16 @@ probe_ok() {
 probe_ok
 
 server_restart() {
-	local connects
+	local connects wpid
 	wait_state keep up 20
+	# the forward events of the restart, as a subscriber sees them
+	"$TUNSUPCTL" -S "$SOCK" --json watch >"$T/watch.out" 2>&1 &
+	wpid=$!
+	track "$wpid"
+	# (it subscribes asynchronously: cycle rs until it saw that)
+	wait_for 10 'ctl stop rs >/dev/null && ctl start rs >/dev/null &&
+	    grep -q "\"tunnel\":\"rs\"" "$T/watch.out"'
+	wait_state rs up 20
 	uecho "$T/srv/keep.sock" || fail "echo through keep.sock"
 	connects=$(tfield rs connects)
 	restart_sshd bridge
@@ -128,13 +136,31 @@ server_restart() {
 	[ "$(fwd_field keep 0 state)" != up ] || fail "keep's forward up without StreamLocalBindUnlink"
 	fwd_field keep 0 error | grep -q "StreamLocalBindUnlink" ||
 	    fail "keep's error does not name StreamLocalBindUnlink: $(fwd_field keep 0 error)"
+	grep "\"event\":\"forward\"" "$T/watch.out" | grep "\"listen\":\"$T/srv/keep.sock\"" |
+	    grep -q "StreamLocalBindUnlink" || fail "no forward event with the refusal: $(cat "$T/watch.out")"
 	# removing the stale file by hand lets the retry through
 	rm -f "$T/srv/keep.sock"
 	wait_state keep up 20
 	uecho "$T/srv/keep.sock" || fail "echo through keep.sock after the stale file went"
-	pass "without sshd's StreamLocalBindUnlink the stale socket is refused, named, and retried until it is gone"
+	wait_for 10 'grep "\"event\":\"forward\"" "$T/watch.out" | grep "\"listen\":\"$T/srv/keep.sock\"" | grep -q "\"state\":\"up\""'
+	kill_pid "$wpid"
+	pass "without sshd's StreamLocalBindUnlink the stale socket is refused, named (status, events), and retried until it is gone"
+}
+
+reload_moves() {
+	sed -i "s|RemoteForward $T/srv/keep.sock:|RemoteForward $T/srv/moved.sock:|" "$T/t.conf"
+	ctl reload >/dev/null || fail "reload"
+	wait_for 20 '[ "$(fwd_field keep 0 listen)" = "$T/srv/moved.sock" ]'
+	wait_state keep up 20
+	uecho "$T/srv/moved.sock" || fail "echo through moved.sock after the reload"
+	! uecho "$T/srv/keep.sock" 2>/dev/null || fail "keep.sock still answers after the reload"
+	wait_state rs up 20
+	[ "$(tfield rs connects)" = "$rs_connects" ] || fail "the reload restarted rs too"
+	pass "reload moves a socket forward: the new path listens, the old one no longer answers, other tunnels keep their session"
 }
 server_restart
+rs_connects=$(tfield rs connects)
+reload_moves
 
 stop_cancels() {
 	ctl stop rs >/dev/null || fail "stop rs"
