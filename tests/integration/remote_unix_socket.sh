@@ -162,6 +162,23 @@ server_restart
 rs_connects=$(tfield rs connects)
 reload_moves
 
+# Someone removes the socket file on the server: the listener is unreachable.
+# The probe notices, the forward cancels (cancel-streamlocal-forward) and asks
+# again in the same session.
+socket_removed() {
+	local connects
+	connects=$(tfield keep connects)
+	wait_for 15 '[ "$(fwd_field keep 0 probe)" = ok ]'
+	rm "$T/srv/moved.sock"
+	wait_for 20 'grep -q "forward $T/srv/moved.sock: failed: probe" "$T/tunsupd.log"'
+	wait_for 20 'test -S "$T/srv/moved.sock"'
+	wait_state keep up 20
+	uecho "$T/srv/moved.sock" || fail "echo through moved.sock after it was made again"
+	[ "$(tfield keep connects)" = "$connects" ] || fail "keep reconnected instead"
+	pass "a socket removed on the server is found by the probe and made again in the same session"
+}
+socket_removed
+
 stop_cancels() {
 	ctl stop rs >/dev/null || fail "stop rs"
 	wait_state rs stopped 10
