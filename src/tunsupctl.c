@@ -977,8 +977,8 @@ cmd_authorized_keys(int argc, char **argv)
 		ak_append(&opens, "permitopen", AK_CLOSED);
 	if (remote_sock)
 		fprintf(stderr, "note: OpenSSH has no per-key limit for unix "
-		    "sockets: this key may listen on any path its account may "
-		    "write and connect to any socket it may open; limit the "
+		    "sockets: permitlisten does not apply to them, so this key "
+		    "may listen on any path its account may write; limit the "
 		    "account in the server's sshd_config (Match User ... / "
 		    "AllowStreamLocalForwarding remote, StreamLocalBindMask, "
 		    "StreamLocalBindUnlink: tunsupd.conf(5), RemoteForward)\n");
