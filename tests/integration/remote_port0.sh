@@ -105,6 +105,10 @@ own_target() {
 if "$TUNSUPD" -V | sed -n 2p | grep -q 'global-request-reply-port\.patch'; then
 	wait_state zero up 30
 	grep -q "connected to" "$T/watcher.log" || fail "the watcher connected to nothing"
+	# the race happened: a channel open came in with a reply, before the
+	# forward knew its port (that connection is refused, harmlessly)
+	grep -q "zero: server opened a channel for localhost:[0-9]*, which no forward of ours listens on" \
+	    "$T/tunsupd.log" || fail "no channel open arrived with a reply: the test proves nothing"
 	own_target
 	! grep -q "zero: .* -> degraded" "$T/tunsupd.log" ||
 	    fail "a forward was refused or lost on the way: $(grep -- '-> degraded' "$T/tunsupd.log")"
