@@ -42,9 +42,10 @@ struct sshconn_cbs {
 	 */
 	void	(*dead)(void *arg, enum sshconn_fail, const char *why);
 	/*
-	 * The server opened a forwarded-tcpip channel for addr:port. The owner
-	 * may call sshconn_accept(m, ...) from inside; if it does not, the open
-	 * is refused.
+	 * The server opened a forwarded-tcpip channel for addr:port, or a
+	 * forwarded-streamlocal one for the socket path addr (port -1). The
+	 * owner may call sshconn_accept(m, ...) from inside; if it does not,
+	 * the open is refused.
 	 */
 	void	(*forwarded)(void *arg, const char *addr, int port,
 		    struct sshconn_fwdmsg *m);
@@ -52,7 +53,11 @@ struct sshconn_cbs {
 	void	(*phase)(void *arg, const char *phase);
 };
 
-/* Global request answered: result 0 ok, -1 refused, -2 session error. */
+/*
+ * Global request answered: result 0 ok, -1 refused, -2 session error, -3
+ * taken by the server but its reply unreadable (a port-0 listen with a
+ * libssh that loses the bound port: doc/design.md).
+ */
 typedef void (*sshconn_req_cb)(void *arg, int result, int bound_port,
     double rtt_ms);
 /*
@@ -87,6 +92,15 @@ uint64_t	 sshconn_in_packets(struct sshconn *);
 void	sshconn_listen(struct sshconn *, const char *addr, int port,
 	    sshconn_req_cb, void *arg);
 void	sshconn_cancel(struct sshconn *, const char *addr, int port,
+	    sshconn_req_cb, void *arg);
+/*
+ * A listener on the server's unix socket path (streamlocal-forward), and its
+ * cancel; refused (-1) without asking when libssh cannot (configure's
+ * HAVE_SSH_STREAMLOCAL; the configuration refuses such forwards then).
+ */
+void	sshconn_listen_unix(struct sshconn *, const char *path,
+	    sshconn_req_cb, void *arg);
+void	sshconn_cancel_unix(struct sshconn *, const char *path,
 	    sshconn_req_cb, void *arg);
 void	sshconn_keepalive(struct sshconn *, sshconn_req_cb, void *arg);
 /* Forget every queued callback with this arg (its owner is going away). */

@@ -579,17 +579,23 @@ parse_listen(enum fwd_kind kind, const char *arg, struct fwd_endpoint *ep,
 	int		 minport;
 
 	if (*arg == '/') {
-		if (!here) {
-			xasprintf(err, "RemoteForward to a remote unix socket "
-			    "is not supported: libssh 0.10 has no "
-			    "streamlocal-forward@openssh.com");
-			return -1;
-		}
 		if (fwd_kind_info(kind)->flags & FK_SOCKS) {
-			xasprintf(err, "DynamicForward on a unix socket "
-			    "is not supported");
+			xasprintf(err, "%s on a unix socket is not supported%s",
+			    kw, here ? "" : " (a socket path on the server "
+			    "needs a target: RemoteForward /path host:port)");
 			return -1;
 		}
+#ifndef HAVE_SSH_STREAMLOCAL
+		if (!here) {
+			xasprintf(err, "RemoteForward on a unix socket of the "
+			    "server needs streamlocal-forward@openssh.com, "
+			    "which this tunsupd's libssh (%s) lacks: build "
+			    "tunsup with its bundled libssh (./configure "
+			    "without --with-libssh=system; README.md, \"The "
+			    "bundled libssh\")", TUNSUP_LIBSSH_BUILD);
+			return -1;
+		}
+#endif
 		ep->path = xstrdup(arg);
 		ep->port = -1;
 		return 0;
@@ -2162,6 +2168,9 @@ check_forwards(struct parse *p, const struct tunnel_spec *t)
 			if (la != lb || a->listen_str == NULL ||
 			    b->listen_str == NULL ||
 			    strcmp(a->listen_str, b->listen_str) != 0)
+				continue;
+			/* Port 0: the server picks a new port for each. */
+			if (!la && a->listen.path == NULL && a->listen.port == 0)
 				continue;
 			perr(p, t->file, t->line, "tunnel %s: two %s forwards "
 			    "listen on %s", t->name, la ? "local" : "remote",

@@ -357,6 +357,10 @@ forward_matches(struct forward *f, const char *addr, int port)
 
 	if (forward_kind(f)->incoming == NULL || !f->listening)
 		return 0;
+	/* A socket path (port -1) matches only the same path. */
+	if (fs->listen.path != NULL || port == -1)
+		return fs->listen.path != NULL && port == -1 &&
+		    strcmp(fs->listen.path, addr) == 0;
 	if (port != fs->listen.port && port != f->bound_port)
 		return 0;
 	/* The server echoes the bind address we sent. */

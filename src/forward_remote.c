@@ -1,10 +1,12 @@
 /*
  * forward_remote.c: the forwards that listen on the server, -R and reverse
- * SOCKS. A tcpip-forward request goes through the session's global-request
- * queue; each forwarded-tcpip channel the server opens is accepted and its
- * target (fixed, or named by the client's SOCKS request in the channel)
- * connected without blocking; a refused target closes that channel only.
- * A remote forward is probed end to end through the server's listener.
+ * SOCKS. A tcpip-forward request (streamlocal-forward for a socket path on
+ * the server) goes through the session's global-request queue; each
+ * forwarded-tcpip (forwarded-streamlocal) channel the server opens is
+ * accepted and its target (fixed, or named by the client's SOCKS request in
+ * the channel) connected without blocking; a refused target closes that
+ * channel only. A remote forward is probed end to end through the server's
+ * listener (direct-tcpip, or direct-streamlocal to the socket).
  */
 #include "config.h"
 
@@ -48,11 +50,27 @@ remote_listen_cb(void *arg, int result, int bound, double rtt)
 	}
 	if (result == -2)
 		return;		/* the session is failing; it says why */
+	if (result == -3) {
+		forward_set(f, FWD_PENDING, "the server listens on %s but its "
+		    "reply was lost by libssh, which read the port from a "
+		    "later packet: asking again (the bundled libssh keeps "
+		    "the reply's port; README.md, \"The bundled libssh\")",
+		    f->spec->listen_str);
+		return;
+	}
 	/* The server gives no reason: name the likely ones. */
-	forward_set(f, FWD_PENDING, "server refused to listen on %s: the "
-	    "port may be held by an earlier session or another process, or "
-	    "the key's permitlisten/sshd's AllowTcpForwarding forbids it",
-	    f->spec->listen_str);
+	if (f->spec->listen.path != NULL)
+		forward_set(f, FWD_PENDING, "server refused to listen on the "
+		    "socket %s: it may exist already (a stale socket of an "
+		    "earlier session: sshd's StreamLocalBindUnlink), its "
+		    "directory may be missing or not writable by the user, or "
+		    "sshd's AllowStreamLocalForwarding or the key's "
+		    "no-port-forwarding forbids it", f->spec->listen.path);
+	else
+		forward_set(f, FWD_PENDING, "server refused to listen on %s: "
+		    "the port may be held by an earlier session or another "
+		    "process, or the key's permitlisten/sshd's "
+		    "AllowTcpForwarding forbids it", f->spec->listen_str);
 }
 
 static void
@@ -68,12 +86,19 @@ remote_listen(struct forward *f)
 		 * hold it (and refuse a second one): let it go first.
 		 */
 		f->relisten = 0;
-		sshconn_cancel(c, f->spec->listen.host, f->bound_port, NULL,
-		    f);
+		if (f->spec->listen.path != NULL)
+			sshconn_cancel_unix(c, f->spec->listen.path, NULL, f);
+		else
+			sshconn_cancel(c, f->spec->listen.host, f->bound_port,
+			    NULL, f);
 	}
 	f->requested = 1;
-	sshconn_listen(c, f->spec->listen.host, f->spec->listen.port,
-	    remote_listen_cb, f);
+	if (f->spec->listen.path != NULL)
+		sshconn_listen_unix(c, f->spec->listen.path, remote_listen_cb,
+		    f);
+	else
+		sshconn_listen(c, f->spec->listen.host, f->spec->listen.port,
+		    remote_listen_cb, f);
 }
 
 /* The local connect failed: errnum picks a reverse-SOCKS reply (0: DNS). */
@@ -338,14 +363,21 @@ probe_open_cb(void *arg, struct sshchan *ch,
 		f->probe = NULL;
 		/*
 		 * Administratively prohibited is a permitopen restriction, not
-		 * a broken forward: keepalives must do.
+		 * a broken forward: keepalives must do. OpenSSH refuses a
+		 * direct-streamlocal that a permitopen or AllowStreamLocal-
+		 * Forwarding denies as "open failed" (connect failed), as if
+		 * the socket were broken: before any probe of the socket has
+		 * passed, that is taken for the refusal.
 		 */
-		if (why->reason == SSHCHAN_PROHIBITED) {
+		if (why->reason == SSHCHAN_PROHIBITED ||
+		    (f->spec->listen.path != NULL && f->probes_ok == 0 &&
+		    why->reason == SSHCHAN_CONNECT_FAILED)) {
 			f->probe_unsupported = 1;
 			tlog_info(f->env, "forward %s: cannot probe end to end, "
-			    "the server refuses direct-tcpip to it (%s); "
-			    "relying on keepalives", f->spec->listen_str,
-			    why->msg);
+			    "the server refuses %s to it (%s); relying on "
+			    "keepalives", f->spec->listen_str,
+			    f->spec->listen.path != NULL ?
+			    "direct-streamlocal" : "direct-tcpip", why->msg);
 			probe_done(f, NULL);
 			return;
 		}
@@ -382,11 +414,17 @@ remote_probe(struct forward *f)
 			    "listener");
 		return;
 	}
+	f->probe_sent = now_mono();
+	if (f->spec->listen.path != NULL) {
+		/* sshd connects to its own socket (direct-streamlocal). */
+		f->probe = sshconn_open(c, NULL, 0, f->spec->listen.path,
+		    "127.0.0.1", 0, probe_open_cb, f);
+		return;
+	}
 	/* Where the server's listener is: its bind address, or loopback. */
 	host = f->spec->listen.host;
 	if (host == NULL || *host == '\0' || strcmp(host, "*") == 0)
 		host = "127.0.0.1";
-	f->probe_sent = now_mono();
 	f->probe = sshconn_open(c, host, f->bound_port, NULL, "127.0.0.1", 0,
 	    probe_open_cb, f);
 }

@@ -586,8 +586,12 @@ tunnel_conn_forwarded(void *arg, const char *addr, int port,
 			return;
 		}
 	}
-	tlog_warn(t, "server opened a channel for %s:%d, which no forward "
-	    "of ours listens on: refused", addr, port);
+	if (port == -1)
+		tlog_warn(t, "server opened a channel for the socket %s, which "
+		    "no forward of ours listens on: refused", addr);
+	else
+		tlog_warn(t, "server opened a channel for %s:%d, which no "
+		    "forward of ours listens on: refused", addr, port);
 }
 
 static const struct sshconn_cbs tunnel_conn_cbs = {

@@ -1101,6 +1101,7 @@ cmd_authorized_keys(int argc, char **argv)
 	char		*key, *listens, *opens, *raw;
 	size_t		 i;
 	int		 status, nlisten = 0, nopen = 0, any_open = 0;
+	int		 remote_sock = 0;
 
 	if (argc != 3)
 		usage_error("authorized-keys: give a tunnel name and a "
@@ -1124,8 +1125,11 @@ cmd_authorized_keys(int argc, char **argv)
 		listen = jstr(f, "listen", "");
 		target = jstr(f, "target", NULL);
 		/* The server listens: permitlisten; it connects: permitopen. */
-		if (!(kind->flags & FK_HERE))
+		if (!(kind->flags & FK_HERE)) {
+			if (*listen == '/')
+				remote_sock = 1;
 			nlisten += ak_append(&listens, "permitlisten", listen);
+		}
 		else if (kind->flags & FK_SOCKS)
 			any_open = 1;
 		else if (target != NULL)
@@ -1140,6 +1144,13 @@ cmd_authorized_keys(int argc, char **argv)
 		opens[0] = '\0';
 	} else if (nopen == 0)
 		ak_append(&opens, "permitopen", AK_CLOSED);
+	if (remote_sock)
+		fprintf(stderr, "note: OpenSSH has no per-key limit for unix "
+		    "sockets: permitlisten does not apply to them, so this key "
+		    "may listen on any path its account may write; limit the "
+		    "account in the server's sshd_config (Match User ... / "
+		    "AllowStreamLocalForwarding remote, StreamLocalBindMask, "
+		    "StreamLocalBindUnlink: tunsupd.conf(5), RemoteForward)\n");
 	ak_jumps(t, key);
 	printf("restrict,port-forwarding%s%s,command=\"/bin/false\" %s\n",
 	    listens, opens, key);

@@ -844,6 +844,31 @@ sys.exit(0 if ok == n else 1)
 EOF
 }
 
+# uecho PATH|PORT: 200,000 random bytes sent to an echo service behind a unix
+# socket PATH (or 127.0.0.1:PORT), half-close, and exactly them back.
+uecho() {
+	timeout 30 python3 - "$1" <<'PY'
+import os, socket, sys
+path = sys.argv[1]
+if path.startswith("/"):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+else:
+    s = socket.create_connection(("127.0.0.1", int(path)), 10)
+s.settimeout(10)
+data = os.urandom(200000)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    c = s.recv(65536)
+    if not c:
+        break
+    got += c
+sys.exit(0 if got == data else 1)
+PY
+}
+
 # send_through ENTRY_PORT SINK_PORT MIB: MIB MiB of random data sent into
 # 127.0.0.1:ENTRY_PORT (one end of a forward) must arrive intact at a one-shot sink
 # started on SINK_PORT (its far end).

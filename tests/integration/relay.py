@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """TCP relay on 127.0.0.1 for tunsup's integration tests.
 
-    relay.py [--pidfile FILE] [--rate BYTES_PER_SEC] LISTEN_PORT TARGET_PORT
+    relay.py [--pidfile FILE] [--rate BYTES_PER_SEC] [--hold SECONDS] LISTEN_PORT TARGET_PORT
 
 One process, one selector loop, non-blocking sockets. Each accepted connection is
 joined to a new connection to 127.0.0.1:TARGET_PORT and bytes are copied both ways
 (half-close passed on). Used to make a black hole: `kill -STOP` freezes the relay
 (established connections stall, new connections complete in the kernel backlog but
 never see a banner), `kill -CONT` resumes it. `--rate` throttles each direction of
-each connection to about BYTES_PER_SEC.
+each connection to about BYTES_PER_SEC. `--hold` keeps what the target sends and
+passes it on every SECONDS in one write, so that packets the target sent apart
+arrive together (tests/integration/remote_port0.sh).
 """
 
 import argparse
@@ -46,6 +48,8 @@ class Pair:
         # rate limiting: bytes allowed per direction (token bucket, 1 s burst)
         self.tokens = {self.a: 0.0, self.b: 0.0}
         self.last = time.monotonic()
+        # --hold: how many bytes of a.out (from the target) may be written
+        self.release = 0
 
     def refill(self):
         rate = self.relay.rate
@@ -67,9 +71,12 @@ class Pair:
         if side.connected and not side.eof_in and len(other.out) < BUF \
                 and self.budget(side) > 0:
             ev |= selectors.EVENT_READ
-        if not side.connected or side.out:
+        if not side.connected or (side.out and self.writable(side)):
             ev |= selectors.EVENT_WRITE
         return ev
+
+    def writable(self, side):
+        return not self.relay.hold or side is not self.a or self.release > 0
 
     def update(self):
         if self.closed:
@@ -103,15 +110,18 @@ class Pair:
                     self.close()
                     return
                 side.connected = True
-            if side.out:
+            if side.out and self.writable(side):
+                held = self.relay.hold and side is self.a
                 try:
-                    n = side.sock.send(side.out)
+                    n = side.sock.send(side.out[:self.release] if held else side.out)
                 except BlockingIOError:
                     n = 0
                 except OSError:
                     self.close()
                     return
                 del side.out[:n]
+                if held:
+                    self.release -= n
         if mask & selectors.EVENT_READ:
             self.refill()
             want = self.budget(side)
@@ -144,9 +154,11 @@ class Pair:
 
 
 class Relay:
-    def __init__(self, lport, tport, rate):
+    def __init__(self, lport, tport, rate, hold):
         self.tport = tport
         self.rate = rate
+        self.hold = hold
+        self.next_release = time.monotonic() + hold
         self.sel = selectors.DefaultSelector()
         self.pairs = set()
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -177,6 +189,8 @@ class Relay:
         while True:
             # with a rate, wake up to refill buckets of throttled connections
             timeout = 0.05 if self.rate else None
+            if self.hold:
+                timeout = max(0.0, self.next_release - time.monotonic())
             for key, mask in self.sel.select(timeout):
                 if key.data is None:
                     self.accept()
@@ -188,17 +202,23 @@ class Relay:
                 for p in list(self.pairs):
                     p.refill()
                     p.update()
+            if self.hold and time.monotonic() >= self.next_release:
+                self.next_release = time.monotonic() + self.hold
+                for p in list(self.pairs):
+                    p.release = len(p.a.out)
+                    p.update()
 
 
 def main():
     ap = argparse.ArgumentParser(description="TCP relay on 127.0.0.1")
     ap.add_argument("--pidfile")
     ap.add_argument("--rate", type=int, default=0, metavar="BYTES_PER_SEC")
+    ap.add_argument("--hold", type=float, default=0, metavar="SECONDS")
     ap.add_argument("listen_port", type=int)
     ap.add_argument("target_port", type=int)
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    relay = Relay(args.listen_port, args.target_port, args.rate)
+    relay = Relay(args.listen_port, args.target_port, args.rate, args.hold)
     if args.pidfile:
         with open(args.pidfile, "w") as f:
             f.write("%d\n" % os.getpid())

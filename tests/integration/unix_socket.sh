@@ -53,29 +53,6 @@ ln -s "$T/link-target" "$T/link.sock"
 start_tunsupd "$T/t.conf"
 wait_state u up 15
 
-uecho() {
-	python3 - "$1" <<'PY'
-import os, socket, sys
-path = sys.argv[1]
-if path.startswith("/"):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-else:
-    s = socket.create_connection(("127.0.0.1", int(path)), 10)
-s.settimeout(10)
-data = os.urandom(200000)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    c = s.recv(65536)
-    if not c:
-        break
-    got += c
-sys.exit(0 if got == data else 1)
-PY
-}
-
 [ "$(stat -c %a "$T/local.sock")" = 600 ] || fail "local socket mode $(stat -c %a "$T/local.sock")"
 uecho "$T/local.sock" || fail "echo through the local unix socket"
 pass "LocalForward from a unix socket (mode 0600) carries data"

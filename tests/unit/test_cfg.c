@@ -971,14 +971,39 @@ Test(cfg, forward_remote_dynamic)
 	fwd_spec_clear(&fwd);
 }
 
+/* A socket on the server: only with a libssh that has streamlocal-forward. */
+Test(cfg, remote_unix_socket)
+{
+	struct fwd_spec	 fwd;
+	char		*err = NULL;
+	int		 r;
+
+	r = cfg_parse_forward(FWD_REMOTE, "/tmp/remote.sock", "localhost:22",
+	    &fwd, &err);
+#ifdef HAVE_SSH_STREAMLOCAL
+	cr_assert_eq(r, 0, "%s", err);
+	cr_assert_str_eq(fwd.listen.path, "/tmp/remote.sock");
+	cr_assert_str_eq(fwd.listen_str, "/tmp/remote.sock");
+	cr_assert_str_eq(fwd.target_str, "localhost:22");
+	fwd_spec_clear(&fwd);
+	fwd_ok(FWD_REMOTE, "/tmp/remote.sock:/run/local.sock", NULL, &fwd);
+	cr_assert_str_eq(fwd.listen.path, "/tmp/remote.sock");
+	cr_assert_str_eq(fwd.target.path, "/run/local.sock");
+	fwd_spec_clear(&fwd);
+#else
+	cr_assert_eq(r, -1);
+	cr_assert_not_null(strstr(err, "needs streamlocal-forward@openssh.com"),
+	    "%s", err);
+	cr_assert_not_null(strstr(err, "bundled libssh"), "%s", err);
+	free(err);
+#endif
+	fwd_bad(FWD_REMOTE, "/tmp/remote.sock", NULL,
+	    "RemoteForward on a unix socket is not supported (a socket path "
+	    "on the server needs a target: RemoteForward /path host:port)");
+}
+
 Test(cfg, forward_rejections)
 {
-	fwd_bad(FWD_REMOTE, "/tmp/remote.sock", "localhost:22",
-	    "RemoteForward to a remote unix socket is not supported: libssh "
-	    "0.10 has no streamlocal-forward@openssh.com");
-	fwd_bad(FWD_REMOTE, "/tmp/remote.sock", NULL,
-	    "RemoteForward to a remote unix socket is not supported: libssh "
-	    "0.10 has no streamlocal-forward@openssh.com");
 	fwd_bad(FWD_DYNAMIC, "/tmp/socks.sock", NULL,
 	    "DynamicForward on a unix socket is not supported");
 	fwd_bad(FWD_LOCAL, "8080", NULL, "LocalForward: missing target "
@@ -1045,10 +1070,11 @@ Test(cfg, forward_keywords_in_file)
 	cr_assert_str_eq(t->forwards[0].listen_str, "*:5432");
 	cr_assert_str_eq(t->forwards[1].listen_str, "*:1080");
 	cfg_free(cfg);
-	expect_err("Tunnel a\nRemoteForward /tmp/x.sock localhost:22\n"
+	expect_err("Tunnel a\nRemoteForward /tmp/x.sock\n"
 	    "DynamicForward 1080 x\n",
-	    "t.conf:2: RemoteForward to a remote unix socket is not "
-	    "supported: libssh 0.10 has no streamlocal-forward@openssh.com\n"
+	    "t.conf:2: RemoteForward on a unix socket is not supported (a "
+	    "socket path on the server needs a target: RemoteForward /path "
+	    "host:port)\n"
 	    "t.conf:3: DynamicForward: too many arguments");
 }
 
@@ -1672,6 +1698,19 @@ Test(cfg, same_port_local_and_remote_is_fine, .init = setup, .fini = teardown)
 	    "  LocalForward 2220 h:22\n"
 	    "  RemoteForward 2220 localhost:22\n"
 	    "  LocalForward 127.0.0.1:2220 h:22\n");
+	cr_assert_eq(only(cfg)->nforwards, 3);
+	cfg_free(cfg);
+}
+
+/* Each RemoteForward 0 gets a port of its own from the server. */
+Test(cfg, several_remote_port_0_are_fine, .init = setup, .fini = teardown)
+{
+	struct cfg	*cfg;
+
+	cfg = load_ok("Tunnel a\n"
+	    "  RemoteForward 0 h:22\n"
+	    "  RemoteForward 0 h:80\n"
+	    "  RemoteForward localhost:0 h:443\n");
 	cr_assert_eq(only(cfg)->nforwards, 3);
 	cfg_free(cfg);
 }
