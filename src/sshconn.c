@@ -1502,6 +1502,26 @@ sc_password_wipe(struct sshconn *c)
 	c->password = NULL;
 }
 
+/* A password method's answer: 1 wait, 0 done (ready or failed), -1 no. */
+static int
+sc_password_answer(struct sshconn *c, int r)
+{
+	if (r == SSH_AUTH_AGAIN)
+		return 1;
+	if (r == SSH_AUTH_SUCCESS) {
+		sc_password_wipe(c);
+		sc_ready(c);
+		return 0;
+	}
+	if (r == SSH_AUTH_ERROR) {
+		sc_password_wipe(c);
+		sc_fail(c, SCF_SESSION, "authentication error: %s",
+		    ssh_get_error(c->s));
+		return 0;
+	}
+	return -1;
+}
+
 /*
  * PasswordFile: after the keys, what ssh would type, in ssh's order:
  * keyboard-interactive (each prompt that does not echo gets the password,
@@ -1514,7 +1534,7 @@ sc_auth_password(struct sshconn *c)
 	struct stat	 sb;
 	const char	*prompt;
 	char		*why = NULL, echo;
-	int		 r, i, n, methods;
+	int		 r, i, n, methods, done;
 
 	if (!c->none_tried) {
 		/* With no key tried, the server has not said what it takes. */
@@ -1559,17 +1579,8 @@ sc_auth_password(struct sshconn *c)
 			}
 			continue;
 		}
-		if (r == SSH_AUTH_SUCCESS) {
-			sc_password_wipe(c);
-			sc_ready(c);
-			return 0;
-		}
-		if (r == SSH_AUTH_ERROR) {
-			sc_password_wipe(c);
-			sc_fail(c, SCF_SESSION, "authentication error: %s",
-			    ssh_get_error(c->s));
-			return 0;
-		}
+		if ((done = sc_password_answer(c, r)) >= 0)
+			return done;
 		sc_note(&c->auth_tried, ", ", "keyboard-interactive");
 		methods = ssh_userauth_list(c->s, NULL);
 		c->pw_step = (methods & SSH_AUTH_METHOD_PASSWORD) ?
@@ -1577,19 +1588,8 @@ sc_auth_password(struct sshconn *c)
 	}
 	if (c->pw_step == PW_PASSWORD) {
 		r = ssh_userauth_password(c->s, NULL, c->password);
-		if (r == SSH_AUTH_AGAIN)
-			return 1;
-		if (r == SSH_AUTH_SUCCESS) {
-			sc_password_wipe(c);
-			sc_ready(c);
-			return 0;
-		}
-		if (r == SSH_AUTH_ERROR) {
-			sc_password_wipe(c);
-			sc_fail(c, SCF_SESSION, "authentication error: %s",
-			    ssh_get_error(c->s));
-			return 0;
-		}
+		if ((done = sc_password_answer(c, r)) >= 0)
+			return done;
 		sc_note(&c->auth_tried, ", ", "password");
 		c->pw_step = PW_DONE;
 	}
