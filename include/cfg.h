@@ -90,6 +90,7 @@ struct tunnel_spec {
 	char		**certificate_files;	/* accumulate; ~ expanded */
 	size_t		  ncertificate_files;
 	char		 *identity_passphrase_file; /* path, "credential:NAME" */
+	char		 *password_file;	/* path, "credential:NAME" */
 	int		  identities_only;
 	char		 *identity_agent;	/* path, "none"; default $SSH_AUTH_SOCK */
 	char		 *user_known_hosts_file;	/* default ~/.ssh/known_hosts */

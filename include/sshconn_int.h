@@ -138,6 +138,9 @@ struct sshconn {
 	int			 agent_result;	/* SSH_AUTH_* */
 	char			*agent_error;
 	int			 cert_tried;	/* identity key_idx's certificate */
+	int			 none_tried;
+	enum { PW_START, PW_KBDINT, PW_PASSWORD, PW_DONE } pw_step;
+	char			*password;	/* PasswordFile's, while needed */
 	char			*auth_tried;
 	char			*auth_skipped;	/* identities refused, why */
 

@@ -57,6 +57,7 @@ enum opcode {
 	oIdentityFile,
 	oCertificateFile,
 	oIdentityPassphraseFile,
+	oPasswordFile,
 	oIdentitiesOnly,
 	oIdentityAgent,
 	oUserKnownHostsFile,
@@ -102,6 +103,7 @@ static const struct keyword {
 	{ "IdentityFile",		oIdentityFile,		1, 1, 0 },
 	{ "CertificateFile",		oCertificateFile,	1, 1, 0 },
 	{ "IdentityPassphraseFile",	oIdentityPassphraseFile, 1, 1, 0 },
+	{ "PasswordFile",		oPasswordFile,		1, 1, 0 },
 	{ "IdentitiesOnly",		oIdentitiesOnly,	1, 1, 0 },
 	{ "IdentityAgent",		oIdentityAgent,		1, 1, 0 },
 	{ "UserKnownHostsFile",		oUserKnownHostsFile,	1, 1, 0 },
@@ -132,7 +134,7 @@ static const struct keyword {
 #define NO_COMMANDS	"tunsup never opens a shell or runs commands"
 #define NO_X11		"tunsup never forwards X11"
 #define NO_CONTROL	"tunsupd holds one session per tunnel itself"
-#define NO_PASSWORD	"tunsupd cannot type a password: use a key"
+#define NO_PASSWORD	"tunsupd types a password only from PasswordFile"
 
 /* ssh_config(5) keywords that tunsup knows and refuses, and why. */
 static const struct unsupported {
@@ -921,6 +923,7 @@ spec_clear(struct tunnel_spec *t)
 		free(t->certificate_files[i]);
 	free(t->certificate_files);
 	free(t->identity_passphrase_file);
+	free(t->password_file);
 	free(t->identity_agent);
 	free(t->user_known_hosts_file);
 	free(t->host_key_alias);
@@ -1351,6 +1354,19 @@ kw_path(char **field, const char *arg)
 		*field = expand_tilde(arg);
 }
 
+/* Where a secret is: a file, or "credential:NAME" (systemd's). */
+static void
+kw_secret(struct parse *p, const struct keyword *k, char **field,
+    const char *arg)
+{
+	if (strncmp(arg, "credential:", 11) != 0)
+		kw_path(field, arg);
+	else if (arg[11] == '\0' || strchr(arg + 11, '/') != NULL)
+		lerr(p, "%s: bad credential name '%s'", k->name, arg + 11);
+	else
+		kw_string(p, k, field, arg);
+}
+
 static void
 kw_flag(struct parse *p, const struct keyword *k, int *field,
     const char *arg)
@@ -1637,16 +1653,10 @@ parse_line(struct parse *p, char *line)
 		    expand_tilde(argv[0]));
 		break;
 	case oIdentityPassphraseFile:
-		/* A systemd credential's name is not a path. */
-		if (strncmp(argv[0], "credential:", 11) == 0 &&
-		    (argv[0][11] == '\0' || strchr(argv[0] + 11, '/') != NULL))
-			lerr(p, "IdentityPassphraseFile: bad credential name "
-			    "'%s'", argv[0] + 11);
-		else if (strncmp(argv[0], "credential:", 11) == 0)
-			kw_string(p, k, &t->identity_passphrase_file,
-			    argv[0]);
-		else
-			kw_path(&t->identity_passphrase_file, argv[0]);
+		kw_secret(p, k, &t->identity_passphrase_file, argv[0]);
+		break;
+	case oPasswordFile:
+		kw_secret(p, k, &t->password_file, argv[0]);
 		break;
 	case oIdentitiesOnly:
 		kw_flag(p, k, &t->identities_only, argv[0]);
@@ -2032,6 +2042,7 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 	merge_str(&t->ssh_config, d->ssh_config);
 	merge_str(&t->proxy_command, d->proxy_command);
 	merge_str(&t->identity_passphrase_file, d->identity_passphrase_file);
+	merge_str(&t->password_file, d->password_file);
 
 	/* Lists accumulate: the defaults' entries first. */
 	files_merge(&t->identity_files, &t->nidentity_files,
@@ -2135,6 +2146,7 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	none_to_null(&t->ssh_config);
 	none_to_null(&t->proxy_command);
 	none_to_null(&t->identity_passphrase_file);
+	none_to_null(&t->password_file);
 
 	/* Local listeners without a bind address: loopback or all. */
 	for (i = 0; i < t->nforwards; i++) {
@@ -2552,6 +2564,8 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	if (t->identity_passphrase_file != NULL)
 		sb_kv(&sb, "identitypassphrasefile",
 		    t->identity_passphrase_file);
+	if (t->password_file != NULL)
+		sb_kv(&sb, "passwordfile", t->password_file);
 	sb_flag(&sb, "identitiesonly", t->identities_only);
 	sb_kv(&sb, "identityagent", t->identity_agent);
 	sb_kv(&sb, "userknownhostsfile", t->user_known_hosts_file);

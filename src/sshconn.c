@@ -122,6 +122,7 @@ static void	sc_run_opens(struct sshconn *);
 static void	sc_reap(struct sshconn *);
 static void	sc_destroy(struct sshconn *);
 static void	sc_agent_abandon(struct sshconn *);
+static void	sc_password_wipe(struct sshconn *);
 
 /* ---- private keys, loaded once and shared by every session ----------- */
 
@@ -197,12 +198,12 @@ cert_get(const char *path)
 }
 
 /*
- * IdentityPassphraseFile: the first line of a file, or of the systemd
- * credential NAME for "credential:NAME", which only we may read; NULL with
- * *err set. The caller wipes and frees it.
+ * A secret (IdentityPassphraseFile, PasswordFile; what names it): the first
+ * line of a file, or of the systemd credential NAME for "credential:NAME",
+ * which only we may read; NULL with *err set. The caller wipes and frees it.
  */
 static char *
-passphrase_read(const char *spec, struct stat *sb, char **err)
+secret_read(const char *spec, const char *what, struct stat *sb, char **err)
 {
 	const char	*dir;
 	char		*path, buf[1024], *pass = NULL;
@@ -220,23 +221,22 @@ passphrase_read(const char *spec, struct stat *sb, char **err)
 	} else
 		path = xstrdup(spec);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		xasprintf(err, "cannot read passphrase file %s: %s", path,
+		xasprintf(err, "cannot read %s %s: %s", what, path,
 		    strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode)) {
-		xasprintf(err, "passphrase file %s is not a regular file",
-		    path);
+		xasprintf(err, "%s %s is not a regular file", what, path);
 		goto out;
 	}
 	if (key_too_open(sb)) {
-		xasprintf(err, "Permissions %04o for passphrase file '%s' are "
-		    "too open: only tunsupd's user may read it",
-		    (unsigned)(sb->st_mode & 07777), path);
+		xasprintf(err, "Permissions %04o for %s '%s' are too open: "
+		    "only tunsupd's user may read it",
+		    (unsigned)(sb->st_mode & 07777), what, path);
 		goto out;
 	}
 	if ((n = read(fd, buf, sizeof(buf) - 1)) < 0) {
-		xasprintf(err, "cannot read passphrase file %s: %s", path,
+		xasprintf(err, "cannot read %s %s: %s", what, path,
 		    strerror(errno));
 		goto out;
 	}
@@ -336,8 +336,8 @@ key_load(const char *path, const char *passfile, int cert)
 	r = ssh_pki_import_privkey_file(path, NULL, key_passphrase_cb, &asked,
 	    &k->key);
 	if (r != SSH_OK && asked && passfile != NULL) {
-		if ((pass = passphrase_read(passfile, &k->pass_sb, &why)) ==
-		    NULL) {
+		if ((pass = secret_read(passfile, "passphrase file",
+		    &k->pass_sb, &why)) == NULL) {
 			xasprintf(&k->error, "identity %s is protected by a "
 			    "passphrase: %s", path, why);
 			free(why);
@@ -847,6 +847,7 @@ sc_destroy(struct sshconn *c)
 	free(c->auth_tried);
 	free(c->auth_skipped);
 	free(c->agent_error);
+	sc_password_wipe(c);
 	/* The root goes first, then the hops it rode on, inside out. */
 	if (c->outer != NULL) {
 		c->outer->next = NULL;
@@ -1490,6 +1491,112 @@ sc_agent_abandon(struct sshconn *c)
 	c->fd = -1;		/* libssh's */
 }
 
+/* The password is forgotten as soon as it is not needed. */
+static void
+sc_password_wipe(struct sshconn *c)
+{
+	if (c->password == NULL)
+		return;
+	explicit_bzero(c->password, strlen(c->password));
+	free(c->password);
+	c->password = NULL;
+}
+
+/* A password method's answer: 1 wait, 0 done (ready or failed), -1 no. */
+static int
+sc_password_answer(struct sshconn *c, int r)
+{
+	if (r == SSH_AUTH_AGAIN)
+		return 1;
+	if (r == SSH_AUTH_SUCCESS) {
+		sc_password_wipe(c);
+		sc_ready(c);
+		return 0;
+	}
+	if (r == SSH_AUTH_ERROR) {
+		sc_password_wipe(c);
+		sc_fail(c, SCF_SESSION, "authentication error: %s",
+		    ssh_get_error(c->s));
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * PasswordFile: after the keys, what ssh would type, in ssh's order:
+ * keyboard-interactive (each prompt that does not echo gets the password,
+ * the others nothing), then password. 1: wait for I/O; 0: done (ready, or
+ * failed); -1: refused, nothing more to try.
+ */
+static int
+sc_auth_password(struct sshconn *c)
+{
+	struct stat	 sb;
+	const char	*prompt;
+	char		*why = NULL, echo;
+	int		 r, i, n, methods, done;
+
+	if (!c->none_tried) {
+		/* With no key tried, the server has not said what it takes. */
+		if (c->auth_tried == NULL &&
+		    (r = ssh_userauth_none(c->s, NULL)) == SSH_AUTH_AGAIN)
+			return 1;
+		c->none_tried = 1;
+		if (c->auth_tried == NULL && r == SSH_AUTH_SUCCESS) {
+			sc_ready(c);
+			return 0;
+		}
+	}
+	if (c->password == NULL && c->pw_step == PW_START) {
+		if ((c->password = secret_read(c->spec->password_file,
+		    "password file", &sb, &why)) == NULL) {
+			sc_note(&c->auth_skipped, "; ", why);
+			free(why);
+			c->pw_step = PW_DONE;
+			return -1;
+		}
+		methods = ssh_userauth_list(c->s, NULL);
+		c->pw_step = (methods & SSH_AUTH_METHOD_INTERACTIVE) ?
+		    PW_KBDINT : (methods & SSH_AUTH_METHOD_PASSWORD) ?
+		    PW_PASSWORD : PW_DONE;
+		if (c->pw_step == PW_DONE)
+			sc_note(&c->auth_skipped, "; ", "the server takes no "
+			    "password (neither keyboard-interactive nor "
+			    "password)");
+	}
+	while (c->pw_step == PW_KBDINT) {
+		r = ssh_userauth_kbdint(c->s, NULL, NULL);
+		if (r == SSH_AUTH_AGAIN)
+			return 1;
+		if (r == SSH_AUTH_INFO) {
+			n = ssh_userauth_kbdint_getnprompts(c->s);
+			for (i = 0; i < n; i++) {
+				prompt = ssh_userauth_kbdint_getprompt(c->s, i,
+				    &echo);
+				if (prompt == NULL || ssh_userauth_kbdint_setanswer(
+				    c->s, i, echo ? "" : c->password) < 0)
+					break;
+			}
+			continue;
+		}
+		if ((done = sc_password_answer(c, r)) >= 0)
+			return done;
+		sc_note(&c->auth_tried, ", ", "keyboard-interactive");
+		methods = ssh_userauth_list(c->s, NULL);
+		c->pw_step = (methods & SSH_AUTH_METHOD_PASSWORD) ?
+		    PW_PASSWORD : PW_DONE;
+	}
+	if (c->pw_step == PW_PASSWORD) {
+		r = ssh_userauth_password(c->s, NULL, c->password);
+		if ((done = sc_password_answer(c, r)) >= 0)
+			return done;
+		sc_note(&c->auth_tried, ", ", "password");
+		c->pw_step = PW_DONE;
+	}
+	sc_password_wipe(c);
+	return -1;
+}
+
 /* Try the next authentication method; 1 = wait for I/O. */
 static int
 sc_auth(struct sshconn *c)
@@ -1569,12 +1676,15 @@ sc_auth(struct sshconn *c)
 		c->key_idx++;
 		c->cert_tried = 0;
 	}
+	if (sp->password_file != NULL && (r = sc_auth_password(c)) >= 0)
+		return r;
 	if (c->auth_tried == NULL && c->auth_skipped != NULL)
 		sc_fail(c, SCF_AUTH, "no identity to offer for user %s: %s",
 		    c->user, c->auth_skipped);
 	else
 		sc_fail(c, SCF_AUTH, "authentication failed for user %s: no "
-		    "key was accepted (tried: %s)%s%s", c->user,
+		    "%s was accepted (tried: %s)%s%s", c->user,
+		    c->pw_step != PW_START ? "key or password" : "key",
 		    c->auth_tried != NULL ? c->auth_tried : "no identities",
 		    c->auth_skipped != NULL ? "; " : "",
 		    c->auth_skipped != NULL ? c->auth_skipped : "");

@@ -1771,6 +1771,7 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "ProxyCommand",		"nc %h %p",	"none" },
 		{ "CertificateFile",		"/c/a-cert.pub", "/c/b-cert.pub" },
 		{ "IdentityPassphraseFile",	"/p",		"credential:k" },
+		{ "PasswordFile",		"credential:pw", "/pw" },
 	};
 	struct cfg_errors	 errs = { NULL, 0 };
 	struct tunnel_spec	*ta, *tb, *ta2;
