@@ -391,6 +391,8 @@ daemon_reload(struct daemon *d, char **err)
 		cfg_errors_clear(&errs);
 		return NULL;
 	}
+	for (i = 0; i < c->warnings.n; i++)
+		log_warn("%s", c->warnings.msg[i]);
 
 	added = json_array();
 	removed = json_array();

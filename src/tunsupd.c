@@ -85,6 +85,13 @@ main(int argc, char **argv)
 		free(sock);
 		return 1;
 	}
+	/* Keywords tunsupd cannot honour: tunsupd.conf(5). */
+	for (i = 0; i < cfg->warnings.n; i++) {
+		if (check || print)
+			fprintf(stderr, "%s\n", cfg->warnings.msg[i]);
+		else
+			log_warn("%s", cfg->warnings.msg[i]);
+	}
 	if (check || print) {
 		if (print) {
 			for (i = 0; i < cfg->ntunnels; i++) {
