@@ -2138,6 +2138,13 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	merge_int(&t->address_family, CFG_AF_ANY);
 	merge_int(&t->hash_known_hosts, 0);
 	merge_int(&t->required_rsa_size, DEF_RSA_MIN);
+	/* An IPv6 address has a colon, an IPv4 one none. */
+	if (t->bind_address != NULL && t->address_family != CFG_AF_ANY &&
+	    (strchr(t->bind_address, ':') != NULL) !=
+	    (t->address_family == CFG_AF_INET6))
+		perr(p, t->file, t->line, "BindAddress %s is not an address of "
+		    "AddressFamily %s", t->bind_address,
+		    cfg_af_names[t->address_family]);
 
 	/* Local listeners without a bind address: loopback or all. */
 	for (i = 0; i < t->nforwards; i++) {
@@ -2510,6 +2517,7 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	    (int)nitems(cfg_af_names) ? t->address_family : 0]);
 	sb_flag(&sb, "hashknownhosts", t->hash_known_hosts);
 	sb_printf(&sb, "requiredrsasize %d\n", t->required_rsa_size);
+	sb_opt(&sb, "ignoreunknown", t->ignore_unknown);
 	return sb.s;
 }
 

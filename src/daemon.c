@@ -19,6 +19,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "resolver.h"
+#include "sshconn.h"
 #include "tunnel.h"
 #include "util.h"
 
@@ -368,6 +369,26 @@ daemon_tunnel_remove(struct daemon *d, const char *name, char **err)
 	return 0;
 }
 
+int
+daemon_cfg_check(const struct cfg *c, struct cfg_errors *errs)
+{
+	const struct tunnel_spec	*t;
+	char				*why;
+	size_t				 i;
+	int				 r = 0;
+
+	for (i = 0; i < c->ntunnels; i++) {
+		t = c->tunnels[i];
+		if (sshconn_check_spec(t, &why) != 0) {
+			cfg_errors_add(errs, t->file, t->line, "tunnel %s: %s",
+			    t->name, why);
+			r = -1;
+		}
+		free(why);
+	}
+	return r;
+}
+
 json_t *
 daemon_reload(struct daemon *d, char **err)
 {
@@ -384,7 +405,9 @@ daemon_reload(struct daemon *d, char **err)
 		*err = xstrdup("no configuration file to reload");
 		return NULL;
 	}
-	if ((c = cfg_load(d->config_path, &errs)) == NULL) {
+	if ((c = cfg_load(d->config_path, &errs)) == NULL ||
+	    daemon_cfg_check(c, &errs) != 0) {
+		cfg_free(c);
 		*err = cfg_errors_join(&errs);
 		if (*err == NULL)
 			*err = xstrdup("configuration rejected");

@@ -76,7 +76,9 @@ main(int argc, char **argv)
 	}
 	log_set_level(level);
 
-	if ((cfg = cfg_load(path, &errs)) == NULL) {
+	if ((cfg = cfg_load(path, &errs)) == NULL ||
+	    daemon_cfg_check(cfg, &errs) != 0) {
+		cfg_free(cfg);
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		if (errs.n == 0)
