@@ -28,7 +28,7 @@
 #define W_NOMUX		"tunsupd holds one session per tunnel itself"
 #define W_KEYONLY	"tunsupd authenticates with keys only (public key " \
 			"authentication)"
-#define W_OLD		"obsolete: OpenSSH ignores it too"
+#define W_OLD		"obsolete, OpenSSH ignores it too"
 #define W_LOG		"tunsupd logs by its own options (tunsupd -v, -q)"
 #define W_CANON		"tunsupd connects to HostName as written"
 #define W_NOCERT	"OpenSSH certificates are not supported yet"
@@ -42,7 +42,7 @@ static const struct sshkw sshkw[] = {
 	IGN("BatchMode", "yes|true", "tunsupd never asks anything"),
 	H("BindAddress", W_OWN),
 	H("BindInterface", W_OWN),
-	IGN("CanonicalDomains", NULL, W_CANON),
+	SAME("CanonicalDomains", W_CANON),
 	SAME("CanonicalizeFallbackLocal", W_CANON),
 	REF("CanonicalizeHostname", "no|false", W_CANON),
 	SAME("CanonicalizeMaxDots", W_CANON),
