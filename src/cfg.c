@@ -180,6 +180,7 @@ struct parse {
 };
 
 static void	parse_text(struct parse *, const char *, char *);
+static void	parse_keyword(struct parse *, const char *, int, char **);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -1565,19 +1566,30 @@ kw_ssh_config(struct parse *p, char **field, const char *arg)
 static void
 parse_line(struct parse *p, char *line)
 {
-	const struct keyword	*k;
-	struct tunnel_spec	*t = p->cur;
-	char			*kw, *argv[CFG_MAX_ARGS];
-	const char		*why;
-	long			 n;
-	int			 argc, i;
+	char		*kw, *argv[CFG_MAX_ARGS];
+	const char	*why;
+	int		 argc;
 
 	if ((argc = split_line(line, &kw, argv, &why)) == -1) {
 		lerr(p, "%s", why);
 		return;
 	}
-	if (kw == NULL)
-		return;
+	if (kw != NULL)
+		parse_keyword(p, kw, argc, argv);
+}
+
+/*
+ * One keyword and its arguments, at p->file:p->line, into p->cur: the
+ * file's lines and any other source of ssh_config keywords come here.
+ */
+static void
+parse_keyword(struct parse *p, const char *kw, int argc, char **argv)
+{
+	const struct keyword	*k;
+	struct tunnel_spec	*t = p->cur;
+	long			 n;
+	int			 i;
+
 	if ((k = keyword_find(kw)) == NULL) {
 		keyword_other(p, kw, argc, argv);
 		return;

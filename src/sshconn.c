@@ -911,8 +911,9 @@ sc_options(struct sshconn *c, char **why)
 		return sc_opt_fail(s, why, "SSH_OPTIONS_PROCESS_CONFIG", "0");
 	if (ssh_options_set(s, SSH_OPTIONS_USER, c->user) != 0)
 		return sc_opt_fail(s, why, "User", c->user);
+	snprintf(buf, sizeof(buf), "%d", fd);
 	if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) != 0)
-		return sc_opt_fail(s, why, "SSH_OPTIONS_FD", "");
+		return sc_opt_fail(s, why, "SSH_OPTIONS_FD", buf);
 	if (sc_spec_options(s, sp, why) != 0)
 		return -1;
 	/*
@@ -927,6 +928,8 @@ sc_options(struct sshconn *c, char **why)
 	if (ssh_options_set(s, SSH_OPTIONS_HOST, c->alias != NULL ? c->alias :
 	    c->host) == 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &port) == 0)
 		return 0;
+	tlog_debug(c, "libssh refuses the name %s: host keys are checked "
+	    "under it all the same", c->alias != NULL ? c->alias : c->host);
 	snprintf(buf, sizeof(buf), "%d", port);
 	if (ssh_options_set(s, SSH_OPTIONS_HOST, "0.0.0.0") != 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0)
