@@ -14,8 +14,10 @@ start_sshd paste "LogLevel DEBUG"
 ssh-keygen -q -t rsa -b 2048 -N '' -C sshd-alg -f "$T/alg_rsa_key" </dev/null
 start_sshd alg "LogLevel DEBUG" "HostKey $T/alg_rsa_key"
 start_sshd us
+start_sshd rk "LogLevel DEBUG"
 ECHO_PORT=$(free_port)
 FWD_PORT=$(free_port)
+RK_PORT=$(free_port)
 start_echo "$ECHO_PORT"
 
 ssh-keygen -q -t ed25519 -N '' -f "$T/impostor" </dev/null
@@ -59,6 +61,9 @@ EOF
     HostKeyAlgorithms rsa-sha2-256
     HashKnownHosts yes
 EOF
+	tunnel_conf rekey rk
+	echo "    RekeyLimit 256K"
+	echo "    LocalForward 127.0.0.1:$RK_PORT 127.0.0.1:$ECHO_PORT"
 	tunnel_conf af6 paste
 	echo "    AddressFamily inet6"
 	tunnel_kh alias_new us "$T/kh_alias_new"
@@ -72,7 +77,7 @@ EOF
 
 check_warns_at_t() {
 	expect_rc 0 "$TUNSUPD" -t -f "$T/tunsupd.conf"
-	grep -q "configuration OK (6 tunnels)" "$T/err" || fail "-t: $(cat "$T/err")"
+	grep -q "configuration OK (7 tunnels)" "$T/err" || fail "-t: $(cat "$T/err")"
 	grep -Eq "tunsupd.conf:[0-9]+: ignored: AddKeysToAgent yes: " "$T/err" ||
 	    fail "-t does not warn about AddKeysToAgent yes: $(cat "$T/err")"
 	[ "$(grep -c ': ignored: ' "$T/err")" = 1 ] ||
@@ -158,6 +163,17 @@ tcp_keepalive() {
 	pass "TCPKeepAlive no: no TCP keepalive on the socket (yes by default)"
 }
 
+rekey_limit() {
+	local n
+	wait_state rekey up 20
+	echo_check "$RK_PORT" 2 1048576 >/dev/null
+	# sshd logs each key exchange, the first and every renewal
+	n=$(grep -c "kex: algorithm:" "$T/rk/sshd.log" || true)
+	[ "$n" -ge 3 ] || fail "RekeyLimit 256K: $n key exchanges for 4 MiB"
+	[ "$(tfield rekey connects)" = 1 ] || fail "reconnected"
+	pass "RekeyLimit 256K: the keys are renewed ($n key exchanges for 4 MiB)"
+}
+
 alias_underscore() {
 	local pub
 	pub=$(cut -d' ' -f1,2 "$T/us/ssh_host_ed25519_key.pub")
@@ -180,6 +196,7 @@ kex_negotiated
 hashed_known_hosts
 address_family
 tcp_keepalive
+rekey_limit
 alias_underscore
 stop_tunsupd || fail "tunsupd exited with status $? on SIGTERM"
 pass "clean shutdown"
