@@ -350,21 +350,6 @@ kh_same_key(const struct kh_entry *e, ssh_key key)
 	return same;
 }
 
-/* 1 if the comma list has word. */
-static int
-kh_list_has(const char *list, const char *word)
-{
-	const char	*p, *end;
-	size_t		 len = strlen(word);
-
-	for (p = list; *p != '\0'; p = *end == ',' ? end + 1 : end) {
-		end = p + strcspn(p, ",");
-		if ((size_t)(end - p) == len && strncmp(p, word, len) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* A plain entry for the host: does it vouch for key, or contradict it? */
 static void
 kh_scan_plain(const struct kh_entry *e, const char *where, ssh_key key,
@@ -373,7 +358,7 @@ kh_scan_plain(const struct kh_entry *e, const char *where, ssh_key key,
 	size_t	len;
 
 	len = m->types == NULL ? 0 : strlen(m->types);
-	if (m->types == NULL || !kh_list_has(m->types, e->type)) {
+	if (m->types == NULL || !list_has_word(m->types, ',', e->type)) {
 		m->types = xreallocarray(m->types, len + strlen(e->type) + 2, 1);
 		snprintf(m->types + len, strlen(e->type) + 2, "%s%s",
 		    len > 0 ? "," : "", e->type);

@@ -213,27 +213,12 @@ sshkw_get(size_t i)
 	return i < nitems(sshkw) ? &sshkw[i] : NULL;
 }
 
-/* 1 if value is one of the "|"-separated words (ignoring case). */
-static int
-value_in(const char *value, const char *words)
-{
-	const char	*w, *end;
-	size_t		 len = strlen(value);
-
-	for (w = words; *w != '\0'; w = *end == '|' ? end + 1 : end) {
-		end = w + strcspn(w, "|");
-		if ((size_t)(end - w) == len && strncasecmp(w, value, len) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 enum sshkw_use
 sshkw_judge(const struct sshkw *k, const char *value)
 {
 	if (k->use == SSHKW_HONOURED)
 		return SSHKW_HONOURED;
-	if (k->values != NULL && value_in(value, k->values))
+	if (k->values != NULL && list_has_word(k->values, '|', value))
 		return SSHKW_SAME;
 	return k->use;
 }

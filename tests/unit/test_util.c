@@ -62,3 +62,13 @@ Test(json_text, dumps)
 	free(s);
 	json_decref(o);
 }
+
+Test(util, list_has_word)
+{
+	cr_assert(list_has_word("yes|true", '|', "TRUE"));
+	cr_assert(list_has_word("a,b,c", ',', "c"));
+	cr_assert_not(list_has_word("yes|true", '|', "ye"));
+	cr_assert_not(list_has_word("yes|true", '|', "yes|true"));
+	cr_assert_not(list_has_word("", ',', "x"));
+	cr_assert(list_has_word("a,,b", ',', ""));
+}
