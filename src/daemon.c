@@ -339,9 +339,15 @@ int
 daemon_tunnel_add(struct daemon *d, struct tunnel_spec *spec, char **err)
 {
 	struct tunnel	*t;
+	char		*why;
 
 	if (daemon_tunnel_find(d, spec->name) != NULL) {
 		xasprintf(err, "tunnel exists: %s", spec->name);
+		tunnel_spec_free(spec);
+		return -1;
+	}
+	if (sshconn_check_spec(spec, &why) != 0) {
+		*err = why;
 		tunnel_spec_free(spec);
 		return -1;
 	}

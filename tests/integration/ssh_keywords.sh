@@ -98,6 +98,14 @@ check_option_named() {
 	pass "tunsupd -t names the option libssh refuses and its value"
 }
 
+add_option_named() {
+	expect_rc 1 ctl add badkex -o "KexAlgorithms bogus-kex" 127.0.0.1
+	grep -q "KexAlgorithms bogus-kex: refused by libssh" "$T/err" ||
+	    fail "add: a refused KexAlgorithms is not named: $(cat "$T/err")"
+	expect_rc 1 ctl status badkex
+	pass "tunsupctl add names the option libssh refuses, and adds nothing"
+}
+
 pasted_block() {
 	wait_state pasted up 20
 	echo_check "$FWD_PORT" 2 10000 >/dev/null
@@ -198,6 +206,7 @@ alias_underscore() {
 check_warns_at_t
 check_option_named
 start_tunsupd "$T/tunsupd.conf"
+add_option_named
 pasted_block
 bind_address
 kex_negotiated
