@@ -152,6 +152,12 @@ static const struct keyword {
 	{ "RequiredRSASize",		oRequiredRSASize,	1, 1, 0 },
 };
 
+/*
+ * ssh_config's own Tunnel takes these: pasted into a block, such a line
+ * must not quietly start a tunnel of that name.
+ */
+#define SSH_TUN_MODES	"yes|no|point-to-point|ethernet"
+
 /* AddressFamily's values, in enum cfg_af order. */
 static const char *const cfg_af_names[] = { "any", "inet", "inet6" };
 
@@ -1259,6 +1265,9 @@ kw_tunnel(struct parse *p, const char *name)
 	if (!tunnel_name_valid(name))
 		lerr(p, "invalid tunnel name '%s' (expected 1 to %d of "
 		    "A-Z a-z 0-9 . _ -)", name, TUNNEL_NAME_MAX);
+	else if (list_has_word(SSH_TUN_MODES, '|', name))
+		lerr(p, "Tunnel %s: ssh's tun device forwarding is not "
+		    "supported (and a tunnel cannot be named %s)", name, name);
 	else if ((t = cfg_find(cfg, name)) != NULL)
 		lerr(p, "duplicate tunnel %s (first defined at %s:%d)", name,
 		    t->file, t->line);

@@ -177,7 +177,8 @@ static const struct sshkw sshkw[] = {
 	H("TCPKeepAlive", W_OWN),
 	IGN("TISAuthentication", "no|false", W_OLD),
 	H("Tunnel", "tunsupd's own Tunnel NAME starts a tunnel block; ssh's "
-	    "tun device forwarding (Tunnel yes) is not supported"),
+	    "tun device forwarding is not supported, and Tunnel yes, no, "
+	    "point-to-point or ethernet is an error"),
 	IGN("TunnelDevice", NULL, "tun devices are not supported"),
 	IGN("UpdateHostKeys", "no|false",
 	    "tunsupd records a host key only under StrictHostKeyChecking "

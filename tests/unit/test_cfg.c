@@ -626,6 +626,12 @@ Test(cfg, ssh_keywords_refused)
 	    "authenticates with keys only: it cannot do without");
 	expect_err("Tunnel a\nForwardAgent\n",
 	    "t.conf:2: ForwardAgent: missing argument");
+	/* ssh's Tunnel (tun devices), pasted: not a block named "no" */
+	expect_err("Tunnel a\nHostName h\nTunnel no\nTunnel Ethernet\n",
+	    "t.conf:3: Tunnel no: ssh's tun device forwarding is not "
+	    "supported (and a tunnel cannot be named no)\n"
+	    "t.conf:4: Tunnel Ethernet: ssh's tun device forwarding is not "
+	    "supported (and a tunnel cannot be named Ethernet)");
 	/* the values that ask for nothing else are fine */
 	cfg_free(load_ok("ProxyCommand none\nTunnel a\n"
 	    "PubkeyAuthentication yes\nCanonicalizeHostname no\n"
