@@ -69,6 +69,10 @@ EOF
 	echo "    LocalForward 127.0.0.1:$RK_PORT 127.0.0.1:$ECHO_PORT"
 	tunnel_conf af6 paste
 	echo "    AddressFamily inet6"
+	tunnel_conf if_lo us
+	echo "    BindInterface lo"
+	tunnel_conf if_none us
+	echo "    BindInterface nosuchif0"
 	tunnel_kh alias_new us "$T/kh_alias_new"
 	echo "    HostKeyAlias my_host.under_score"
 	echo "    StrictHostKeyChecking accept-new"
@@ -82,7 +86,7 @@ EOF
 
 check_warns_at_t() {
 	expect_rc 0 "$TUNSUPD" -t -f "$T/tunsupd.conf"
-	grep -q "configuration OK (8 tunnels)" "$T/err" || fail "-t: $(cat "$T/err")"
+	grep -q "configuration OK (10 tunnels)" "$T/err" || fail "-t: $(cat "$T/err")"
 	grep -Eq "tunsupd.conf:[0-9]+: ignored: AddKeysToAgent yes: " "$T/err" ||
 	    fail "-t does not warn about AddKeysToAgent yes: $(cat "$T/err")"
 	[ "$(grep -c ': ignored: ' "$T/err")" = 1 ] ||
@@ -160,6 +164,14 @@ address_family() {
 	pass "AddressFamily inet6 to an IPv4 address: not connected, said so"
 }
 
+bind_interface() {
+	wait_state if_lo up 20
+	wait_for 15 '[ "$(tfield if_none failures)" -ge 1 ]'
+	expect_error if_none 'BindInterface nosuchif0: No such device' >/dev/null
+	[ "$(tfield if_none connects)" = 0 ] || fail "if_none connected"
+	pass "BindInterface: through lo up, through a missing interface an error naming it"
+}
+
 tcp_keepalive() {
 	local pp pa
 	pp=$SSHD_PORT_paste
@@ -212,6 +224,7 @@ bind_address
 kex_negotiated
 hashed_known_hosts
 address_family
+bind_interface
 tcp_keepalive
 rekey_limit
 alias_underscore
