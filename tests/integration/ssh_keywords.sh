@@ -115,7 +115,11 @@ pasted_block() {
 	echo_check "$FWD_PORT" 2 10000 >/dev/null
 	grep -Eq "tunsupd.conf:[0-9]+: ignored: AddKeysToAgent yes" "$T/tunsupd.log" ||
 	    fail "the warning is not in the log at load"
-	pass "pasted ~/.ssh/config block: up, forward works, the warning in the log"
+	expect_rc 0 ctl reload
+	[ "$(grep -Ec "tunsupd.conf:[0-9]+: ignored: AddKeysToAgent yes" "$T/tunsupd.log")" = 2 ] ||
+	    fail "the warning is not logged again at reload"
+	state_is pasted up || fail "pasted is $(tstate pasted) after a reload"
+	pass "pasted ~/.ssh/config block: up, forward works, the warning in the log (load, reload)"
 }
 
 bind_address() {
