@@ -114,6 +114,32 @@ struct tunnel_spec {
 	int		  forward_probe;	/* default yes */
 	char		 *ssh_config;		/* path or NULL ("none") */
 	char		 *proxy_command;	/* for /bin/sh, or NULL ("none") */
+	/* ssh_config(5) keywords with the same meaning (see tunsupd.conf(5)). */
+	char		 *kex_algorithms;	/* NULL: libssh's defaults */
+	char		 *host_key_algorithms;
+	char		 *pubkey_accepted_algorithms;
+	char		 *macs;
+	long		  rekey_data;		/* bytes; 0: the cipher's default */
+	long		  rekey_time_ms;	/* 0: none */
+	int		  tcp_keep_alive;	/* default yes */
+	char		 *bind_address;		/* numeric, or NULL */
+	char		 *bind_interface;	/* or NULL */
+	int		  address_family;	/* enum cfg_af */
+	int		  hash_known_hosts;	/* default no */
+	int		  required_rsa_size;	/* default 1024 */
+	char		 *ignore_unknown;	/* patterns; parsing only */
+};
+
+enum cfg_af {
+	CFG_AF_ANY = 0,
+	CFG_AF_INET,
+	CFG_AF_INET6,
+};
+
+/* Error messages, each "file:line: message". */
+struct cfg_errors {
+	char	**msg;
+	size_t	  n;
 };
 
 struct cfg {
@@ -127,13 +153,10 @@ struct cfg {
 	struct tunnel_spec	  defaults;
 	struct tunnel_spec	**tunnels;
 	size_t			  ntunnels;
+	/* "file:line: ignored: ..." for keywords tunsupd cannot honour. */
+	struct cfg_errors	  warnings;
 };
 
-/* Error messages, each "file:line: message". */
-struct cfg_errors {
-	char	**msg;
-	size_t	  n;
-};
 
 void	cfg_errors_add(struct cfg_errors *, const char *file, int line,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

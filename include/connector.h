@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 
+#include <net/if.h>
 #include <netdb.h>
 
 #include <ev.h>
@@ -34,6 +35,11 @@ struct connector {
 	int		 fd;		/* the connect under way, or -1 */
 	connector_cb	 cb;
 	void		*arg;
+	/* Where connections come from: connector_source(). */
+	int		 family;	/* AF_UNSPEC, or only this family */
+	struct sockaddr_storage src;	/* bound before connect if srclen */
+	socklen_t	 srclen;
+	char		 ifname[IF_NAMESIZE];	/* SO_BINDTODEVICE if set */
 };
 
 /* Before any other call; connector_stop on a stopped one does nothing. */
@@ -46,6 +52,15 @@ void	connector_init(struct connector *);
  */
 int	connector_start(struct connector *, struct ev_loop *,
 	    const struct addrinfo *list, connector_cb, void *arg);
+/*
+ * Connect from this side only (AddressFamily, BindAddress, BindInterface in
+ * tunsupd.conf(5)): family AF_UNSPEC, AF_INET or AF_INET6 skips addresses
+ * of another family; addr (numeric, or NULL) is bound before connect and
+ * keeps to its own family; ifname (or NULL) binds to a device. Kept across
+ * starts. 0, or -1 if addr is not a numeric address.
+ */
+int	connector_source(struct connector *, int family, const char *addr,
+	    const char *ifname);
 /* Abandon: no callback, the socket under way is closed, the list freed. */
 void	connector_stop(struct connector *);
 

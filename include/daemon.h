@@ -13,6 +13,7 @@
 #include "soon.h"
 
 struct cfg;
+struct cfg_errors;
 struct ctl;
 struct fdlimit;
 struct resolver;
@@ -82,6 +83,11 @@ struct daemon {
 };
 
 /* Takes ownership of cfg (its tunnels become the daemon's). */
+/*
+ * What only libssh can tell about a loaded configuration (an algorithm it
+ * does not know ...): adds "file:line: ..." to errs; 0, or -1 if any.
+ */
+int		 daemon_cfg_check(const struct cfg *, struct cfg_errors *);
 struct daemon	*daemon_new(struct ev_loop *, struct cfg *, const char *path);
 void		 daemon_free(struct daemon *);
 /* Start every enabled tunnel and the signal watchers. */

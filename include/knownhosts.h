@@ -1,8 +1,9 @@
 /*
- * knownhosts.h: what libssh 0.10 does not do with known_hosts files, for
- * sshconn.c's host key check: the marker lines (@revoked, @cert-authority),
- * which libssh skips, and whether a file is a known_hosts file at all before
- * a key is appended to it. The format is OpenSSH's (sshd(8), "SSH_KNOWN_HOSTS
+ * knownhosts.h: sshconn.c's host key check, done here rather than by
+ * libssh: libssh refuses some host names ssh takes (an underscore), skips
+ * the marker lines (@revoked, @cert-authority) and cannot hash what it
+ * appends; and whether a file is a known_hosts file at all before a key is
+ * appended to it. The format is OpenSSH's (sshd(8), "SSH_KNOWN_HOSTS
  * FILE FORMAT"); see tunsupd.conf(5), UserKnownHostsFile.
  */
 #ifndef TUNSUP_KNOWNHOSTS_H
@@ -32,10 +33,26 @@ struct kh_entry {
 	char		*blob;		/* base64 public key */
 };
 
-/* Where the marker lines for a host were found: "FILE:LINE", or NULL. */
+/*
+ * What the known_hosts files say about a host and the server's key: the
+ * marker lines ("FILE:LINE", or NULL) and the plain entries.
+ */
 struct kh_marks {
 	char	*revoked;		/* @revoked with the server's key */
 	char	*cert_authority;	/* @cert-authority covering the host */
+	int	 match;			/* an entry holds the server's key */
+	char	*changed;		/* an entry with another key of its type */
+	int	 other;			/* an entry with a key of another type */
+	char	*types;			/* the key types known, comma separated */
+};
+
+/* The outcome of a host key check, as ssh(1) decides it. */
+enum kh_verdict {
+	KH_KNOWN = 0,
+	KH_REVOKED,		/* whatever else: refused */
+	KH_CHANGED,		/* the host has another key of that type */
+	KH_OTHER,		/* the host has keys of other types only */
+	KH_UNKNOWN,		/* nothing about the host */
 };
 
 /*
@@ -55,13 +72,23 @@ int	 kh_host_match(const char *field, const char *name);
 enum kh_line kh_parse_line(char *line, struct kh_entry *);
 
 /*
- * Scan one file for the marker lines that concern name and key (the
- * server's); the first of each kind is kept. A file that is absent or not
- * a regular file has nothing to say. Never fails.
+ * Scan one file for the lines that concern name and key (the server's, or
+ * NULL for the key types only): the first marker line of each kind, the
+ * plain entries' verdict. A file that is absent or not a regular file has
+ * nothing to say. Never fails. Start m zeroed; scan files in turn.
  */
 void	 kh_scan(const char *path, const char *name, ssh_key key,
 	    struct kh_marks *);
 void	 kh_marks_clear(struct kh_marks *);
+/* The verdict after scanning every file (the user's, then the global). */
+enum kh_verdict kh_marks_verdict(const struct kh_marks *);
+
+/*
+ * A known_hosts line (with its newline) for name (as kh_lookup_name makes
+ * it) and key: name in clear, or hashed as ssh's HashKnownHosts does
+ * (|1|base64 salt|base64 HMAC-SHA1). NULL if the key cannot be exported.
+ */
+char	*kh_entry_line(const char *name, ssh_key key, int hash);
 
 /*
  * Append a line (with its newline) to the known_hosts file path, and only

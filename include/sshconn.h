@@ -81,6 +81,11 @@ typedef void (*sshchan_open_cb)(void *arg, struct sshchan *ch,
 struct sshconn	*sshconn_new(struct ev_loop *, struct resolver *,
 		    const struct tunnel_spec *, const struct sshconn_cbs *,
 		    void *arg);
+/*
+ * Would libssh take the spec's options (algorithm lists, RekeyLimit ...)?
+ * 0, or -1 with *why (allocated) naming the keyword and its value.
+ */
+int		 sshconn_check_spec(const struct tunnel_spec *, char **why);
 /* Safe from inside any callback of this connection. */
 void		 sshconn_free(struct sshconn *);
 const char	*sshconn_phase(struct sshconn *);

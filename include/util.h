@@ -51,6 +51,9 @@ int	 fd_cloexec(int);
 struct json_t;
 struct json_t	*json_text(const char *s);
 
+/* 1 if word is one of the items of list, separated by sep (ignoring case). */
+int	 list_has_word(const char *list, char sep, const char *word);
+
 /* glibc's sys/queue.h lacks the _SAFE iterators. */
 #include <sys/queue.h>
 #ifndef TAILQ_FOREACH_SAFE

@@ -15,7 +15,12 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,6 +37,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "sshconfig.h"
+#include "sshkw.h"
 #include "util.h"
 
 #define CFG_MAX_ERRORS		100
@@ -45,6 +51,8 @@
 #define DEF_RETRY_MIN		(1 * 1000L)
 #define DEF_RETRY_MAX		(60 * 1000L)
 #define DEF_RETRY_NET_MAX	(5 * 1000L)
+#define DEF_RSA_MIN		1024
+#define MAX_RSA_MIN		16384
 
 enum opcode {
 	oTunnel,
@@ -82,6 +90,18 @@ enum opcode {
 	oSshConfig,
 	oProxyCommand,
 	oStateFile,
+	oIgnoreUnknown,
+	oKexAlgorithms,
+	oHostKeyAlgorithms,
+	oPubkeyAcceptedAlgorithms,
+	oMACs,
+	oRekeyLimit,
+	oTCPKeepAlive,
+	oBindAddress,
+	oBindInterface,
+	oAddressFamily,
+	oHashKnownHosts,
+	oRequiredRSASize,
 };
 
 #define K_TOP	0x1	/* top level only, never in a tunnel block */
@@ -129,49 +149,29 @@ static const struct keyword {
 	/* The rest of its line, as it stands: see parse_line(). */
 	{ "ProxyCommand",		oProxyCommand,		1, CFG_MAX_ARGS, 0 },
 	{ "StateFile",			oStateFile,		1, 1, K_TOP },
+	{ "IgnoreUnknown",		oIgnoreUnknown,		1, 1, 0 },
+	{ "KexAlgorithms",		oKexAlgorithms,		1, 1, 0 },
+	{ "HostKeyAlgorithms",		oHostKeyAlgorithms,	1, 1, 0 },
+	{ "PubkeyAcceptedAlgorithms",	oPubkeyAcceptedAlgorithms, 1, 1, 0 },
+	{ "PubkeyAcceptedKeyTypes",	oPubkeyAcceptedAlgorithms, 1, 1, 0 },
+	{ "MACs",			oMACs,			1, 1, 0 },
+	{ "RekeyLimit",			oRekeyLimit,		1, 2, 0 },
+	{ "TCPKeepAlive",		oTCPKeepAlive,		1, 1, 0 },
+	{ "BindAddress",		oBindAddress,		1, 1, 0 },
+	{ "BindInterface",		oBindInterface,		1, 1, 0 },
+	{ "AddressFamily",		oAddressFamily,		1, 1, 0 },
+	{ "HashKnownHosts",		oHashKnownHosts,	1, 1, 0 },
+	{ "RequiredRSASize",		oRequiredRSASize,	1, 1, 0 },
 };
 
-#define NO_COMMANDS	"tunsup never opens a shell or runs commands"
-#define NO_X11		"tunsup never forwards X11"
-#define NO_CONTROL	"tunsupd holds one session per tunnel itself"
-#define NO_PASSWORD	"tunsupd types a password only from PasswordFile"
+/*
+ * ssh_config's own Tunnel takes these: pasted into a block, such a line
+ * must not quietly start a tunnel of that name.
+ */
+#define SSH_TUN_MODES	"yes|no|point-to-point|ethernet"
 
-/* ssh_config(5) keywords that tunsup knows and refuses, and why. */
-static const struct unsupported {
-	const char	*name;
-	const char	*why;
-} unsupported[] = {
-	{ "ProxyUseFdpass",		"tunsupd reads the proxy command's "
-					"output itself" },
-	{ "LocalCommand",		NO_COMMANDS },
-	{ "PermitLocalCommand",		NO_COMMANDS },
-	{ "RemoteCommand",		NO_COMMANDS },
-	{ "RequestTTY",			NO_COMMANDS },
-	{ "SessionType",		NO_COMMANDS },
-	{ "SendEnv",			NO_COMMANDS },
-	{ "SetEnv",			NO_COMMANDS },
-	{ "EscapeChar",			NO_COMMANDS },
-	{ "ForwardAgent",		"tunsup never forwards the agent" },
-	{ "ForwardX11",			NO_X11 },
-	{ "ForwardX11Trusted",		NO_X11 },
-	{ "ForwardX11Timeout",		NO_X11 },
-	{ "XAuthLocation",		NO_X11 },
-	{ "ControlMaster",		NO_CONTROL },
-	{ "ControlPath",		NO_CONTROL },
-	{ "ControlPersist",		NO_CONTROL },
-	{ "Host",			"use \"Tunnel NAME\" blocks, or "
-					"\"SshConfig FILE\" to read an "
-					"ssh_config" },
-	{ "Match",			"use \"Tunnel NAME\" blocks" },
-	{ "BatchMode",			"tunsupd never asks anything" },
-	{ "PasswordAuthentication",	NO_PASSWORD },
-	{ "KbdInteractiveAuthentication", NO_PASSWORD },
-	{ "ChallengeResponseAuthentication", NO_PASSWORD },
-	{ "ClearAllForwardings",	"forwards are what a tunnel is for" },
-	{ "TunnelDevice",		"tun devices are not supported" },
-	{ "LogLevel",			"use tunsupd -v or -q" },
-	{ "ForkAfterAuthentication",	"tunsupd runs in the foreground" },
-};
+/* AddressFamily's values, in enum cfg_af order. */
+static const char *const cfg_af_names[] = { "any", "inet", "inet6" };
 
 /* Where a value was set, for checks made after parsing. */
 struct cfg_loc {
@@ -182,6 +182,7 @@ struct cfg_loc {
 struct parse {
 	struct cfg		*cfg;		/* NULL for "add" */
 	struct cfg_errors	*errs;
+	struct cfg_errors	*warns;		/* "ignored: ..." */
 	size_t			 nerr;		/* errors found by this parse */
 	const char		*file;		/* the line being parsed */
 	int			 line;
@@ -198,6 +199,7 @@ struct parse {
 };
 
 static void	parse_text(struct parse *, const char *, char *);
+static void	parse_keyword(struct parse *, const char *, int, char **);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -289,6 +291,21 @@ perr(struct parse *p, const char *file, int line, const char *fmt, ...)
 	errors_vadd(p->errs, file, line, fmt, ap);
 	va_end(ap);
 	p->nerr++;
+}
+
+/* A warning at the line being parsed: the configuration still loads. */
+static void
+lwarn(struct parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+lwarn(struct parse *p, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	errors_vadd(p->warns, p->file, p->line, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -892,6 +909,12 @@ spec_init(struct tunnel_spec *t)
 	t->retry_max_ms = CFG_UNSET;
 	t->retry_network_max_ms = CFG_UNSET;
 	t->forward_probe = CFG_UNSET;
+	t->rekey_data = CFG_UNSET;
+	t->rekey_time_ms = CFG_UNSET;
+	t->tcp_keep_alive = CFG_UNSET;
+	t->address_family = CFG_UNSET;
+	t->hash_known_hosts = CFG_UNSET;
+	t->required_rsa_size = CFG_UNSET;
 }
 
 static struct tunnel_spec *
@@ -934,6 +957,13 @@ spec_clear(struct tunnel_spec *t)
 	free(t->ciphers);
 	free(t->ssh_config);
 	free(t->proxy_command);
+	free(t->kex_algorithms);
+	free(t->host_key_algorithms);
+	free(t->pubkey_accepted_algorithms);
+	free(t->macs);
+	free(t->bind_address);
+	free(t->bind_interface);
+	free(t->ignore_unknown);
 	spec_init(t);
 }
 
@@ -1201,19 +1231,53 @@ read_file(const char *path, char **text, char **why)
 	return 0;
 }
 
-static void
-keyword_unknown(struct parse *p, const char *kw)
+/* The arguments as one string, single spaces between (messages). */
+static char *
+args_join(int argc, char **argv)
 {
-	const char	*best;
-	size_t		 i;
+	struct strbuf	sb;
+	int		i;
 
-	for (i = 0; i < nitems(unsupported); i++) {
-		if (strcasecmp(kw, unsupported[i].name) == 0) {
-			lerr(p, "%s is not supported: %s", unsupported[i].name,
-			    unsupported[i].why);
+	memset(&sb, 0, sizeof sb);
+	sb_printf(&sb, "%s", "");
+	for (i = 0; i < argc; i++)
+		sb_printf(&sb, "%s%s", i > 0 ? " " : "", argv[i]);
+	return sb.s;
+}
+
+/*
+ * A keyword that is not in the table above: an ssh_config(5) keyword is
+ * accepted, a warning or an error as its catalogue entry says for this
+ * value (sshkw.c); another is ignored if IgnoreUnknown names it, else an
+ * error.
+ */
+static void
+keyword_other(struct parse *p, const char *kw, int argc, char **argv)
+{
+	const struct sshkw	*k;
+	const char		*ign, *best;
+	enum sshkw_use		 use;
+	char			*v;
+
+	if ((k = sshkw_find(kw)) != NULL) {
+		if (argc == 0) {
+			lerr(p, "%s: missing argument", k->name);
 			return;
 		}
+		v = args_join(argc, argv);
+		if ((use = sshkw_judge(k, v)) == SSHKW_IGNORED)
+			lwarn(p, "ignored: %s %s: %s", k->name, v, k->why);
+		else if (use != SSHKW_SAME)
+			lerr(p, "%s %s is not supported: %s", k->name, v,
+			    k->why);
+		free(v);
+		return;
 	}
+	ign = p->cur->ignore_unknown;
+	if (ign == NULL && p->cfg != NULL)
+		ign = p->cfg->defaults.ignore_unknown;
+	if (sshkw_ignore_unknown(ign, kw))
+		return;
 	if ((best = keyword_suggest(kw)) != NULL)
 		lerr(p, "unknown keyword '%s' (did you mean '%s'?)", kw, best);
 	else
@@ -1268,6 +1332,9 @@ kw_tunnel(struct parse *p, const char *name)
 	if (!tunnel_name_valid(name))
 		lerr(p, "invalid tunnel name '%s' (expected 1 to %d of "
 		    "A-Z a-z 0-9 . _ -)", name, TUNNEL_NAME_MAX);
+	else if (list_has_word(SSH_TUN_MODES, '|', name))
+		lerr(p, "Tunnel %s: ssh's tun device forwarding is not "
+		    "supported (and a tunnel cannot be named %s)", name, name);
 	else if ((t = cfg_find(cfg, name)) != NULL)
 		lerr(p, "duplicate tunnel %s (first defined at %s:%d)", name,
 		    t->file, t->line);
@@ -1472,20 +1539,95 @@ kw_forward(struct parse *p, const struct keyword *k, int argc, char **argv)
 	add_forward(p->cur, &fwd);
 }
 
+/* An algorithm list as ssh takes it ("+a,b", "-c", "^d"); libssh checks the names. */
 static void
-kw_ciphers(struct parse *p, char **field, const char *arg)
+kw_algos(struct parse *p, const struct keyword *k, char **field,
+    const char *arg)
 {
 	const char	*s;
 
 	for (s = arg; *s != '\0'; s++) {
-		if (!isalnum((unsigned char)*s) && strchr("@.,+-^_", *s) ==
+		if (!isalnum((unsigned char)*s) && strchr("@.,+-^_*", *s) ==
 		    NULL) {
-			lerr(p, "Ciphers: bad cipher list '%s'", arg);
+			lerr(p, "%s: bad algorithm list '%s'", k->name, arg);
 			return;
 		}
 	}
 	if (*field == NULL)
 		*field = xstrdup(arg);
+}
+
+/* "1G", "512M", "default" or "none"; then an optional time. */
+static void
+kw_rekey(struct parse *p, struct tunnel_spec *t, int argc, char **argv)
+{
+	static const char	 units[] = "KMG";
+	const char		*u;
+	long			 data = 0, ms = 0, mul = 1;
+	char			*num;
+	size_t			 len = strlen(argv[0]);
+
+	if (strcasecmp(argv[0], "default") != 0 &&
+	    strcasecmp(argv[0], "none") != 0) {
+		if (len > 1 && (u = strchr(units, toupper((unsigned char)
+		    argv[0][len - 1]))) != NULL) {
+			mul = 1L << (10 * (u - units + 1));
+			len--;
+		}
+		num = xstrndup(argv[0], len);
+		if (parse_number(num, 0, LONG_MAX / mul, &data) != 0 ||
+		    data * mul < 16) {
+			lerr(p, "RekeyLimit: expected an amount of data such "
+			    "as 1G, 512M or default (at least 16), got '%s'",
+			    argv[0]);
+			free(num);
+			return;
+		}
+		free(num);
+		data *= mul;
+	}
+	if (argc > 1 && strcasecmp(argv[1], "none") != 0 &&
+	    strcasecmp(argv[1], "default") != 0 &&
+	    (cfg_parse_time(argv[1], &ms) != 0 || ms < 1000)) {
+		lerr(p, "RekeyLimit: expected a time such as 1h or none, got "
+		    "'%s'", argv[1]);
+		return;
+	}
+	if (t->rekey_data == CFG_UNSET) {
+		t->rekey_data = data;
+		t->rekey_time_ms = ms;
+	}
+}
+
+/* A numeric address only: a name would have to be resolved. */
+static void
+kw_bind_address(struct parse *p, char **field, const char *arg)
+{
+	unsigned char	buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, arg, buf) != 1 &&
+	    inet_pton(AF_INET6, arg, buf) != 1) {
+		lerr(p, "BindAddress: expected an IPv4 or IPv6 address, got "
+		    "'%s'", arg);
+		return;
+	}
+	if (*field == NULL)
+		*field = xstrdup(arg);
+}
+
+static void
+kw_address_family(struct parse *p, int *field, const char *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(cfg_af_names); i++) {
+		if (strcasecmp(arg, cfg_af_names[i]) == 0) {
+			if (*field == CFG_UNSET)
+				*field = (int)i;
+			return;
+		}
+	}
+	lerr(p, "AddressFamily: expected any, inet or inet6, got '%s'", arg);
 }
 
 static void
@@ -1574,12 +1716,9 @@ kw_proxy_command(struct parse *p, char *cmd)
 static void
 parse_line(struct parse *p, char *line)
 {
-	const struct keyword	*k;
-	struct tunnel_spec	*t = p->cur;
-	char			*kw, *argv[CFG_MAX_ARGS], *rest;
-	const char		*why;
-	long			 n;
-	int			 argc, i;
+	char		*kw, *argv[CFG_MAX_ARGS], *rest;
+	const char	*why;
+	int		 argc;
 
 	/* Its quotes are the shell's: taken before the split removes them. */
 	if ((rest = cfg_line_rest(line, "ProxyCommand")) != NULL) {
@@ -1590,10 +1729,24 @@ parse_line(struct parse *p, char *line)
 		lerr(p, "%s", why);
 		return;
 	}
-	if (kw == NULL)
-		return;
+	if (kw != NULL)
+		parse_keyword(p, kw, argc, argv);
+}
+
+/*
+ * One keyword and its arguments, at p->file:p->line, into p->cur: the
+ * file's lines and any other source of ssh_config keywords come here.
+ */
+static void
+parse_keyword(struct parse *p, const char *kw, int argc, char **argv)
+{
+	const struct keyword	*k;
+	struct tunnel_spec	*t = p->cur;
+	long			 n;
+	int			 i;
+
 	if ((k = keyword_find(kw)) == NULL) {
-		keyword_unknown(p, kw);
+		keyword_other(p, kw, argc, argv);
 		return;
 	}
 	if (argc < k->minargs) {
@@ -1706,7 +1859,7 @@ parse_line(struct parse *p, char *line)
 		kw_flag(p, k, &t->stream_local_bind_unlink, argv[0]);
 		break;
 	case oCiphers:
-		kw_ciphers(p, &t->ciphers, argv[0]);
+		kw_algos(p, k, &t->ciphers, argv[0]);
 		break;
 	case oCompression:
 		kw_flag(p, k, &t->compression, argv[0]);
@@ -1733,6 +1886,54 @@ parse_line(struct parse *p, char *line)
 		break;
 	case oStateFile:
 		kw_path(&p->cfg->state_file, argv[0]);
+		break;
+	case oIgnoreUnknown:
+		kw_string(p, k, &t->ignore_unknown, argv[0]);
+		break;
+	case oKexAlgorithms:
+		kw_algos(p, k, &t->kex_algorithms, argv[0]);
+		break;
+	case oHostKeyAlgorithms:
+		kw_algos(p, k, &t->host_key_algorithms, argv[0]);
+		break;
+	case oPubkeyAcceptedAlgorithms:
+		kw_algos(p, k, &t->pubkey_accepted_algorithms, argv[0]);
+		break;
+	case oMACs:
+		kw_algos(p, k, &t->macs, argv[0]);
+		break;
+	case oRekeyLimit:
+		kw_rekey(p, t, argc, argv);
+		break;
+	case oTCPKeepAlive:
+		kw_flag(p, k, &t->tcp_keep_alive, argv[0]);
+		break;
+	case oBindAddress:
+		kw_bind_address(p, &t->bind_address, argv[0]);
+		break;
+	case oBindInterface:
+		if (strlen(argv[0]) >= IF_NAMESIZE) {
+			lerr(p, "BindInterface: interface name too long: "
+			    "'%s'", argv[0]);
+			break;
+		}
+		kw_string(p, k, &t->bind_interface, argv[0]);
+		break;
+	case oAddressFamily:
+		kw_address_family(p, &t->address_family, argv[0]);
+		break;
+	case oHashKnownHosts:
+		kw_flag(p, k, &t->hash_known_hosts, argv[0]);
+		break;
+	case oRequiredRSASize:
+		if (parse_number(argv[0], DEF_RSA_MIN, MAX_RSA_MIN, &n) != 0) {
+			lerr(p, "RequiredRSASize: expected a number of bits from "
+			    "%d to %d, got '%s'", DEF_RSA_MIN, MAX_RSA_MIN,
+			    argv[0]);
+			break;
+		}
+		if (t->required_rsa_size == CFG_UNSET)
+			t->required_rsa_size = (int)n;
 		break;
 	}
 }
@@ -1773,22 +1974,6 @@ parse_text(struct parse *p, const char *file, char *text)
 
 /* ---- SshConfig: what an ssh_config file gives the tunnel (sshconfig.c) -- */
 
-/*
- * ssh_config keywords this parser does not know yet: the ones whose loss
- * would change where traffic goes or weaken a check are refused, the others
- * ignored with a warning (tunsupd.conf(5), SshConfig).
- */
-static const struct unsupported sshcfg_refused[] = {
-	{ "CanonicalizeHostname", "tunsupd does not canonicalize host names" },
-	{ "BindAddress",	"tunsupd cannot choose the source address yet" },
-	{ "BindInterface",	"tunsupd cannot choose the source address yet" },
-	{ "AddressFamily",	"tunsupd cannot restrict the address family yet" },
-	{ "GlobalKnownHostsFile", "tunsupd cannot change the global known "
-				"hosts file yet" },
-	{ "KnownHostsCommand",	"tunsupd runs no command to find host keys" },
-	{ "RevokedHostKeys",	"tunsupd cannot read a revoked keys file yet" },
-};
-
 /* Keywords of tunsupd.conf that ssh_config(5) does not have. */
 static const enum opcode sshcfg_foreign_ops[] = {
 	oInclude, oControlGroup, oEnabled, oRetryMin, oRetryMax,
@@ -1807,36 +1992,41 @@ sshcfg_foreign(const struct keyword *k)
 	return 0;
 }
 
+/*
+ * A keyword of the ssh_config that tunsupd.conf does not have: judged by
+ * the catalogue (sshkw.c) as in a tunnel block, each warning once per line
+ * however many tunnels resolve through it.
+ */
 static void
 sshcfg_unknown(struct parse *p, const struct sshcfg_item *it,
     const struct sshcfg_result *r)
 {
 	const struct sshcfg_item	*ign;
-	const char			*value;
-	size_t				 i;
+	const struct sshkw		*k;
+	enum sshkw_use			 use = SSHKW_IGNORED;
+	char				*v, *msg;
+	size_t				 n;
 
-	value = it->argc > 0 ? it->argv[0] : "";
 	if ((ign = sshconfig_find(r, "IgnoreUnknown")) != NULL &&
 	    ign->argc > 0 && sshconfig_match_list(it->keyword,
 	    ign->argv[0], 1) == 1)
 		return;
-	for (i = 0; i < nitems(sshcfg_refused); i++) {
-		if (strcasecmp(it->keyword, sshcfg_refused[i].name) != 0)
-			continue;
-		if (strcasecmp(value, "none") == 0 ||
-		    strcasecmp(value, "no") == 0 ||
-		    strcasecmp(value, "any") == 0)
-			return;
-		lerr(p, "%s is not supported: %s", sshcfg_refused[i].name,
-		    sshcfg_refused[i].why);
-		return;
+	v = args_join(it->argc, it->argv);
+	if ((k = sshkw_find(it->keyword)) != NULL)
+		use = sshkw_judge(k, v);
+	if (use == SSHKW_REFUSED)
+		lerr(p, "%s %s is not supported: %s", k->name, v, k->why);
+	else if (use == SSHKW_IGNORED) {
+		xasprintf(&msg, "ignored: %s%s%s%s%s", it->keyword,
+		    *v != '\0' ? " " : "", v, k != NULL ? ": " : "",
+		    k != NULL ? k->why : "");
+		n = p->ignored.n;
+		cfg_errors_add(&p->ignored, p->file, p->line, "%s", msg);
+		if (p->ignored.n > n)
+			lwarn(p, "%s", msg);
+		free(msg);
 	}
-	/* Once per line, however many tunnels resolve through it. */
-	i = p->ignored.n;
-	cfg_errors_add(&p->ignored, p->file, p->line, "ignored: %s%s%s",
-	    it->keyword, it->argc > 0 ? " " : "", value);
-	if (p->ignored.n > i)
-		log_warn("%s", p->ignored.msg[i]);
+	free(v);
 }
 
 /* One setting, through the same keyword handling as a tunnel block line. */
@@ -2043,6 +2233,19 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 	merge_str(&t->proxy_command, d->proxy_command);
 	merge_str(&t->identity_passphrase_file, d->identity_passphrase_file);
 	merge_str(&t->password_file, d->password_file);
+	merge_str(&t->kex_algorithms, d->kex_algorithms);
+	merge_str(&t->host_key_algorithms, d->host_key_algorithms);
+	merge_str(&t->pubkey_accepted_algorithms,
+	    d->pubkey_accepted_algorithms);
+	merge_str(&t->macs, d->macs);
+	merge_long(&t->rekey_data, d->rekey_data);
+	merge_long(&t->rekey_time_ms, d->rekey_time_ms);
+	merge_int(&t->tcp_keep_alive, d->tcp_keep_alive);
+	merge_str(&t->bind_address, d->bind_address);
+	merge_str(&t->bind_interface, d->bind_interface);
+	merge_int(&t->address_family, d->address_family);
+	merge_int(&t->hash_known_hosts, d->hash_known_hosts);
+	merge_int(&t->required_rsa_size, d->required_rsa_size);
 
 	/* Lists accumulate: the defaults' entries first. */
 	files_merge(&t->identity_files, &t->nidentity_files,
@@ -2147,6 +2350,19 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	none_to_null(&t->proxy_command);
 	none_to_null(&t->identity_passphrase_file);
 	none_to_null(&t->password_file);
+	merge_long(&t->rekey_data, 0);
+	merge_long(&t->rekey_time_ms, 0);
+	merge_int(&t->tcp_keep_alive, 1);
+	merge_int(&t->address_family, CFG_AF_ANY);
+	merge_int(&t->hash_known_hosts, 0);
+	merge_int(&t->required_rsa_size, DEF_RSA_MIN);
+	/* An IPv6 address has a colon, an IPv4 one none. */
+	if (t->bind_address != NULL && t->address_family != CFG_AF_ANY &&
+	    (strchr(t->bind_address, ':') != NULL) !=
+	    (t->address_family == CFG_AF_INET6))
+		perr(p, t->file, t->line, "BindAddress %s is not an address of "
+		    "AddressFamily %s", t->bind_address,
+		    cfg_af_names[t->address_family]);
 
 	/* Local listeners without a bind address: loopback or all. */
 	for (i = 0; i < t->nforwards; i++) {
@@ -2248,6 +2464,7 @@ cfg_load_text(const char *name, char *text, struct cfg_errors *errs)
 	memset(&p, 0, sizeof p);
 	p.cfg = cfg;
 	p.errs = errs;
+	p.warns = &cfg->warnings;
 	p.cur = &cfg->defaults;
 	p.cur_retry = &p.def_retry;
 	parse_text(&p, name, text);
@@ -2311,6 +2528,7 @@ cfg_free(struct cfg *cfg)
 		tunnel_spec_free(cfg->tunnels[i]);
 	free(cfg->tunnels);
 	spec_clear(&cfg->defaults);
+	cfg_errors_clear(&cfg->warnings);
 	free(cfg->control_group);
 	free(cfg->state_file);
 	free(cfg->path);
@@ -2469,6 +2687,14 @@ sb_kv(struct strbuf *sb, const char *kw, const char *value)
 	sb_printf(sb, "\n");
 }
 
+/* Only when set: unset means libssh's (or the system's) default. */
+static void
+sb_opt(struct strbuf *sb, const char *kw, const char *value)
+{
+	if (value != NULL)
+		sb_kv(sb, kw, value);
+}
+
 static void
 sb_flag(struct strbuf *sb, const char *kw, int v)
 {
@@ -2549,6 +2775,7 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 {
 	static const char	*shk[] = { "no", "yes", "accept-new" };
 	struct strbuf		 sb;
+	char			 buf[32];
 	size_t			 i;
 
 	memset(&sb, 0, sizeof sb);
@@ -2583,8 +2810,7 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	sb_flag(&sb, "exitonforwardfailure", t->exit_on_forward_failure);
 	sb_flag(&sb, "gatewayports", t->gateway_ports);
 	sb_flag(&sb, "streamlocalbindunlink", t->stream_local_bind_unlink);
-	if (t->ciphers != NULL)
-		sb_kv(&sb, "ciphers", t->ciphers);
+	sb_opt(&sb, "ciphers", t->ciphers);
 	sb_flag(&sb, "compression", t->compression);
 	sb_time(&sb, "retrymin", t->retry_min_ms);
 	sb_time(&sb, "retrymax", t->retry_max_ms);
@@ -2594,6 +2820,21 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	/* Taken whole when read back: no quoting. */
 	if (t->proxy_command != NULL)
 		sb_printf(&sb, "proxycommand %s\n", t->proxy_command);
+	sb_opt(&sb, "kexalgorithms", t->kex_algorithms);
+	sb_opt(&sb, "hostkeyalgorithms", t->host_key_algorithms);
+	sb_opt(&sb, "pubkeyacceptedalgorithms", t->pubkey_accepted_algorithms);
+	sb_opt(&sb, "macs", t->macs);
+	fmt_time(t->rekey_time_ms, 0, buf, sizeof buf);
+	sb_printf(&sb, "rekeylimit %ld %s\n", t->rekey_data, buf);
+	sb_flag(&sb, "tcpkeepalive", t->tcp_keep_alive);
+	sb_opt(&sb, "bindaddress", t->bind_address);
+	sb_opt(&sb, "bindinterface", t->bind_interface);
+	sb_printf(&sb, "addressfamily %s\n", cfg_af_names[
+	    t->address_family >= 0 && t->address_family <
+	    (int)nitems(cfg_af_names) ? t->address_family : 0]);
+	sb_flag(&sb, "hashknownhosts", t->hash_known_hosts);
+	sb_printf(&sb, "requiredrsasize %d\n", t->required_rsa_size);
+	sb_opt(&sb, "ignoreunknown", t->ignore_unknown);
 	return sb.s;
 }
 

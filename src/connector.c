@@ -19,6 +19,19 @@
 
 static int	connector_next(struct connector *, int, const char *);
 
+/* The source side of a new socket: NULL, or the call that failed. */
+static const char *
+connector_bind(struct connector *cn, int fd)
+{
+	if (cn->ifname[0] != '\0' && setsockopt(fd, SOL_SOCKET,
+	    SO_BINDTODEVICE, cn->ifname, strlen(cn->ifname)) == -1)
+		return "SO_BINDTODEVICE";
+	if (cn->srclen > 0 && bind(fd, (struct sockaddr *)&cn->src,
+	    cn->srclen) == -1)
+		return "bind";
+	return NULL;
+}
+
 void
 connector_init(struct connector *cn)
 {
@@ -96,11 +109,23 @@ connector_next(struct connector *cn, int err, const char *call)
 			return 0;
 		}
 		cn->cur = ai;
+		if (cn->family != AF_UNSPEC && ai->ai_family != cn->family) {
+			if (err == 0) {
+				err = EAFNOSUPPORT;
+				call = "family";
+			}
+			continue;
+		}
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
 			err = errno;
 			call = "socket";
+			continue;
+		}
+		if ((call = connector_bind(cn, fd)) != NULL) {
+			err = errno;
+			close(fd);
 			continue;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
@@ -119,6 +144,32 @@ connector_next(struct connector *cn, int err, const char *call)
 		ev_io_start(cn->loop, &cn->io);
 		return 1;
 	}
+}
+
+int
+connector_source(struct connector *cn, int family, const char *addr,
+    const char *ifname)
+{
+	struct addrinfo	 hints, *ai;
+
+	cn->family = family;
+	cn->srclen = 0;
+	cn->ifname[0] = '\0';
+	if (ifname != NULL && strlen(ifname) < sizeof(cn->ifname))
+		strcpy(cn->ifname, ifname);
+	if (addr == NULL)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	if (getaddrinfo(addr, NULL, &hints, &ai) != 0)
+		return -1;
+	memcpy(&cn->src, ai->ai_addr, ai->ai_addrlen);
+	cn->srclen = ai->ai_addrlen;
+	cn->family = ai->ai_family;
+	freeaddrinfo(ai);
+	return 0;
 }
 
 int

@@ -19,6 +19,7 @@
 #include "fdlimit.h"
 #include "log.h"
 #include "resolver.h"
+#include "sshconn.h"
 #include "state.h"
 #include "tunnel.h"
 #include "util.h"
@@ -340,9 +341,15 @@ int
 daemon_tunnel_add(struct daemon *d, struct tunnel_spec *spec, char **err)
 {
 	struct tunnel	*t;
+	char		*why;
 
 	if (daemon_tunnel_find(d, spec->name) != NULL) {
 		xasprintf(err, "tunnel exists: %s", spec->name);
+		tunnel_spec_free(spec);
+		return -1;
+	}
+	if (sshconn_check_spec(spec, &why) != 0) {
+		*err = why;
 		tunnel_spec_free(spec);
 		return -1;
 	}
@@ -370,6 +377,26 @@ daemon_tunnel_remove(struct daemon *d, const char *name, char **err)
 	return 0;
 }
 
+int
+daemon_cfg_check(const struct cfg *c, struct cfg_errors *errs)
+{
+	const struct tunnel_spec	*t;
+	char				*why;
+	size_t				 i;
+	int				 r = 0;
+
+	for (i = 0; i < c->ntunnels; i++) {
+		t = c->tunnels[i];
+		if (sshconn_check_spec(t, &why) != 0) {
+			cfg_errors_add(errs, t->file, t->line, "tunnel %s: %s",
+			    t->name, why);
+			r = -1;
+		}
+		free(why);
+	}
+	return r;
+}
+
 json_t *
 daemon_reload(struct daemon *d, char **err)
 {
@@ -387,7 +414,8 @@ daemon_reload(struct daemon *d, char **err)
 		return NULL;
 	}
 	if ((c = cfg_load(d->config_path, &errs)) == NULL ||
-	    (d->state != NULL && state_merge(d->state, c, &errs) != 0)) {
+	    (d->state != NULL && state_merge(d->state, c, &errs) != 0) ||
+	    daemon_cfg_check(c, &errs) != 0) {
 		cfg_free(c);
 		*err = cfg_errors_join(&errs);
 		if (*err == NULL)
@@ -395,6 +423,8 @@ daemon_reload(struct daemon *d, char **err)
 		cfg_errors_clear(&errs);
 		return NULL;
 	}
+	for (i = 0; i < c->warnings.n; i++)
+		log_warn("%s", c->warnings.msg[i]);
 
 	added = json_array();
 	removed = json_array();

@@ -24,6 +24,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "knownhosts.h"
 #include "util.h"
@@ -334,18 +335,43 @@ kh_open_regular(const char *path)
 	return f;
 }
 
+/* 1 if the entry holds key, 0 if another key, -1 if it cannot be read. */
 static int
-kh_revoked_key(const struct kh_entry *e, ssh_key key)
+kh_same_key(const struct kh_entry *e, ssh_key key)
 {
 	ssh_key	 k = NULL;
 	int	 same;
 
-	if (key == NULL || ssh_pki_import_pubkey_base64(e->blob,
+	if (ssh_pki_import_pubkey_base64(e->blob,
 	    ssh_key_type_from_name(e->type), &k) != SSH_OK)
-		return 0;
+		return -1;
 	same = ssh_key_cmp(k, key, SSH_KEY_CMP_PUBLIC) == 0;
 	ssh_key_free(k);
 	return same;
+}
+
+/* A plain entry for the host: does it vouch for key, or contradict it? */
+static void
+kh_scan_plain(const struct kh_entry *e, const char *where, ssh_key key,
+    struct kh_marks *m)
+{
+	size_t	len;
+
+	len = m->types == NULL ? 0 : strlen(m->types);
+	if (m->types == NULL || !list_has_word(m->types, ',', e->type)) {
+		m->types = xreallocarray(m->types, len + strlen(e->type) + 2, 1);
+		snprintf(m->types + len, strlen(e->type) + 2, "%s%s",
+		    len > 0 ? "," : "", e->type);
+	}
+	if (key == NULL)
+		return;
+	if (kh_same_key(e, key) == 1)
+		m->match = 1;
+	else if (ssh_key_type_from_name(e->type) == ssh_key_type(key)) {
+		if (m->changed == NULL)
+			m->changed = xstrdup(where);
+	} else
+		m->other = 1;
 }
 
 void
@@ -353,24 +379,29 @@ kh_scan(const char *path, const char *name, ssh_key key, struct kh_marks *m)
 {
 	struct kh_entry	 e;
 	FILE		*f;
-	char		*line = NULL;
+	char		*line = NULL, *where;
 	size_t		 cap = 0, lineno = 0;
 
 	if (path == NULL || (f = kh_open_regular(path)) == NULL)
 		return;
 	while (getline(&line, &cap, f) != -1) {
 		lineno++;
-		if (line[0] != '@' && line[strspn(line, " \t")] != '@')
-			continue;	/* the common case, quickly */
 		if (kh_parse_line(line, &e) != KH_LINE_ENTRY ||
 		    !kh_host_match(e.hosts, name))
 			continue;
-		if (e.marker == KH_MARK_CERT_AUTHORITY &&
-		    m->cert_authority == NULL)
-			xasprintf(&m->cert_authority, "%s:%zu", path, lineno);
-		if (e.marker == KH_MARK_REVOKED && m->revoked == NULL &&
-		    kh_revoked_key(&e, key))
-			xasprintf(&m->revoked, "%s:%zu", path, lineno);
+		xasprintf(&where, "%s:%zu", path, lineno);
+		if (e.marker == KH_MARK_NONE)
+			kh_scan_plain(&e, where, key, m);
+		else if (e.marker == KH_MARK_CERT_AUTHORITY &&
+		    m->cert_authority == NULL) {
+			m->cert_authority = where;
+			where = NULL;
+		} else if (e.marker == KH_MARK_REVOKED && m->revoked == NULL &&
+		    key != NULL && kh_same_key(&e, key) == 1) {
+			m->revoked = where;
+			where = NULL;
+		}
+		free(where);
 	}
 	free(line);
 	fclose(f);
@@ -381,7 +412,52 @@ kh_marks_clear(struct kh_marks *m)
 {
 	free(m->revoked);
 	free(m->cert_authority);
-	m->revoked = m->cert_authority = NULL;
+	free(m->changed);
+	free(m->types);
+	memset(m, 0, sizeof(*m));
+}
+
+enum kh_verdict
+kh_marks_verdict(const struct kh_marks *m)
+{
+	if (m->revoked != NULL)
+		return KH_REVOKED;
+	if (m->match)
+		return KH_KNOWN;
+	if (m->changed != NULL)
+		return KH_CHANGED;
+	if (m->other)
+		return KH_OTHER;
+	return KH_UNKNOWN;
+}
+
+/* ---- new entries ----------------------------------------------------- */
+
+char *
+kh_entry_line(const char *name, ssh_key key, int hash)
+{
+	unsigned char	 salt[KH_SHA1_LEN], mac[EVP_MAX_MD_SIZE];
+	unsigned char	 bsalt[4 * KH_SHA1_LEN], bmac[4 * KH_SHA1_LEN];
+	unsigned int	 maclen = 0;
+	char		*blob = NULL, *host = NULL, *line = NULL;
+
+	if (ssh_pki_export_pubkey_base64(key, &blob) != SSH_OK)
+		return NULL;
+	if (!hash)
+		host = xstrdup(name);
+	else if (RAND_bytes(salt, sizeof(salt)) == 1 &&
+	    HMAC(EVP_sha1(), salt, sizeof(salt), (const unsigned char *)name,
+	    strlen(name), mac, &maclen) != NULL && maclen == KH_SHA1_LEN) {
+		EVP_EncodeBlock(bsalt, salt, sizeof(salt));
+		EVP_EncodeBlock(bmac, mac, KH_SHA1_LEN);
+		xasprintf(&host, "%s%s|%s", KH_HASH_MAGIC, bsalt, bmac);
+	}
+	if (host != NULL)
+		xasprintf(&line, "%s %s %s\n", host,
+		    ssh_key_type_to_char(ssh_key_type(key)), blob);
+	free(host);
+	ssh_string_free_char(blob);
+	return line;
 }
 
 /*

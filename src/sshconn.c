@@ -64,6 +64,10 @@
 #define ROOM_BYE	256
 #define DOPOLL_ROUNDS	16
 
+/* AddressFamily (enum cfg_af) for the socket calls and for messages. */
+static const int sc_families[] = { AF_UNSPEC, AF_INET, AF_INET6 };
+static const char *const sc_family_names[] = { "any", "inet", "inet6" };
+
 static const char *const sc_phase_names[] = {
 	"resolving", "tcp", "proxy", "kex", "auth", "ready", "dead", "jump",
 };
@@ -111,8 +115,8 @@ static void	sc_fail(struct sshconn *, enum sshconn_fail, const char *, ...)
 static void	sc_tcp_done(void *, const struct connector_result *);
 static void	sc_step(struct sshconn *);
 static struct cached_key *key_load(const char *, const char *, int);
+static int	sc_options(struct sshconn *, char **);
 static void	sc_note(char **, const char *, const char *);
-static int	sc_options(struct sshconn *);
 static void	sc_start_ssh(struct sshconn *);
 static void	sc_hop_ready(struct sshconn *);
 static int	sc_socket_closed(struct sshconn *);
@@ -554,6 +558,9 @@ sc_alloc(struct ev_loop *loop, struct resolver *res,
 	ev_init(&c->io, sc_io_cb);
 	c->io.data = c;
 	connector_init(&c->tcp);
+	/* A numeric BindAddress of AddressFamily's family: cfg.c checked. */
+	(void)connector_source(&c->tcp, sc_families[spec->address_family],
+	    spec->bind_address, spec->bind_interface);
 	ev_init(&c->timer, sc_timer_cb);
 	c->timer.data = c;
 	soon_init(&c->kick, sc_kick_cb, c);
@@ -1000,6 +1007,18 @@ sc_tcp_done(void *arg, const struct connector_result *r)
 			sc_fail(c, SCF_NETWORK, "no address to connect to");
 		else if (strcmp(r->call, "socket") == 0)
 			sc_fail(c, SCF_NETWORK, "socket: %s", strerror(r->err));
+		else if (strcmp(r->call, "family") == 0)
+			sc_fail(c, SCF_NETWORK, "%s has no address of "
+			    "AddressFamily %s (or BindAddress %s's)", c->host,
+			    sc_family_names[c->spec->address_family],
+			    c->spec->bind_address != NULL ?
+			    c->spec->bind_address : "any");
+		else if (strcmp(r->call, "bind") == 0)
+			sc_fail(c, SCF_NETWORK, "BindAddress %s: %s",
+			    c->spec->bind_address, strerror(r->err));
+		else if (strcmp(r->call, "SO_BINDTODEVICE") == 0)
+			sc_fail(c, SCF_NETWORK, "BindInterface %s: %s",
+			    c->spec->bind_interface, strerror(r->err));
 		else {
 			sc_addr_str(r->addr, addr, sizeof(addr));
 			sc_fail(c, SCF_NETWORK, "connect to %s port %d: %s",
@@ -1009,7 +1028,8 @@ sc_tcp_done(void *arg, const struct connector_result *r)
 	}
 	c->fd = r->fd;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (c->spec->tcp_keep_alive)
+		setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	if (c->spec->server_alive_interval_ms > 0) {
 		/* The kernel gives up on unacknowledged data when we would. */
 		uto = (unsigned int)(c->spec->server_alive_interval_ms *
@@ -1029,13 +1049,16 @@ out:
 static void
 sc_start_ssh(struct sshconn *c)
 {
+	char	*why = NULL;
+
 	c->s = ssh_new();
 	if (c->s == NULL) {
 		sc_fail(c, SCF_SESSION, "ssh_new failed");
 		return;
 	}
-	if (sc_options(c) != 0) {
-		sc_fail(c, SCF_SESSION, "ssh options: %s", ssh_get_error(c->s));
+	if (sc_options(c, &why) != 0) {
+		sc_fail(c, SCF_SESSION, "ssh option %s", why);
+		free(why);
 		return;
 	}
 	ssh_set_blocking(c->s, 0);
@@ -1045,43 +1068,215 @@ sc_start_ssh(struct sshconn *c)
 
 /* ---- handshake, host key, authentication ----------------------------- */
 
+/*
+ * The name known_hosts is checked under: the HostKeyAlias (with no port,
+ * as OpenSSH), else HostName as configured ("[host]:port").
+ */
+static char *
+sc_kh_name(struct sshconn *c)
+{
+	if (c->alias != NULL)
+		return kh_lookup_name(c->alias, 22);
+	return kh_lookup_name(c->host, c->port);
+}
+
+/*
+ * Scan the known_hosts files libssh was given (the UserKnownHostsFile as
+ * libssh expanded it, and the global /etc/ssh/ssh_known_hosts) for name;
+ * key may be NULL for the key types only. See tunsupd.conf(5),
+ * StrictHostKeyChecking.
+ */
+static void
+sc_kh_scan(struct sshconn *c, const char *name, ssh_key key,
+    struct kh_marks *m)
+{
+	static const enum ssh_options_e files[] = {
+		SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
+	};
+	char		*path;
+	size_t		 i;
+
+	for (i = 0; i < nitems(files); i++) {
+		if (ssh_options_get(c->s, files[i], &path) != SSH_OK)
+			continue;
+		kh_scan(path, name, key, m);
+		ssh_string_free_char(path);
+	}
+}
+
+/* What libssh is told an option's value was, when it refuses it. */
 static int
-sc_options(struct sshconn *c)
+sc_opt_fail(ssh_session s, char **why, const char *kw, const char *value)
+{
+	const char	*err = ssh_get_error(s);
+
+	xasprintf(why, "%s %s: refused by libssh%s%s", kw, value,
+	    err != NULL && *err != '\0' ? ": " : "",
+	    err != NULL ? err : "");
+	return -1;
+}
+
+/* The algorithm lists, each given to libssh as the ssh_config keyword. */
+static const struct sc_algo {
+	const char		*keyword;
+	size_t			 off;	/* of the char * in the spec */
+	enum ssh_options_e	 opt[2];
+	int			 nopt;
+} sc_algos[] = {
+	{ "Ciphers", offsetof(struct tunnel_spec, ciphers),
+	    { SSH_OPTIONS_CIPHERS_C_S, SSH_OPTIONS_CIPHERS_S_C }, 2 },
+	{ "MACs", offsetof(struct tunnel_spec, macs),
+	    { SSH_OPTIONS_HMAC_C_S, SSH_OPTIONS_HMAC_S_C }, 2 },
+	{ "KexAlgorithms", offsetof(struct tunnel_spec, kex_algorithms),
+	    { SSH_OPTIONS_KEY_EXCHANGE }, 1 },
+	{ "HostKeyAlgorithms", offsetof(struct tunnel_spec,
+	    host_key_algorithms), { SSH_OPTIONS_HOSTKEYS }, 1 },
+	{ "PubkeyAcceptedAlgorithms", offsetof(struct tunnel_spec,
+	    pubkey_accepted_algorithms),
+	    { SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES }, 1 },
+};
+
+/*
+ * The options that come from the spec alone: 0, or -1 with *why naming the
+ * option and its value. sshconn_check_spec() runs them at load time.
+ */
+static int
+sc_spec_options(ssh_session s, const struct tunnel_spec *sp, char **why)
+{
+	const struct sc_algo	*a;
+	const char		*v;
+	uint64_t		 data = (uint64_t)sp->rekey_data;
+	uint32_t		 ms = (uint32_t)sp->rekey_time_ms;
+	int			 rsa = sp->required_rsa_size, i;
+	size_t			 n;
+	char			 buf[64];
+
+	if (ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS,
+	    sp->user_known_hosts_file) != 0)
+		return sc_opt_fail(s, why, "UserKnownHostsFile",
+		    sp->user_known_hosts_file);
+	if (sp->identity_agent != NULL &&
+	    strcmp(sp->identity_agent, "none") != 0 &&
+	    ssh_options_set(s, SSH_OPTIONS_IDENTITY_AGENT,
+	    sp->identity_agent) != 0)
+		return sc_opt_fail(s, why, "IdentityAgent", sp->identity_agent);
+	for (n = 0; n < nitems(sc_algos); n++) {
+		a = &sc_algos[n];
+		v = *(char *const *)((const char *)sp + a->off);
+		for (i = 0; v != NULL && i < a->nopt; i++) {
+			if (ssh_options_set(s, a->opt[i], v) != 0)
+				return sc_opt_fail(s, why, a->keyword, v);
+		}
+	}
+	v = sp->compression ? "yes" : "no";
+	if (ssh_options_set(s, SSH_OPTIONS_COMPRESSION, v) != 0)
+		return sc_opt_fail(s, why, "Compression", v);
+	snprintf(buf, sizeof(buf), "%ld %lds", sp->rekey_data,
+	    sp->rekey_time_ms / 1000);
+	if (ssh_options_set(s, SSH_OPTIONS_REKEY_DATA, &data) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_REKEY_TIME, &ms) != 0)
+		return sc_opt_fail(s, why, "RekeyLimit", buf);
+	snprintf(buf, sizeof(buf), "%d", rsa);
+	if (ssh_options_set(s, SSH_OPTIONS_RSA_MIN_SIZE, &rsa) != 0)
+		return sc_opt_fail(s, why, "RequiredRSASize", buf);
+	return 0;
+}
+
+int
+sshconn_check_spec(const struct tunnel_spec *sp, char **why)
+{
+	ssh_session	s;
+	int		r;
+
+	*why = NULL;
+	if ((s = ssh_new()) == NULL) {
+		*why = xstrdup("ssh_new failed");
+		return -1;
+	}
+	r = sc_spec_options(s, sp, why);
+	ssh_free(s);
+	return r;
+}
+
+/*
+ * The algorithms of the key types known_hosts has for name, for a name
+ * libssh never sees (see sc_options): libssh would put them first itself.
+ * NULL when there are none.
+ */
+static char *
+sc_known_algos(struct sshconn *c, const char *name)
+{
+	struct kh_marks	 m;
+	char		*algos = NULL, *type, *next, *list;
+
+	memset(&m, 0, sizeof(m));
+	sc_kh_scan(c, name, NULL, &m);
+	if (m.types != NULL) {
+		list = m.types;
+		for (type = list; type != NULL; type = next) {
+			if ((next = strchr(type, ',')) != NULL)
+				*next++ = '\0';
+			/* An RSA key signs with SHA-2 too. */
+			sc_note(&algos, ",", strcmp(type, "ssh-rsa") == 0 ?
+			    "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : type);
+		}
+	}
+	kh_marks_clear(&m);
+	return algos;
+}
+
+static int
+sc_options(struct sshconn *c, char **why)
 {
 	const struct tunnel_spec *sp = c->spec;
 	ssh_session		 s = c->s;
 	socket_t		 fd = c->fd;
 	int			 zero = 0, port = c->port;
-	const char		*khost;
+	char			*name, *algos, buf[16];
 
-	/*
-	 * The host known_hosts is checked against: the HostKeyAlias (with no
-	 * port, as OpenSSH), else HostName as configured ("[host]:port").
-	 */
-	khost = c->host;
-	if (c->alias != NULL) {
-		khost = c->alias;
-		port = 22;
-	}
-	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &zero) != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_HOST, khost) != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_USER, c->user) != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_FD, &fd) != 0 ||
+	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &zero) != 0)
+		return sc_opt_fail(s, why, "SSH_OPTIONS_PROCESS_CONFIG", "0");
+	if (ssh_options_set(s, SSH_OPTIONS_USER, c->user) != 0)
+		return sc_opt_fail(s, why, "User", c->user);
+	snprintf(buf, sizeof(buf), "%d", fd);
+	if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) != 0)
+		return sc_opt_fail(s, why, "SSH_OPTIONS_FD", buf);
+	if (sc_spec_options(s, sp, why) != 0)
+		return -1;
+	/* A jump host may have its own (SshConfig). */
+	if (c->known_hosts != sp->user_known_hosts_file &&
 	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, c->known_hosts) != 0)
+		return sc_opt_fail(s, why, "UserKnownHostsFile",
+		    c->known_hosts);
+	/*
+	 * libssh is told the host known_hosts knows it by only so that it
+	 * prefers the key types known for it: we connected ourselves and
+	 * check the key ourselves. It refuses some names ssh takes (an
+	 * underscore): then it gets an address that names nothing, and the
+	 * known types come first from us.
+	 */
+	if (c->alias != NULL)
+		port = 22;
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, c->alias != NULL ? c->alias :
+	    c->host) == 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &port) == 0)
+		return 0;
+	tlog_debug(c, "libssh refuses the name %s: host keys are checked "
+	    "under it all the same", c->alias != NULL ? c->alias : c->host);
+	snprintf(buf, sizeof(buf), "%d", port);
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, "0.0.0.0") != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0)
+		return sc_opt_fail(s, why, "Port", buf);
+	name = sc_kh_name(c);
+	algos = sp->host_key_algorithms == NULL ? sc_known_algos(c, name) :
+	    NULL;
+	free(name);
+	if (algos != NULL && ssh_options_set(s, SSH_OPTIONS_HOSTKEYS,
+	    algos) != 0) {
+		sc_opt_fail(s, why, "HostKeyAlgorithms", algos);
+		free(algos);
 		return -1;
-	if (sp->identity_agent != NULL &&
-	    strcmp(sp->identity_agent, "none") != 0 &&
-	    ssh_options_set(s, SSH_OPTIONS_IDENTITY_AGENT,
-	    sp->identity_agent) != 0)
-		return -1;
-	if (sp->ciphers != NULL &&
-	    (ssh_options_set(s, SSH_OPTIONS_CIPHERS_C_S, sp->ciphers) != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_CIPHERS_S_C, sp->ciphers) != 0))
-		return -1;
-	if (ssh_options_set(s, SSH_OPTIONS_COMPRESSION,
-	    sp->compression ? "yes" : "no") != 0)
-		return -1;
+	}
+	free(algos);
 	return 0;
 }
 
@@ -1110,43 +1305,20 @@ sc_fingerprint(struct sshconn *c)
 }
 
 /*
- * The marker lines libssh skips, in every file it reads (the configured
- * UserKnownHostsFile and its global /etc/ssh/ssh_known_hosts): see
- * tunsupd.conf(5), StrictHostKeyChecking.
- */
-static void
-sc_host_marks(struct sshconn *c, const char *name, struct kh_marks *m)
-{
-	static const enum ssh_options_e files[] = {
-		SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
-	};
-	ssh_key		 key = NULL;
-	char		*path;
-	size_t		 i;
-
-	if (ssh_get_server_publickey(c->s, &key) != SSH_OK)
-		key = NULL;
-	for (i = 0; i < nitems(files); i++) {
-		if (ssh_options_get(c->s, files[i], &path) != SSH_OK)
-			continue;
-		kh_scan(path, name, key, m);
-		ssh_string_free_char(path);
-	}
-	ssh_key_free(key);
-}
-
-/*
- * accept-new: append the server's key, to a known_hosts file only, the one
- * libssh read (UserKnownHostsFile as libssh expanded it).
+ * accept-new: append the server's key under name, hashed if HashKnownHosts
+ * says so, to a known_hosts file only, the one libssh read
+ * (UserKnownHostsFile as libssh expanded it).
  */
 static int
-sc_learn_host_key(struct sshconn *c, const char *h, const char *fp)
+sc_learn_host_key(struct sshconn *c, const char *h, const char *name,
+    ssh_key key, const char *fp)
 {
 	char	*file = NULL, *entry = NULL, *why = NULL;
 	int	 r = -1;
 
 	if (ssh_options_get(c->s, SSH_OPTIONS_KNOWNHOSTS, &file) != SSH_OK ||
-	    ssh_session_export_known_hosts_entry(c->s, &entry) != SSH_OK)
+	    (entry = kh_entry_line(name, key, c->spec->hash_known_hosts)) ==
+	    NULL)
 		sc_fail(c, SCF_AUTH, "host key for %s: cannot add %s to %s: %s",
 		    h, fp, c->known_hosts, ssh_get_error(c->s));
 	else if (kh_append(file, entry, &why) != 0)
@@ -1157,7 +1329,7 @@ sc_learn_host_key(struct sshconn *c, const char *h, const char *fp)
 		r = 0;
 	}
 	ssh_string_free_char(file);
-	ssh_string_free_char(entry);
+	free(entry);
 	free(why);
 	return r;
 }
@@ -1168,36 +1340,40 @@ sc_check_host_key(struct sshconn *c)
 {
 	const struct tunnel_spec *sp = c->spec;
 	const char		*h = c->alias != NULL ? c->alias : c->host;
-	struct kh_marks		 m = { NULL, NULL };
+	struct kh_marks		 m;
+	ssh_key			 key = NULL;
 	char			*fp, *name;
 	int			 r = -1;
 
+	memset(&m, 0, sizeof(m));
 	fp = sc_fingerprint(c);
-	/* Looked up as libssh does: the HostKeyAlias has no port. */
-	name = kh_lookup_name(h, c->alias != NULL ? 22 : c->port);
-	sc_host_marks(c, name, &m);
-	if (m.revoked != NULL) {
+	name = sc_kh_name(c);
+	if (ssh_get_server_publickey(c->s, &key) != SSH_OK) {
+		sc_fail(c, SCF_AUTH, "host key for %s: cannot check: %s", h,
+		    ssh_get_error(c->s));
+		goto out;
+	}
+	sc_kh_scan(c, name, key, &m);
+	switch (kh_marks_verdict(&m)) {
+	case KH_REVOKED:
 		/* Whatever StrictHostKeyChecking says, as ssh. */
 		sc_fail(c, SCF_AUTH, "host key for %s (%s) is REVOKED (%s "
 		    "marks it @revoked): refusing", h, fp, m.revoked);
-		goto out;
-	}
-	switch (ssh_session_is_known_server(c->s)) {
-	case SSH_KNOWN_HOSTS_OK:
+		break;
+	case KH_KNOWN:
 		r = 0;
 		break;
-	case SSH_KNOWN_HOSTS_CHANGED:
+	case KH_CHANGED:
 		sc_fail(c, SCF_AUTH, "host key for %s has CHANGED (server "
 		    "offers %s, %s has another): possible attack, refusing",
-		    h, fp, c->known_hosts);
+		    h, fp, m.changed);
 		break;
-	case SSH_KNOWN_HOSTS_OTHER:
+	case KH_OTHER:
 		sc_fail(c, SCF_AUTH, "host key for %s does not match (server "
 		    "offers %s, %s has a key of another type): refusing",
 		    h, fp, c->known_hosts);
 		break;
-	case SSH_KNOWN_HOSTS_UNKNOWN:
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
+	case KH_UNKNOWN:
 		if (sp->strict_host_key_checking == SHK_NO) {
 			log_warn("host key for %s (%s) is not known; accepted "
 			    "because StrictHostKeyChecking is no", h, fp);
@@ -1211,19 +1387,16 @@ sc_check_host_key(struct sshconn *c)
 			    "itself to %s", h, fp, m.cert_authority,
 			    c->known_hosts);
 		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW)
-			r = sc_learn_host_key(c, h, fp);
+			r = sc_learn_host_key(c, h, name, key, fp);
 		else
 			sc_fail(c, SCF_AUTH, "host key for %s is unknown "
 			    "(server offers %s): add it to %s or set "
 			    "StrictHostKeyChecking accept-new", h, fp,
 			    c->known_hosts);
 		break;
-	default:
-		sc_fail(c, SCF_AUTH, "host key for %s: cannot check: %s", h,
-		    ssh_get_error(c->s));
-		break;
 	}
 out:
+	ssh_key_free(key);
 	kh_marks_clear(&m);
 	free(name);
 	free(fp);

@@ -111,7 +111,8 @@ main(int argc, char **argv)
 		st = state_load(spath, &errs);
 		free(spath);
 	}
-	if (cfg == NULL || st == NULL || state_merge(st, cfg, &errs) != 0) {
+	if (cfg == NULL || st == NULL || state_merge(st, cfg, &errs) != 0 ||
+	    daemon_cfg_check(cfg, &errs) != 0) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		if (errs.n == 0)
@@ -121,6 +122,13 @@ main(int argc, char **argv)
 		state_free(st);
 		free(sock);
 		return 1;
+	}
+	/* Keywords tunsupd cannot honour: tunsupd.conf(5). */
+	for (i = 0; i < cfg->warnings.n; i++) {
+		if (check || print)
+			fprintf(stderr, "%s\n", cfg->warnings.msg[i]);
+		else
+			log_warn("%s", cfg->warnings.msg[i]);
 	}
 	if (check || print) {
 		if (print)

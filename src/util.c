@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -264,4 +265,19 @@ json_text(const char *s)
 		fatal("json_text: cannot encode a cleaned string");
 	free(out);
 	return j;
+}
+
+int
+list_has_word(const char *list, char sep, const char *word)
+{
+	const char	*p, *end;
+	size_t		 len = strlen(word);
+
+	for (p = list; *p != '\0'; p = *end == sep ? end + 1 : end) {
+		for (end = p; *end != '\0' && *end != sep; end++)
+			;
+		if ((size_t)(end - p) == len && strncasecmp(p, word, len) == 0)
+			return 1;
+	}
+	return 0;
 }

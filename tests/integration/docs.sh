@@ -5,6 +5,8 @@
 #     mandoc -T lint -W warning when mandoc is installed),
 #   - every configuration keyword (the keyword table of src/cfg.c, and what
 #     "tunsupd -T" prints) has an entry in tunsupd.conf(5),
+#   - its SSH_CONFIG KEYWORDS section lists every ssh_config keyword of the
+#     catalogue src/sshkw.c, each with what the catalogue says tunsupd does,
 #   - every command and option in tunsupctl's usage is in tunsupctl(1),
 #   - every option in tunsupd's usage is in tunsupd(8),
 #   - the bash completion is valid bash and offers every command,
@@ -129,6 +131,37 @@ if [ -z "$missing" ]; then
 	ok "tunsupd.conf.5 lists the tunnel states"
 else
 	notok "tunsupd.conf.5 lacks:$missing"
+fi
+
+# ---- tunsupd.conf(5): every ssh_config keyword, as src/sshkw.c has it -----
+
+# The catalogue: "KIND Name" from its entries (H, SAME, IGN, REF).
+sed -n '/^static const struct sshkw sshkw\[\] = {/,/^};/s/^[[:space:]]*\(H\|SAME\|IGN\|REF\)("\([A-Za-z0-9]*\)".*/\1 \2/p' \
+    "$TOP_SRCDIR/src/sshkw.c" >"$TMP/sshkw.table"
+# The manual's section: "Name first-line-of-its-text".
+awk '/^\.Sh /{ insec = ($0 == ".Sh SSH_CONFIG KEYWORDS") }
+    insec && /^\.It Cm / { name = $3; getline; print name, $0 }' "$conf" >"$TMP/sshkw.man"
+# What the first line says for each kind (IGN and REF with accepted values
+# start "Accepted as": the rest of the entry then says ignored or refused).
+awk 'NR == FNR { kind[$2] = $1; next }
+    { seen[$1] = 1
+      k = kind[$1]
+      if (k == "") { print "not in the table: " $1; next }
+      w = $2; sub(/[,:]$/, "", w)
+      if (k == "H" && w != "Honoured") print "not Honoured: " $1
+      if (k == "SAME" && (w != "Accepted" || $3 != "whatever")) print "not Accepted, whatever: " $1
+      if (k == "IGN" && w != "Ignored" && (w != "Accepted" || $3 != "as")) print "not Ignored: " $1
+      if (k == "REF" && w != "Refused" && (w != "Accepted" || $3 != "as")) print "not Refused: " $1 }
+    END { for (n in kind) if (!(n in seen)) print "not in the manual: " n }' \
+    "$TMP/sshkw.table" "$TMP/sshkw.man" >"$TMP/sshkw.diff"
+n=$(wc -l <"$TMP/sshkw.table")
+if [ "$n" -lt 100 ]; then
+	notok "cannot read the keyword catalogue of src/sshkw.c ($n entries)"
+elif [ -s "$TMP/sshkw.diff" ]; then
+	notok "tunsupd.conf.5 SSH_CONFIG KEYWORDS differs from src/sshkw.c:"
+	sed 's/^/#   /' "$TMP/sshkw.diff"
+else
+	ok "tunsupd.conf.5 SSH_CONFIG KEYWORDS lists the $n keywords of src/sshkw.c"
 fi
 
 # ---- tunsupctl(1): every command and option --------------------------------

@@ -71,6 +71,7 @@ Host *
     User $(id -un)
     IdentitiesOnly yes
     BatchMode yes
+    AddKeysToAgent yes
     IdentityAgent none
 EOF2
 chmod 600 "$T/hub_config"
@@ -92,8 +93,9 @@ grep -qx "jumphost 1 hostkeyalias hub-key" "$T/dump2" ||
 	fail "-T hop settings: $(grep '^jumphost' "$T/dump2")"
 pass "tunsupd -T shows the hop resolved through the same file"
 "$TUNSUPD" -t -f "$T/hub.conf" 2>"$T/t.err" || fail "tunsupd -t failed: $(cat "$T/t.err")"
-[ "$(grep -c "hub_config:[0-9]*: ignored: BatchMode yes$" "$T/t.err")" = 1 ] ||
-	fail "-t does not warn once about BatchMode: $(cat "$T/t.err")"
+[ "$(grep -c "hub_config:[0-9]*: ignored: AddKeysToAgent yes: " "$T/t.err")" = 1 ] ||
+	fail "-t does not warn once about AddKeysToAgent: $(cat "$T/t.err")"
+! grep -q "BatchMode" "$T/t.err" || fail "-t warns about BatchMode yes: $(cat "$T/t.err")"
 pass "tunsupd -t names an ssh_config keyword it ignores, with its file:line"
 
 start_tunsupd "$T/hub.conf"

@@ -561,20 +561,189 @@ Test(cfg, proxy_command_whole_line)
 	    "t.conf:2: ProxyCommand: a % ends the line (%% is one %)");
 }
 
-Test(cfg, unsupported_ssh_keywords)
+/* Warnings of a configuration that loads, joined as errors are. */
+static char *
+load_warn(const char *text)
 {
-	expect_err("ProxyUseFdpass yes\nTunnel a\nRemoteCommand ls\n"
-	    "RequestTTY yes\nForwardAgent yes\nControlMaster auto\n",
-	    "t.conf:1: ProxyUseFdpass is not supported: tunsupd reads the "
-	    "proxy command's output itself\n"
-	    "t.conf:3: RemoteCommand is not supported: tunsup never opens a "
-	    "shell or runs commands\n"
-	    "t.conf:4: RequestTTY is not supported: tunsup never opens a "
-	    "shell or runs commands\n"
-	    "t.conf:5: ForwardAgent is not supported: tunsup never forwards "
-	    "the agent\n"
-	    "t.conf:6: ControlMaster is not supported: tunsupd holds one "
-	    "session per tunnel itself");
+	struct cfg	*cfg;
+	char		*msg;
+
+	cfg = load_ok(text);
+	msg = cfg_errors_join(&cfg->warnings);
+	cfg_free(cfg);
+	return msg;
+}
+
+/*
+ * The block of a real ~/.ssh/config pasted into a Tunnel (issue 15: 23
+ * errors before): it loads, the keywords tunsupd honours mean what they
+ * mean to ssh, the ones asking for what tunsupd does anyway say nothing.
+ */
+Test(cfg, ssh_config_block_pasted)
+{
+	struct cfg		*cfg;
+	const struct tunnel_spec *t;
+	char			*msg;
+
+	cfg = load_ok("IgnoreUnknown UseKeychain\n"
+	    "Tunnel bridge\n"
+	    "  HostName bridge.example.net\n  User tunnel\n"
+	    "  UseKeychain yes\n"
+	    "  AddKeysToAgent no\n"
+	    "  HashKnownHosts yes\n"
+	    "  TCPKeepAlive no\n"
+	    "  KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org\n"
+	    "  HostKeyAlgorithms ssh-ed25519,rsa-sha2-512\n"
+	    "  PubkeyAcceptedAlgorithms ssh-ed25519\n"
+	    "  RekeyLimit 1G 1h\n"
+	    "  BindAddress 127.0.0.2\n"
+	    "  AddressFamily inet\n"
+	    "  BatchMode yes\n  ForwardAgent no\n  PasswordAuthentication no\n"
+	    "  ForwardX11 no\n  ControlMaster no\n  CheckHostIP no\n"
+	    "  ClearAllForwardings no\n  SessionType none\n"
+	    "  ExitOnForwardFailure yes\n  ServerAliveInterval=30\n"
+	    "  serveralivecountmax = 4\n"
+	    "  LocalForward 5432 localhost:5432\n");
+	cr_assert_eq(cfg->warnings.n, 0, "%s", cfg->warnings.msg[0]);
+	t = only(cfg);
+	cr_assert_eq(t->hash_known_hosts, 1);
+	cr_assert_eq(t->tcp_keep_alive, 0);
+	cr_assert_str_eq(t->kex_algorithms,
+	    "curve25519-sha256,curve25519-sha256@libssh.org");
+	cr_assert_str_eq(t->host_key_algorithms, "ssh-ed25519,rsa-sha2-512");
+	cr_assert_str_eq(t->pubkey_accepted_algorithms, "ssh-ed25519");
+	cr_assert_eq(t->rekey_data, 1L << 30);
+	cr_assert_eq(t->rekey_time_ms, 3600 * 1000L);
+	cr_assert_str_eq(t->bind_address, "127.0.0.2");
+	cr_assert_eq(t->address_family, CFG_AF_INET);
+	cr_assert_eq(t->server_alive_interval_ms, 30 * 1000L);
+	cr_assert_eq(t->server_alive_count_max, 4);
+	cfg_free(cfg);
+
+	/* what it cannot honour: a warning each, the tunnel still loads */
+	msg = load_warn("Tunnel a\nAddKeysToAgent yes\nForwardAgent yes\n"
+	    "PasswordAuthentication yes\nBatchMode no\nLogLevel DEBUG3\n"
+	    "RemoteCommand ls -l\nControlMaster auto\n");
+	cr_assert_str_eq(msg,
+	    "t.conf:2: ignored: AddKeysToAgent yes: tunsupd never adds keys "
+	    "to an agent\n"
+	    "t.conf:3: ignored: ForwardAgent yes: tunsupd never forwards the "
+	    "agent: it opens no session on the server\n"
+	    "t.conf:4: ignored: PasswordAuthentication yes: tunsupd "
+	    "authenticates with keys, and with a password only from "
+	    "PasswordFile\n"
+	    "t.conf:5: ignored: BatchMode no: tunsupd never asks anything\n"
+	    "t.conf:6: ignored: LogLevel DEBUG3: tunsupd logs by its own "
+	    "options (tunsupd -v, -q)\n"
+	    "t.conf:7: ignored: RemoteCommand ls -l: tunsupd never opens a "
+	    "session: no shell, command or terminal\n"
+	    "t.conf:8: ignored: ControlMaster auto: tunsupd holds one session "
+	    "per tunnel itself");
+	free(msg);
+}
+
+/* Refused only where ignoring would weaken security or move traffic. */
+Test(cfg, ssh_keywords_refused)
+{
+	expect_err("ProxyUseFdpass yes\nTunnel a\nHost x\nMatch all\n"
+	    "ClearAllForwardings yes\nCanonicalizeHostname yes\n"
+	    "PermitRemoteOpen db:5432\nRevokedHostKeys /etc/ssh/krl\n"
+	    "PubkeyAuthentication no\n",
+	    "t.conf:3: Host x is not supported: use \"Tunnel NAME\" blocks, "
+	    "or \"SshConfig FILE\" to read an ssh_config\n"
+	    "t.conf:4: Match all is not supported: use \"Tunnel NAME\" blocks, "
+	    "or \"SshConfig FILE\" to read an ssh_config\n"
+	    "t.conf:5: ClearAllForwardings yes is not supported: a tunnel's "
+	    "forwards are what it is for: yes would clear them\n"
+	    "t.conf:6: CanonicalizeHostname yes is not supported: tunsupd "
+	    "connects to HostName as written\n"
+	    "t.conf:7: PermitRemoteOpen db:5432 is not supported: tunsupd "
+	    "cannot restrict the targets of a remote dynamic forward yet; "
+	    "ignoring it would let the server open any\n"
+	    "t.conf:8: RevokedHostKeys /etc/ssh/krl is not supported: tunsupd "
+	    "cannot read a revocation list yet: use @revoked lines in "
+	    "known_hosts\n"
+	    "t.conf:9: PubkeyAuthentication no is not supported: tunsupd "
+	    "authenticates with keys only: it cannot do without");
+	expect_err("Tunnel a\nForwardAgent\n",
+	    "t.conf:2: ForwardAgent: missing argument");
+	/* ssh's Tunnel (tun devices), pasted: not a block named "no" */
+	expect_err("Tunnel a\nHostName h\nTunnel no\nTunnel Ethernet\n",
+	    "t.conf:3: Tunnel no: ssh's tun device forwarding is not "
+	    "supported (and a tunnel cannot be named no)\n"
+	    "t.conf:4: Tunnel Ethernet: ssh's tun device forwarding is not "
+	    "supported (and a tunnel cannot be named Ethernet)");
+	/* the values that ask for nothing else are fine */
+	cfg_free(load_ok("ProxyCommand none\nTunnel a\n"
+	    "PubkeyAuthentication yes\nCanonicalizeHostname no\n"
+	    "PermitRemoteOpen any\nRevokedHostKeys none\n"));
+}
+
+/* Keywords are case-insensitive, "Keyword=value" and "Keyword = value". */
+Test(cfg, ssh_keyword_forms)
+{
+	struct cfg		*cfg;
+	const struct tunnel_spec *t;
+
+	cfg = load_ok("Tunnel a\nkexalgorithms=curve25519-sha256\n"
+	    "HASHKNOWNHOSTS = yes\nbatchmode=yes\nforwardagent = no\n"
+	    "tcpKeepAlive\tno\n");
+	cr_assert_eq(cfg->warnings.n, 0);
+	t = only(cfg);
+	cr_assert_str_eq(t->kex_algorithms, "curve25519-sha256");
+	cr_assert_eq(t->hash_known_hosts, 1);
+	cr_assert_eq(t->tcp_keep_alive, 0);
+	cfg_free(cfg);
+}
+
+/* IgnoreUnknown: patterns of unknown keywords to skip, as ssh. */
+Test(cfg, ignore_unknown)
+{
+	char	*msg;
+
+	/* top level: for every tunnel; only lines after it, as ssh */
+	expect_err("UseKeychain yes\nIgnoreUnknown usekeychain,Apple*\n"
+	    "UseKeychain yes\nTunnel a\nAppleThing 1\nOtherThing 2\n",
+	    "t.conf:1: unknown keyword 'UseKeychain'\n"
+	    "t.conf:6: unknown keyword 'OtherThing'");
+	/* in a block: that block's own wins over the top level's */
+	expect_err("IgnoreUnknown A*\nTunnel a\nIgnoreUnknown B*\nBqqqqqq 1\n"
+	    "Aqqqqqq 1\nTunnel b\nAqqqqqq 1\nBqqqqqq 1\n",
+	    "t.conf:5: unknown keyword 'Aqqqqqq'\n"
+	    "t.conf:8: unknown keyword 'Bqqqqqq'");
+	/* a known keyword is never hidden by it: still judged */
+	msg = load_warn("IgnoreUnknown *\nTunnel a\nAddKeysToAgent yes\n"
+	    "Whatever 1\n");
+	cr_assert_str_eq(msg, "t.conf:3: ignored: AddKeysToAgent yes: "
+	    "tunsupd never adds keys to an agent");
+	free(msg);
+	expect_err("IgnoreUnknown *\nTunnel a\nCanonicalizeHostname yes\n",
+	    "t.conf:3: CanonicalizeHostname yes is not supported: tunsupd "
+	    "connects to HostName as written");
+}
+
+Test(cfg, new_ssh_keyword_values)
+{
+	expect_err("Tunnel a\nRekeyLimit 1X\nRekeyLimit 8\nRekeyLimit 1G soon\n"
+	    "BindAddress localhost\nAddressFamily ipx\nRequiredRSASize 512\n"
+	    "KexAlgorithms a;b\nBindInterface abcdefghijklmnopq\n",
+	    "t.conf:2: RekeyLimit: expected an amount of data such as 1G, "
+	    "512M or default (at least 16), got '1X'\n"
+	    "t.conf:3: RekeyLimit: expected an amount of data such as 1G, "
+	    "512M or default (at least 16), got '8'\n"
+	    "t.conf:4: RekeyLimit: expected a time such as 1h or none, got "
+	    "'soon'\n"
+	    "t.conf:5: BindAddress: expected an IPv4 or IPv6 address, got "
+	    "'localhost'\n"
+	    "t.conf:6: AddressFamily: expected any, inet or inet6, got 'ipx'\n"
+	    "t.conf:7: RequiredRSASize: expected a number of bits from 1024 "
+	    "to 16384, got '512'\n"
+	    "t.conf:8: KexAlgorithms: bad algorithm list 'a;b'\n"
+	    "t.conf:9: BindInterface: interface name too long: "
+	    "'abcdefghijklmnopq'");
+	expect_err("Tunnel a\nAddressFamily inet6\nBindAddress 127.0.0.2\n",
+	    "t.conf:1: BindAddress 127.0.0.2 is not an address of "
+	    "AddressFamily inet6");
 }
 
 Test(cfg, errors_are_all_reported)
@@ -1259,7 +1428,12 @@ Test(cfg, dump_exact)
 	    "retrymax 120\n"
 	    "retrynetworkmax 5\n"
 	    "forwardprobe yes\n"
-	    "sshconfig none\n");
+	    "sshconfig none\n"
+	    "rekeylimit 0 0\n"
+	    "tcpkeepalive yes\n"
+	    "addressfamily any\n"
+	    "hashknownhosts no\n"
+	    "requiredrsasize 1024\n");
 	free(dump);
 	cfg_free(cfg);
 }
@@ -1276,7 +1450,13 @@ Test(cfg, dump_round_trip)
 	    "IdentityFile /a\nIdentityFile \"/b c\"\nProxyJump x@[::1]:5,y\n"
 	    "LocalForward /tmp/s.sock /tmp/t.sock\n"
 	    "RemoteForward *:2220 [::1]:22\nGatewayPorts yes\n"
-	    "LocalForward 99 h:1\nCiphers aes128-ctr\nRetryMin 250ms\n");
+	    "LocalForward 99 h:1\nCiphers aes128-ctr\nRetryMin 250ms\n"
+	    "KexAlgorithms +diffie-hellman-group14-sha1\nMACs hmac-sha2-256\n"
+	    "HostKeyAlgorithms ssh-ed25519,rsa-sha2-256\n"
+	    "PubkeyAcceptedKeyTypes -ssh-rsa\nRekeyLimit 512M 1h\n"
+	    "TCPKeepAlive no\nBindAddress ::1\nBindInterface lo\n"
+	    "AddressFamily inet6\nHashKnownHosts yes\n"
+	    "RequiredRSASize 2048\nIgnoreUnknown UseKeychain,Foo*\n");
 	t = only(cfg);
 	dump = tunnel_spec_dump(t);
 	body = strchr(dump, '\n') + 1;
@@ -1554,10 +1734,11 @@ Test(cfg, ssh_config_keywords)
 	cr_assert_str_eq(t->proxy_command, "sh -c 'nc \"%h\" %p'");
 	cfg_free(cfg);
 	/* Refused: ignoring them would change where traffic goes. */
-	expect_sc_err("KnownHostsCommand /bin/true\n", 1, "KnownHostsCommand "
-	    "is not supported: tunsupd runs no command to find host keys");
-	expect_sc_err("BindAddress 192.0.2.1\n", 1, "BindAddress is not "
-	    "supported: tunsupd cannot choose the source address yet");
+	expect_sc_err("CanonicalizeHostname yes\n", 1, "CanonicalizeHostname "
+	    "yes is not supported: tunsupd connects to HostName as written");
+	expect_sc_err("ClearAllForwardings yes\n", 1, "ClearAllForwardings "
+	    "yes is not supported: a tunnel's forwards are what it is for: "
+	    "yes would clear them");
 	expect_sc_err("RetryMin 5\n", 1,
 	    "RetryMin is not an ssh_config keyword");
 	expect_sc_err("Port 0\n", 1,
@@ -1772,6 +1953,19 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "CertificateFile",		"/c/a-cert.pub", "/c/b-cert.pub" },
 		{ "IdentityPassphraseFile",	"/p",		"credential:k" },
 		{ "PasswordFile",		"credential:pw", "/pw" },
+		{ "IgnoreUnknown",		"A*",		"B*" },
+		{ "KexAlgorithms",		"curve25519-sha256", "+k" },
+		{ "HostKeyAlgorithms",		"ssh-ed25519",	"-ssh-rsa" },
+		{ "PubkeyAcceptedAlgorithms",	"ssh-ed25519",	"^x" },
+		{ "PubkeyAcceptedKeyTypes",	"ssh-ed25519",	"^x" },
+		{ "MACs",			"hmac-sha2-256", "hmac-sha1" },
+		{ "RekeyLimit",			"1G",		"1G 1h" },
+		{ "TCPKeepAlive",		"yes",		"no" },
+		{ "BindAddress",		"127.0.0.2",	"::1" },
+		{ "BindInterface",		"lo",		"eth0" },
+		{ "AddressFamily",		"inet",		"any" },
+		{ "HashKnownHosts",		"yes",		"no" },
+		{ "RequiredRSASize",		"2048",		"1024" },
 	};
 	struct cfg_errors	 errs = { NULL, 0 };
 	struct tunnel_spec	*ta, *tb, *ta2;

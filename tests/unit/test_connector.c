@@ -255,3 +255,53 @@ Test(connector, stop_before_the_answer)
 	close(peer);
 	close(fb);
 }
+
+/* connector_source: the address family, the source address. */
+Test(connector, source_family_and_address)
+{
+	struct sockaddr_in	 a, local;
+	struct addrinfo		 ai;
+	struct connector	 cn;
+	socklen_t		 len = sizeof(local);
+	int			 fd;
+
+	connector_init(&cn);
+	cr_assert_eq(connector_source(&cn, AF_INET, "localhost", NULL), -1,
+	    "a name is no numeric address");
+	cr_assert_eq(connector_source(&cn, AF_INET6, "127.0.0.2", NULL), -1,
+	    "an IPv4 address under AF_INET6");
+
+	/* only IPv6 wanted: the IPv4 address is skipped, and said so */
+	fd = bound(1, &a);
+	entry(&ai, &a, NULL);
+	cr_assert_eq(connector_source(&cn, AF_INET6, NULL, NULL), 0);
+	cr_assert_eq(connector_start(&cn, loop, &ai, done_cb, NULL), 0);
+	cr_assert_eq(calls, 1);
+	cr_assert_eq(got_fd, -1);
+	cr_assert_str_eq(got_call, "family");
+	cr_assert_eq(got_err, EAFNOSUPPORT);
+
+	/* from 127.0.0.2 */
+	calls = 0;
+	cr_assert_eq(connector_source(&cn, AF_UNSPEC, "127.0.0.2", NULL), 0);
+	if (connector_start(&cn, loop, &ai, done_cb, NULL) == 1)
+		run();
+	cr_assert_eq(calls, 1);
+	cr_assert(got_fd >= 0, "not connected: %s", strerror(got_err));
+	cr_assert_eq(getsockname(got_fd, (struct sockaddr *)&local, &len), 0);
+	cr_assert_eq(ntohl(local.sin_addr.s_addr), 0x7f000002);
+
+	/* an address this host does not have */
+	close(got_fd);
+	got_fd = -1;
+	calls = 0;
+	cr_assert_eq(connector_source(&cn, AF_UNSPEC, "192.0.2.1", NULL), 0);
+	if (connector_start(&cn, loop, &ai, done_cb, NULL) == 1)
+		run();
+	cr_assert_eq(calls, 1);
+	cr_assert_eq(got_fd, -1);
+	cr_assert_str_eq(got_call, "bind");
+	cr_assert_eq(got_err, EADDRNOTAVAIL, "%s", strerror(got_err));
+	connector_stop(&cn);
+	close(fd);
+}

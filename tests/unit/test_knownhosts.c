@@ -19,6 +19,11 @@
 		"tfFmZOAF3u7Wv7e6GPHy"
 #define K2	"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHF2cEomB5KwpgzE6V78eq66" \
 		"UMz84RurzcLO8/7QxvuZ"
+/* ssh-keygen -t rsa -b 1024: a key of another type */
+#define RSA_BLOB	"AAAAB3NzaC1yc2EAAAADAQABAAAAgQDClIxDhBI47wjVeZFnPHFG1Ufe5gdP" \
+	"u/PWxA4DcsnDRwhhDgPs7sMZr+d/t99bHi1cEMNax4J9moqeoCgG+xoXe+zz" \
+	"ljAfrhm6UgEsPFDVll0sXtnpzcsZet9Bj9wJHk6GKbMQgHW/1zdtkV849o85" \
+	"D5j3W4HnztJjNA/GoWHXjQ=="
 /* ssh-keygen -H of "example.com" and "[127.0.0.1]:2222" */
 #define H_EXAMPLE	"|1|0Tn4uqwRnfsX4HG+uc+yXdyWZgA=|" \
 			"eHQPltPTMyhvCpx8rswbU7uUpKM="
@@ -213,7 +218,7 @@ Test(kh, parse_lines)
 
 Test(kh, scan_markers, .init = setup, .fini = teardown)
 {
-	struct kh_marks	 m = { NULL, NULL };
+	struct kh_marks	 m = { 0 };
 	ssh_key		 k1 = key_of(K1), k2 = key_of(K2);
 	char		*p, *want;
 
@@ -354,4 +359,88 @@ Test(kh, append_refused, .init = setup, .fini = teardown)
 	free(why);
 	free(target);
 	free(p);
+}
+
+/* The plain entries decide as ssh does: same key, same type, other type. */
+Test(kh, verdict, .init = setup, .fini = teardown)
+{
+	struct kh_marks	 m = { 0 };
+	ssh_key		 k1 = key_of(K1), k2 = key_of(K2);
+	char		*p, *want;
+
+	p = write_file("kh",
+	    "example.com " K1 "\n"
+	    "my_host,other " K2 "\n"
+	    "rsa.example ssh-rsa " RSA_BLOB "\n"
+	    "@revoked bad.example " K1 "\n"
+	    "bad.example " K1 "\n");
+	kh_scan(p, "example.com", k1, &m);
+	cr_assert_eq(kh_marks_verdict(&m), KH_KNOWN);
+	cr_assert_str_eq(m.types, "ssh-ed25519");
+	kh_marks_clear(&m);
+
+	kh_scan(p, "example.com", k2, &m);
+	cr_assert_eq(kh_marks_verdict(&m), KH_CHANGED);
+	cr_assert(asprintf(&want, "%s:1", p) > 0);
+	cr_assert_str_eq(m.changed, want);
+	free(want);
+	kh_marks_clear(&m);
+
+	/* an underscore is a name like any other */
+	kh_scan(p, "my_host", k2, &m);
+	cr_assert_eq(kh_marks_verdict(&m), KH_KNOWN);
+	kh_marks_clear(&m);
+
+	kh_scan(p, "rsa.example", k1, &m);
+	cr_assert_eq(kh_marks_verdict(&m), KH_OTHER);
+	cr_assert_str_eq(m.types, "ssh-rsa");
+	kh_marks_clear(&m);
+
+	kh_scan(p, "nowhere.example", k1, &m);
+	cr_assert_eq(kh_marks_verdict(&m), KH_UNKNOWN);
+	cr_assert_null(m.types);
+	kh_marks_clear(&m);
+
+	/* @revoked wins over an entry with the same key */
+	kh_scan(p, "bad.example", k1, &m);
+	cr_assert_eq(kh_marks_verdict(&m), KH_REVOKED);
+	kh_marks_clear(&m);
+
+	/* a type is listed once, however many files say it */
+	kh_scan(p, "example.com", NULL, &m);
+	kh_scan(p, "example.com", NULL, &m);
+	cr_assert_str_eq(m.types, "ssh-ed25519");
+	kh_marks_clear(&m);
+	ssh_key_free(k1);
+	ssh_key_free(k2);
+	free(p);
+}
+
+/* A learned entry reads back, in clear or hashed (HashKnownHosts). */
+Test(kh, entry_line, .init = setup, .fini = teardown)
+{
+	struct kh_marks	 m = { 0 };
+	struct kh_entry	 e;
+	ssh_key		 k1 = key_of(K1);
+	char		*ln, *copy, *p;
+
+	ln = kh_entry_line("[my_host]:2222", k1, 0);
+	cr_assert_str_eq(ln, "[my_host]:2222 " K1 "\n");
+	free(ln);
+
+	ln = kh_entry_line("[my_host]:2222", k1, 1);
+	cr_assert_eq(strncmp(ln, "|1|", 3), 0, "%s", ln);
+	cr_assert_null(strstr(ln, "my_host"));
+	copy = strdup(ln);
+	cr_assert_eq(kh_parse_line(copy, &e), KH_LINE_ENTRY, "%s", ln);
+	cr_assert(kh_host_match(e.hosts, "[my_host]:2222"));
+	cr_assert_not(kh_host_match(e.hosts, "my_host"));
+	free(copy);
+	p = write_file("kh", ln);
+	kh_scan(p, "[my_host]:2222", k1, &m);
+	cr_assert_eq(kh_marks_verdict(&m), KH_KNOWN);
+	kh_marks_clear(&m);
+	free(ln);
+	free(p);
+	ssh_key_free(k1);
 }

@@ -79,3 +79,13 @@ Test(percent_expand, tokens)
 	cr_assert_null(percent_expand("a %", "hp", v, &bad));
 	cr_assert_eq(bad, '\0');
 }
+
+Test(util, list_has_word)
+{
+	cr_assert(list_has_word("yes|true", '|', "TRUE"));
+	cr_assert(list_has_word("a,b,c", ',', "c"));
+	cr_assert_not(list_has_word("yes|true", '|', "ye"));
+	cr_assert_not(list_has_word("yes|true", '|', "yes|true"));
+	cr_assert_not(list_has_word("", ',', "x"));
+	cr_assert(list_has_word("a,,b", ',', ""));
+}
