@@ -35,7 +35,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 MIB=${BENCH_MIB:-256}
 OUTAGE=${BENCH_OUTAGE:-15}
 NTUN=${BENCH_TUNNELS:-200}
-ONLY=${BENCH_ONLY:-machine recovery deadpath stall bulk memory connrate latency fleet}
+ONLY=${BENCH_ONLY:-machine recovery deadpath stall bulk rx memory connrate latency fleet}
 BPY=$BENCH_DIR/bench.py
 
 command -v autossh >/dev/null 2>&1 || {
@@ -428,6 +428,141 @@ bench_bulk() {
 	done
 	note "$MIB MiB per transfer, medians of $BULK_ROUNDS rounds; -L c->t and -R t->c: tunsupd" \
 	    "sends (encrypts) into ssh; -L t->c and -R c->t: tunsupd receives (decrypts)."
+}
+
+# ---- 4b. receiving: CPU per GiB and throughput, as users see them ---------------
+# iperf3 (C, 128 KiB blocks) through the forwards: what a download costs tunsupd
+# against ssh. One sshd, one iperf3 server; tunsupd with a LocalForward and a
+# RemoteForward to it, `ssh -N -L -R` the same, both up for the whole section and
+# run alternately (tunsupd, ssh, tunsupd, ...); the idle one costs nothing. CPU is
+# the scheduler's run time of every thread of the process (/proc/PID/task/*/
+# schedstat, ns), ssh's including its children (none here; `ssh -J`'s ssh -W).
+# ProxyJump: a tunnel to a second sshd through the first against `ssh -J`.
+RX_MIB=${BENCH_RX_MIB:-512}
+RX_ROUNDS=${BENCH_RX_ROUNDS:-5}
+RX_CIPHER=${BENCH_RX_CIPHER:-aes128-gcm@openssh.com}
+# run_ns PID...: CPU ns of every thread of the processes and their descendants
+run_ns() {
+	local p t s=0 ns
+	for p in "$@"; do
+		for t in /proc/"$p"/task/*/schedstat; do
+			read -r ns _ 2>/dev/null <"$t" || continue
+			s=$((s + ns))
+		done
+		# shellcheck disable=SC2046
+		[ -z "$(_tlib_children "$p")" ] || s=$((s + $(run_ns $(_tlib_children "$p"))))
+	done
+	echo "$s"
+}
+# iperf_one PORT MODE PID...: one transfer of RX_MIB MiB through PORT (MODE "send":
+# the iperf3 client sends, "recv": -R, the server sends); prints "MB/s CPU_S_PER_GIB"
+# of the processes PID...
+iperf_one() {
+	local port=$1 mode=$2 a b j r=()
+	shift 2
+	[ "$mode" = recv ] && r=(-R)
+	a=$(run_ns "$@")
+	j=$(iperf3 -c 127.0.0.1 -p "$port" -n "${RX_MIB}M" "${r[@]}" -J 2>>"$T/bench.err") ||
+	    { echo "$j" >>"$T/bench.err"; return 1; }
+	b=$(run_ns "$@")
+	python3 -c 'import json, sys
+e = json.loads(sys.argv[1])["end"]
+got = e["sum_received"]["bytes"]
+print("%.1f %.3f" % (e["sum_received"]["bits_per_second"] / 8e6,
+      (int(sys.argv[3]) - int(sys.argv[2])) / 1e9 / (got / 2**30)))' "$j" "$a" "$b"
+}
+bench_rx() {
+	local sp jp e lt rt ls rs jt js spid jpid i d v k
+	local -A tt tc st sc
+	command -v iperf3 >/dev/null 2>&1 || fail "rx: iperf3 not installed (apt-get install iperf3)"
+	start_sshd rx "Ciphers $RX_CIPHER"
+	sp=$SSHD_PORT_rx
+	start_sshd rxjump "Ciphers $RX_CIPHER"
+	jp=$SSHD_PORT_rxjump
+	e=$(free_port)
+	_tlib_server IPERF_PID iperf3 "$e" "$T/iperf3.log" iperf3 -s -p "$e"
+	read -r lt rt ls rs jt js <<<"$(free_ports 6 | tr '\n' ' ')"
+	{
+		bench_header 15
+		tunnel_conf rx rx
+		echo "    Ciphers $RX_CIPHER"
+		echo "    LocalForward $lt 127.0.0.1:$e"
+		echo "    RemoteForward $rt 127.0.0.1:$e"
+		tunnel_conf rxj rx
+		echo "    Ciphers $RX_CIPHER"
+		echo "    ProxyJump $ME@127.0.0.1:$jp"
+		echo "    LocalForward $jt 127.0.0.1:$e"
+	} >"$T/rx.conf"
+	{
+		echo "Host *"
+		echo "    UserKnownHostsFile $T/known_hosts"
+		echo "    StrictHostKeyChecking yes"
+		echo "    BatchMode yes"
+		echo "    IdentitiesOnly yes"
+		echo "    IdentityAgent none"
+		echo "    IdentityFile $T/id_ed25519"
+		echo "    LogLevel ERROR"
+		echo "    Ciphers $RX_CIPHER"
+	} >"$T/rx_ssh_config"
+	bench_tunsupd "$T/rx.conf"
+	wait_state rx up 30
+	wait_state rxj up 30
+	ssh -F "$T/rx_ssh_config" -N -o ExitOnForwardFailure=yes \
+	    -L "$ls:127.0.0.1:$e" -R "$rs:127.0.0.1:$e" -p "$sp" "$ME@127.0.0.1" \
+	    </dev/null 2>>"$T/ssh.err" &
+	spid=$!
+	track "$spid"
+	ssh -F "$T/rx_ssh_config" -N -o ExitOnForwardFailure=yes -J "$ME@127.0.0.1:$jp" \
+	    -L "$js:127.0.0.1:$e" -p "$sp" "$ME@127.0.0.1" </dev/null 2>>"$T/ssh.err" &
+	jpid=$!
+	track "$jpid"
+	wait_for 30 "port_listening $ls && port_listening $rs && port_listening $js && port_listening $rt"
+	# direction name, tunsupd's port, ssh's port, iperf3 mode, who receives
+	local -a dirs=(
+	    "Lrecv $lt $ls recv" "Lsend $lt $ls send"
+	    "Rrecv $rt $rs send" "Rsend $rt $rs recv"
+	    "Jrecv $jt $js recv" "Jsend $jt $js send")
+	for i in $(seq "$RX_ROUNDS"); do
+		for d in "${dirs[@]}"; do
+			set -- $d
+			v=$(iperf_one "$2" "$4" "$TUNSUPD_PID") || fail "rx: tunsupd $1 failed"
+			tt[$1]+=" ${v% *}" tc[$1]+=" ${v#* }"
+			if [ "${1:0:1}" = J ]; then k=$jpid; else k=$spid; fi
+			v=$(iperf_one "$3" "$4" "$k") || fail "rx: ssh $1 failed"
+			st[$1]+=" ${v% *}" sc[$1]+=" ${v#* }"
+			log "rx round $i $1: tunsupd ${tt[$1]##* } MB/s ${tc[$1]##* } CPU-s/GiB;" \
+			    "ssh ${st[$1]##* } MB/s ${sc[$1]##* } CPU-s/GiB"
+		done
+	done
+	local -A label=(
+	    [Lrecv]="-L target->client" [Lsend]="-L client->target"
+	    [Rrecv]="-R client->target" [Rsend]="-R target->client"
+	    [Jrecv]="ProxyJump -L target->client" [Jsend]="ProxyJump -L client->target")
+	local a b r ac bc rc
+	for d in "${dirs[@]}"; do
+		set -- $d
+		# shellcheck disable=SC2086
+		a=$(median ${tt[$1]}) b=$(median ${st[$1]})
+		# shellcheck disable=SC2086
+		ac=$(median ${tc[$1]}) bc=$(median ${sc[$1]})
+		r=$(ratio "$a" "$b") rc=$(ratio "$ac" "$bc")
+		case $1 in
+		J*)
+			row "${label[$1]} (MB/s)" "$a" "$b (ssh -J)" ">= ssh" "$(verdict 1 "$r") ratio $r"
+			row "  CPU per GiB (s), both hops" "$ac" "$bc (ssh -J, ssh -W)" "-" "ratio $rc" ;;
+		*recv)
+			row "${label[$1]}: tunsupd receives (MB/s)" "$a" "$b (ssh)" ">= ssh" \
+			    "$(verdict 1 "$r") ratio $r"
+			row "  CPU per GiB (s)" "$ac" "$bc (ssh)" "<= ssh" "$(verdict "$rc" 1) ratio $rc" ;;
+		*)
+			row "${label[$1]}: tunsupd sends (MB/s)" "$a" "$b (ssh)" "-" "ratio $r"
+			row "  CPU per GiB (s)" "$ac" "$bc (ssh)" "-" "ratio $rc" ;;
+		esac
+		note "$1 rounds: tunsupd MB/s${tt[$1]} CPU-s/GiB${tc[$1]} / ssh MB/s${st[$1]} CPU-s/GiB${sc[$1]}"
+	done
+	note "iperf3 -n ${RX_MIB}M (128 KiB blocks) through each forward, ${RX_CIPHER%@*}, one sshd" \
+	    "(a second one as the jump host), medians of $RX_ROUNDS rounds alternating tunsupd and ssh;" \
+	    "CPU: the forwarding process only (schedstat of all its threads), not sshd or iperf3"
 }
 
 # ---- 5. memory and start-up of many idle tunnels -------------------------------
