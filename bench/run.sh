@@ -426,7 +426,10 @@ bench_bulk() {
 # the scheduler's run time of every thread of the process (/proc/PID/task/*/
 # schedstat, ns), ssh's including its children (none here; `ssh -J`'s ssh -W).
 # ProxyJump: a tunnel to a second sshd through the first against `ssh -J`.
+# A path with a round trip: the same download through bench.py's delaying relay
+# in front of the sshd (RX_RTT_MS, 3 s each): what the channel window allows.
 RX_MIB=${BENCH_RX_MIB:-512}
+RX_RTT_MS=${BENCH_RX_RTT_MS:-20}
 RX_ROUNDS=${BENCH_RX_ROUNDS:-5}
 RX_CIPHER=${BENCH_RX_CIPHER:-aes128-gcm@openssh.com}
 # run_ns PID...: CPU ns of every thread of the processes and their descendants
@@ -442,15 +445,15 @@ run_ns() {
 	done
 	echo "$s"
 }
-# iperf_one PORT MODE PID...: one transfer of RX_MIB MiB through PORT (MODE "send":
-# the iperf3 client sends, "recv": -R, the server sends); prints "MB/s CPU_S_PER_GIB"
-# of the processes PID...
+# iperf_one PORT MODE AMOUNT PID...: one transfer through PORT (MODE "send": the
+# iperf3 client sends, "recv": -R, the server sends; AMOUNT: iperf3's -n or -t,
+# e.g. -n512M); prints "MB/s CPU_S_PER_GIB" of the processes PID...
 iperf_one() {
-	local port=$1 mode=$2 a b j r=()
-	shift 2
+	local port=$1 mode=$2 amount=$3 a b j r=()
+	shift 3
 	[ "$mode" = recv ] && r=(-R)
 	a=$(run_ns "$@")
-	j=$(iperf3 -c 127.0.0.1 -p "$port" -n "${RX_MIB}M" "${r[@]}" -J 2>>"$T/bench.err") ||
+	j=$(iperf3 -c 127.0.0.1 -p "$port" "$amount" "${r[@]}" -J 2>>"$T/bench.err") ||
 	    { echo "$j" >>"$T/bench.err"; return 1; }
 	b=$(run_ns "$@")
 	python3 -c 'import json, sys
@@ -460,7 +463,7 @@ print("%.1f %.3f" % (e["sum_received"]["bits_per_second"] / 8e6,
       (int(sys.argv[3]) - int(sys.argv[2])) / 1e9 / (got / 2**30)))' "$j" "$a" "$b"
 }
 bench_rx() {
-	local sp jp e lt rt ls rs jt js spid jpid i d v k
+	local sp jp dp e lt rt ls rs jt js dt ds spid jpid dpid i d v k
 	local -A tt tc st sc
 	command -v iperf3 >/dev/null 2>&1 || fail "rx: iperf3 not installed (apt-get install iperf3)"
 	start_sshd rx "Ciphers $RX_CIPHER"
@@ -469,7 +472,10 @@ bench_rx() {
 	jp=$SSHD_PORT_rxjump
 	e=$(free_port)
 	_tlib_server IPERF_PID iperf3 "$e" "$T/iperf3.log" iperf3 -s -p "$e"
-	read -r lt rt ls rs jt js <<<"$(free_ports 6 | tr '\n' ' ')"
+	read -r lt rt ls rs jt js dp dt ds <<<"$(free_ports 9 | tr '\n' ' ')"
+	_tlib_server DELAY_PID delay "$dp" "$T/delay.log" python3 "$BPY" delay "$dp" "$sp" \
+	    "$(awk -v r="$RX_RTT_MS" 'BEGIN { print r / 2 }')"
+	host_key_line rx "[127.0.0.1]:$dp" >>"$T/known_hosts"
 	{
 		bench_header 15
 		tunnel_conf rx rx
@@ -480,6 +486,9 @@ bench_rx() {
 		echo "    Ciphers $RX_CIPHER"
 		echo "    ProxyJump $ME@127.0.0.1:$jp"
 		echo "    LocalForward $jt 127.0.0.1:$e"
+		tunnel_conf rxd rx "$dp"
+		echo "    Ciphers $RX_CIPHER"
+		echo "    LocalForward $dt 127.0.0.1:$e"
 	} >"$T/rx.conf"
 	{
 		echo "Host *"
@@ -495,6 +504,7 @@ bench_rx() {
 	bench_tunsupd "$T/rx.conf"
 	wait_state rx up 30
 	wait_state rxj up 30
+	wait_state rxd up 30
 	ssh -F "$T/rx_ssh_config" -N -o ExitOnForwardFailure=yes \
 	    -L "$ls:127.0.0.1:$e" -R "$rs:127.0.0.1:$e" -p "$sp" "$ME@127.0.0.1" \
 	    </dev/null 2>>"$T/ssh.err" &
@@ -504,19 +514,26 @@ bench_rx() {
 	    -L "$js:127.0.0.1:$e" -p "$sp" "$ME@127.0.0.1" </dev/null 2>>"$T/ssh.err" &
 	jpid=$!
 	track "$jpid"
-	wait_for 30 "port_listening $ls && port_listening $rs && port_listening $js && port_listening $rt"
-	# direction name, tunsupd's port, ssh's port, iperf3 mode, who receives
+	ssh -F "$T/rx_ssh_config" -N -o ExitOnForwardFailure=yes \
+	    -L "$ds:127.0.0.1:$e" -p "$dp" "$ME@127.0.0.1" </dev/null 2>>"$T/ssh.err" &
+	dpid=$!
+	track "$dpid"
+	wait_for 30 "port_listening $ls && port_listening $rs && port_listening $js &&
+	    port_listening $rt && port_listening $ds"
+	# direction name, tunsupd's port, ssh's port, iperf3 mode and amount
+	local n=-n${RX_MIB}M
 	local -a dirs=(
-	    "Lrecv $lt $ls recv" "Lsend $lt $ls send"
-	    "Rrecv $rt $rs send" "Rsend $rt $rs recv"
-	    "Jrecv $jt $js recv" "Jsend $jt $js send")
+	    "Lrecv $lt $ls recv $n" "Lsend $lt $ls send $n"
+	    "Rrecv $rt $rs send $n" "Rsend $rt $rs recv $n"
+	    "Jrecv $jt $js recv $n" "Jsend $jt $js send $n"
+	    "Drecv $dt $ds recv -t3")
 	for i in $(seq "$RX_ROUNDS"); do
 		for d in "${dirs[@]}"; do
 			set -- $d
-			v=$(iperf_one "$2" "$4" "$TUNSUPD_PID") || fail "rx: tunsupd $1 failed"
+			v=$(iperf_one "$2" "$4" "$5" "$TUNSUPD_PID") || fail "rx: tunsupd $1 failed"
 			tt[$1]+=" ${v% *}" tc[$1]+=" ${v#* }"
-			if [ "${1:0:1}" = J ]; then k=$jpid; else k=$spid; fi
-			v=$(iperf_one "$3" "$4" "$k") || fail "rx: ssh $1 failed"
+			case $1 in J*) k=$jpid ;; D*) k=$dpid ;; *) k=$spid ;; esac
+			v=$(iperf_one "$3" "$4" "$5" "$k") || fail "rx: ssh $1 failed"
 			st[$1]+=" ${v% *}" sc[$1]+=" ${v#* }"
 			log "rx round $i $1: tunsupd ${tt[$1]##* } MB/s ${tc[$1]##* } CPU-s/GiB;" \
 			    "ssh ${st[$1]##* } MB/s ${sc[$1]##* } CPU-s/GiB"
@@ -525,7 +542,8 @@ bench_rx() {
 	local -A label=(
 	    [Lrecv]="-L target->client" [Lsend]="-L client->target"
 	    [Rrecv]="-R client->target" [Rsend]="-R target->client"
-	    [Jrecv]="ProxyJump -L target->client" [Jsend]="ProxyJump -L client->target")
+	    [Jrecv]="ProxyJump -L target->client" [Jsend]="ProxyJump -L client->target"
+	    [Drecv]="-L target->client, ${RX_RTT_MS} ms RTT")
 	local a b r ac bc rc
 	for d in "${dirs[@]}"; do
 		set -- $d
@@ -538,6 +556,8 @@ bench_rx() {
 		J*)
 			row "${label[$1]} (MB/s)" "$a" "$b (ssh -J)" ">= ssh" "$(verdict 1 "$r") ratio $r"
 			row "  CPU per GiB (s), both hops" "$ac" "$bc (ssh -J, ssh -W)" "-" "ratio $rc" ;;
+		D*)
+			row "${label[$1]} (MB/s)" "$a" "$b (ssh)" ">= ssh" "$(verdict 1 "$r") ratio $r" ;;
 		*recv)
 			row "${label[$1]}: tunsupd receives (MB/s)" "$a" "$b (ssh)" ">= ssh" \
 			    "$(verdict 1 "$r") ratio $r"
@@ -549,7 +569,8 @@ bench_rx() {
 		note "$1 rounds: tunsupd MB/s${tt[$1]} CPU-s/GiB${tc[$1]} / ssh MB/s${st[$1]} CPU-s/GiB${sc[$1]}"
 	done
 	note "iperf3 -n ${RX_MIB}M (128 KiB blocks) through each forward, ${RX_CIPHER%@*}, one sshd" \
-	    "(a second one as the jump host), medians of $RX_ROUNDS rounds alternating tunsupd and ssh;" \
+	    "(a second one as the jump host; the ${RX_RTT_MS} ms row: iperf3 -t 3 through a relay" \
+	    "holding each direction $((RX_RTT_MS / 2)) ms), medians of $RX_ROUNDS rounds alternating tunsupd and ssh;" \
 	    "CPU: the forwarding process only (schedstat of all its threads), not sshd or iperf3"
 }
 

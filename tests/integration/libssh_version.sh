@@ -42,7 +42,8 @@ if [ "$TUNSUP_LIBSSH" = bundled ]; then
 	series=${series% }
 	[ "${TUNSUP_LIBSSH_PATCHES:-none}" = "${series:-none}" ] ||
 		fail "-V names the patches '${TUNSUP_LIBSSH_PATCHES:-none}', the series has '${series:-none}'"
-	for p in recv-read-64k.patch recv-data-in-place.patch recv-accept-window.patch; do
+	for p in recv-read-64k.patch recv-data-in-place.patch recv-accept-window.patch \
+	    recv-window-adjust-early.patch; do
 		[[ " $series " == *" $p "* ]] || fail "the series lacks $p"
 	done
 	pass "tunsupd -V names every patch of contrib/libssh/patches/series, in order"
