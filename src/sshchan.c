@@ -11,8 +11,11 @@
  * - The bytes a channel write did not take are kept and retried (writes
  *   return 0 during key re-exchange).
  * - Data libssh reads for a channel arrives through chan_data_cb from
- *   inside any libssh call that polls; what the socket does not take is
- *   left in libssh ("held") and pulled by chan_pump_down later.
+ *   inside any libssh call that polls, straight from the packet with the
+ *   bundled libssh; what the socket does not take is left in libssh
+ *   ("held") and pulled by chan_pump_down later (doc/design.md, "The
+ *   receive path"). A data hook reads the channel, so it runs after the
+ *   poll, from chan_pump_all, when libssh has buffered the data.
  * - Callbacks fire re-entrantly from libssh calls: each entry from the loop
  *   is bracketed by sc_enter/sc_leave, and closed channels are only freed
  *   by the session (sc_reap) once the outermost entry has returned.
