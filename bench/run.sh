@@ -894,7 +894,7 @@ done
 	echo
 	echo "tunsup bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - T_START)) s"
 	machine
-	echo "rounds: $ROUNDS (tunsupd and reference alternating), values are medians"
+	echo "rounds: $ROUNDS, bulk $BULK_ROUNDS, rx $RX_ROUNDS (tunsupd and reference alternating), values are medians"
 	echo
 	awk -F'|' 'BEGIN { printf "%-44s | %-14s | %-26s | %-6s | %s\n", "metric", "tunsupd", "reference", "target", "verdict"
 	                   print "---------------------------------------------+----------------+----------------------------+--------+--------" }
