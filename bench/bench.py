@@ -40,6 +40,10 @@
         One connection, N round trips of SIZE bytes back to back (no sleeps).
         Prints a JSON object (p50, p99, max, mean in microseconds).
     bench.py fleetstat --sock S         tunnels up, sum of connects and failures (JSON)
+    bench.py delay    LISTEN_PORT TARGET_PORT MS
+        server: relay every connection to TARGET_PORT, each direction held back
+        MS milliseconds (a path with a round trip of 2 x MS); stops reading a
+        direction with 8 MiB in flight, like a kernel's buffers would
 """
 
 import argparse
@@ -538,6 +542,55 @@ def cmd_fleetstat(a):
         "failures": sum(int(t.get("failures") or 0) for t in ts)}))
 
 
+def cmd_delay(a):
+    import asyncio
+    delay = a.ms / 1000.0
+    cap = 8 << 20
+
+    async def pipe(r, w):
+        q = asyncio.Queue()
+        room = asyncio.Semaphore(cap >> 16)
+
+        async def rd():
+            while True:
+                await room.acquire()
+                b = await r.read(65536)
+                await q.put((now() + delay, b))
+                if not b:
+                    return
+
+        async def wr():
+            while True:
+                t, b = await q.get()
+                d = t - now()
+                if d > 0:
+                    await asyncio.sleep(d)
+                room.release()
+                if not b:
+                    w.write_eof()
+                    return
+                w.write(b)
+                await w.drain()
+        await asyncio.gather(rd(), wr())
+
+    async def handle(r, w):
+        try:
+            r2, w2 = await asyncio.open_connection(HOST, a.target)
+        except OSError:
+            w.close()
+            return
+        await asyncio.gather(pipe(r, w2), pipe(r2, w), return_exceptions=True)
+        w.close()
+        w2.close()
+
+    async def serve_all():
+        srv = await asyncio.start_server(handle, HOST, a.port)
+        async with srv:
+            await srv.serve_forever()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    asyncio.run(serve_all())
+
+
 def main():
     ap = argparse.ArgumentParser()
     sp = ap.add_subparsers(dest="cmd", required=True)
@@ -610,6 +663,11 @@ def main():
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--pid", type=int)
     p.set_defaults(f=cmd_latency)
+    p = sp.add_parser("delay")
+    p.add_argument("port", type=int)
+    p.add_argument("target", type=int)
+    p.add_argument("ms", type=float)
+    p.set_defaults(f=cmd_delay)
     p = sp.add_parser("fleetstat")
     p.add_argument("--sock", required=True)
     p.set_defaults(f=cmd_fleetstat)

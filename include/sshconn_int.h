@@ -78,6 +78,7 @@ struct sshchan {
 	size_t			 down_len, down_off;
 	int			 held;		/* libssh holds data for us */
 	int			 reading;	/* inside a read into down */
+	int			 hook_due;	/* data arrived: run data_hook */
 	int			 ch_eof;	/* peer sent EOF */
 	int			 ch_closed;	/* peer sent CLOSE */
 	int			 fd_shut;	/* SHUT_WR done */

@@ -11,8 +11,11 @@
  * - The bytes a channel write did not take are kept and retried (writes
  *   return 0 during key re-exchange).
  * - Data libssh reads for a channel arrives through chan_data_cb from
- *   inside any libssh call that polls; what the socket does not take is
- *   left in libssh ("held") and pulled by chan_pump_down later.
+ *   inside any libssh call that polls, straight from the packet with the
+ *   bundled libssh; what the socket does not take is left in libssh
+ *   ("held") and pulled by chan_pump_down later (doc/design.md, "The
+ *   receive path"). A data hook reads the channel, so it runs after the
+ *   poll, from chan_pump_all, when libssh has buffered the data.
  * - Callbacks fire re-entrantly from libssh calls: each entry from the loop
  *   is bracketed by sc_enter/sc_leave, and closed channels are only freed
  *   by the session (sc_reap) once the outermost entry has returned.
@@ -414,10 +417,17 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 	if (is_stderr || sc->state == CH_DONE)
 		return (int)len;	/* nothing to do with it */
 	if (sc->fd == -1) {
-		/* Not attached yet (target still connecting) or a probe. */
+		/*
+		 * Not attached yet (target still connecting) or a probe. The
+		 * hook reads the channel, and the data is there only once we
+		 * return (the bundled libssh offers it before it buffers it):
+		 * it runs after the poll, from chan_pump_all.
+		 */
 		sc->held = 1;
-		if (sc->data_hook != NULL)
-			sc->data_hook(sc->data_arg, sc);
+		if (sc->data_hook != NULL) {
+			sc->hook_due = 1;
+			sc_kick(sc->c);
+		}
 		return 0;
 	}
 	if (sc->down_len > sc->down_off || sc->reading) {
@@ -501,19 +511,24 @@ chan_pump_all(struct sshconn *c)
 	TAILQ_FOREACH(sc, &c->chans, entry) {
 		if (sc->state != CH_OPEN || sc->fd == -1)
 			continue;
+		/* Only a pump with something to send asks the kernel. */
+		if (sc->up_off == sc->up_len && (!sc->fd_eof || sc->eof_sent))
+			continue;
 		if (sc_gate_closed(c))
 			break;
 		if (sc_sock_room(c) < ROOM_MIN) {
 			c->want_room = 1;
 			break;
 		}
-		if (sc->up_off < sc->up_len ||
-		    (sc->fd_eof && !sc->eof_sent)) {
-			chan_pump_up(sc);
-			chan_update(sc);
-		}
+		chan_pump_up(sc);
+		chan_update(sc);
 	}
 	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (sc->state == CH_OPEN && sc->hook_due) {
+			sc->hook_due = 0;
+			if (sc->data_hook != NULL && sc->fd == -1)
+				sc->data_hook(sc->data_arg, sc);
+		}
 		if (sc->state != CH_OPEN || sc->fd == -1)
 			continue;
 		if ((sc->held || sc->ch_eof) && sc->down_len == 0) {

@@ -2001,8 +2001,10 @@ sc_closed_fail(struct sshconn *c)
 }
 
 /*
- * Let libssh read what arrived (a bounded loop: it reads 4 KiB at a time),
- * then run what waited for an answer. -1 if the session is gone or failed.
+ * Let libssh read what arrived (a bounded loop: each call is a poll and one
+ * read, of 64 KiB with the bundled libssh, 4 KiB with the system's; see
+ * doc/design.md, "The receive path"), then run what waited for an answer.
+ * -1 if the session is gone or failed.
  */
 static int
 sc_poll(struct sshconn *c)

@@ -34,6 +34,21 @@ esac
 [ "$second" = "$want" ] || fail "-V says '$second', the build has '$want'"
 pass "tunsupd -V names libssh $v ($TUNSUP_LIBSSH) and its patches: $second"
 
+# every patch of the series is in the bundled libssh, in order (the receive
+# path's among them: doc/design.md, "The receive path")
+if [ "$TUNSUP_LIBSSH" = bundled ]; then
+	series=$(sed -e 's/#.*//' -e 's/[ \t]*$//' -e '/^$/d' \
+	    "$TOP_SRCDIR/contrib/libssh/patches/series" | tr '\n' ' ')
+	series=${series% }
+	[ "${TUNSUP_LIBSSH_PATCHES:-none}" = "${series:-none}" ] ||
+		fail "-V names the patches '${TUNSUP_LIBSSH_PATCHES:-none}', the series has '${series:-none}'"
+	for p in recv-read-64k.patch recv-data-in-place.patch recv-accept-window.patch \
+	    recv-window-adjust-early.patch; do
+		[[ " $series " == *" $p "* ]] || fail "the series lacks $p"
+	done
+	pass "tunsupd -V names every patch of contrib/libssh/patches/series, in order"
+fi
+
 # the daemon does not link the distribution's shared libssh when the build
 # has its own
 if [ "$TUNSUP_LIBSSH" = bundled ] && command -v ldd >/dev/null; then
