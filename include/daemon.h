@@ -108,6 +108,9 @@ void		 daemon_alive_forget(struct daemon *, struct alive_round *);
 
 struct tunnel	*daemon_tunnel_find(struct daemon *, const char *name);
 size_t		 daemon_tunnel_count(struct daemon *);
+/* Would add take it (a new name, options libssh takes)? 0, or -1, *err. */
+int		 daemon_tunnel_addable(struct daemon *,
+		    const struct tunnel_spec *, char **err);
 /* Takes ownership of spec. 0, or -1 with *err (caller frees). */
 int		 daemon_tunnel_add(struct daemon *, struct tunnel_spec *,
 		    char **err);

@@ -307,6 +307,12 @@ ctl_cmd_add(struct daemon *d, json_t *req, int *subscribe)
 		reply = ctl_error_take(err, "invalid config");
 		goto out;
 	}
+	/* Nothing is kept that add would refuse: a reload would fail on it. */
+	if (daemon_tunnel_addable(d, spec, &err) != 0) {
+		tunnel_spec_free(spec);
+		reply = ctl_error_take(err, "add failed");
+		goto out;
+	}
 	if (state_keep_add(d->state, name, block, &err) != 0) {
 		tunnel_spec_free(spec);
 		reply = ctl_error("not added: cannot keep it in the state "

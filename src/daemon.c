@@ -338,18 +338,22 @@ daemon_tunnel_count(struct daemon *d)
 }
 
 int
+daemon_tunnel_addable(struct daemon *d, const struct tunnel_spec *spec,
+    char **err)
+{
+	if (daemon_tunnel_find(d, spec->name) != NULL) {
+		xasprintf(err, "tunnel exists: %s", spec->name);
+		return -1;
+	}
+	return sshconn_check_spec(spec, err);
+}
+
+int
 daemon_tunnel_add(struct daemon *d, struct tunnel_spec *spec, char **err)
 {
 	struct tunnel	*t;
-	char		*why;
 
-	if (daemon_tunnel_find(d, spec->name) != NULL) {
-		xasprintf(err, "tunnel exists: %s", spec->name);
-		tunnel_spec_free(spec);
-		return -1;
-	}
-	if (sshconn_check_spec(spec, &why) != 0) {
-		*err = why;
+	if (daemon_tunnel_addable(d, spec, err) != 0) {
 		tunnel_spec_free(spec);
 		return -1;
 	}
