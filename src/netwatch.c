@@ -60,8 +60,8 @@ struct netwatch {
 	ev_io		 io;
 	char		*buf;
 	ev_timer	 settle;
-	double		 last;		/* loop time of the last notice */
-	double		 burst;		/* loop time of the burst's first */
+	double		 last;		/* monotonic, the last notice */
+	double		 burst;		/* monotonic, the burst's first change */
 	unsigned int	 pending;	/* changes in this burst */
 	char		 why[160];	/* the burst's first change */
 	struct nw_addr	*addrs;
@@ -318,7 +318,7 @@ nw_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	else
 		snprintf(why, sizeof(why), "network change: %s", nw->why);
 	nw->pending = 0;
-	nw->last = ev_now(loop);
+	nw->last = now_mono();
 	nw->cb(nw->arg, why);
 }
 
@@ -329,7 +329,7 @@ nw_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 nw_change(struct netwatch *nw, const char *why)
 {
-	double	 now = ev_now(nw->loop), due;
+	double	 now = now_mono(), due;
 
 	log_debug("netlink: %s", why);
 	if (nw->pending++ == 0) {
@@ -356,7 +356,7 @@ nw_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct nlmsghdr		*h;
 	char			 why[160];
 	ssize_t			 n;
-	int			 i;
+	int			 i, len;
 
 	for (i = 0; i < NW_READS; i++) {
 		memset(&mh, 0, sizeof(mh));
@@ -390,7 +390,8 @@ nw_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		h = (struct nlmsghdr *)(void *)nw->buf;
-		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		len = (int)n;	/* NLMSG_NEXT may take it below 0 */
+		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			if (netwatch_describe(nw, h, why, sizeof(why)))
 				nw_change(nw, why);
 		}
@@ -403,7 +404,7 @@ static int
 nw_open(void)
 {
 	struct sockaddr_nl	 sa;
-	int			 fd;
+	int			 fd, saved;
 
 	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    NETLINK_ROUTE)) == -1)
@@ -413,7 +414,9 @@ nw_open(void)
 	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
 	    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		saved = errno;
 		close(fd);
+		errno = saved;
 		return -1;
 	}
 	return fd;
