@@ -26,6 +26,22 @@ typedef void	(*netwatch_cb)(void *arg, const char *why);
 struct netwatch	*netwatch_new(struct ev_loop *, netwatch_cb, void *arg);
 void		 netwatch_free(struct netwatch *);
 
+/*
+ * A burst of changes is over after NETWATCH_SETTLE s of quiet, or
+ * NETWATCH_BURST_MAX s after its first change if it goes on; notices of
+ * changes are at least NETWATCH_SPACING s apart.
+ */
+#define NETWATCH_SETTLE		0.3
+#define NETWATCH_BURST_MAX	1.0
+#define NETWATCH_SPACING	3.0
+
+/*
+ * When the notice of a burst is due (monotonic seconds), a change arriving
+ * now: burst is when its first change came, last the previous notice (0:
+ * none yet).
+ */
+double		 netwatch_notice_due(double now, double burst, double last);
+
 /* A resume shorter than this is not one (seconds). */
 #define NETWATCH_RESUME_MIN	1.0
 

@@ -8,7 +8,7 @@
  * come as a new address again, so the addresses seen are remembered and one
  * that comes again with the same flags is not news. A burst of changes (an
  * interface going down takes its addresses and routes with it) becomes one
- * notice once it has settled, and two notices are at least NW_SPACING
+ * notice once it has settled, and two notices are at least NETWATCH_SPACING
  * apart, so that a noisy host does not keep every session busy.
  *
  * A resume from suspend: CLOCK_MONOTONIC stands still while the system
@@ -35,9 +35,6 @@
 #include "netwatch.h"
 #include "util.h"
 
-#define NW_SETTLE	0.3	/* a burst is over after this much quiet */
-#define NW_BURST_MAX	1.0	/* a burst that goes on is noticed anyway */
-#define NW_SPACING	3.0	/* seconds between two notices of changes */
 #define NW_TICK		5.0	/* how often the clocks are compared */
 #define NW_READS	32	/* datagrams read per loop turn */
 #define NW_BUF		32768
@@ -322,10 +319,19 @@ nw_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	nw->cb(nw->arg, why);
 }
 
-/*
- * A change: the notice waits for NW_SETTLE of quiet, at most NW_BURST_MAX
- * after the burst's first change, and at least NW_SPACING after the last.
- */
+double
+netwatch_notice_due(double now, double burst, double last)
+{
+	double	 due = now + NETWATCH_SETTLE;
+
+	if (due > burst + NETWATCH_BURST_MAX)
+		due = burst + NETWATCH_BURST_MAX;
+	if (last > 0 && due < last + NETWATCH_SPACING)
+		due = last + NETWATCH_SPACING;
+	return due;
+}
+
+/* A change: the notice is (re)scheduled for netwatch_notice_due(). */
 static void
 nw_change(struct netwatch *nw, const char *why)
 {
@@ -336,11 +342,7 @@ nw_change(struct netwatch *nw, const char *why)
 		snprintf(nw->why, sizeof(nw->why), "%s", why);
 		nw->burst = now;
 	}
-	due = now + NW_SETTLE;
-	if (due > nw->burst + NW_BURST_MAX)
-		due = nw->burst + NW_BURST_MAX;
-	if (nw->last > 0 && due < nw->last + NW_SPACING)
-		due = nw->last + NW_SPACING;
+	due = netwatch_notice_due(now, nw->burst, nw->last);
 	ev_timer_stop(nw->loop, &nw->settle);
 	ev_timer_set(&nw->settle, due > now ? due - now : 0., 0.);
 	ev_timer_start(nw->loop, &nw->settle);
@@ -432,7 +434,7 @@ netwatch_new(struct ev_loop *loop, netwatch_cb cb, void *arg)
 	nw->cb = cb;
 	nw->arg = arg;
 	nw->gap = -1;
-	ev_timer_init(&nw->settle, nw_settle_cb, NW_SETTLE, 0.);
+	ev_timer_init(&nw->settle, nw_settle_cb, NETWATCH_SETTLE, 0.);
 	nw->settle.data = nw;
 	/* Neither keeps the loop alive: the sessions and listeners do. */
 	if ((nw->fd = nw_open()) == -1)

@@ -247,3 +247,33 @@ Test(routing, links_up_and_down)
 	msg_start(RTM_NEWNEIGH, 0);
 	expect_none(NULL, "a neighbour message");
 }
+
+/* ---- bursts: one notice each ----------------------------------------------- */
+
+Test(burst, a_lone_change_waits_for_quiet)
+{
+	cr_assert_float_eq(netwatch_notice_due(100.0, 100.0, 0),
+	    100.0 + NETWATCH_SETTLE, 1e-9);
+}
+
+Test(burst, each_change_pushes_the_notice_back_up_to_a_limit)
+{
+	/* An interface going down: its addresses, then its routes. */
+	cr_assert_float_eq(netwatch_notice_due(100.2, 100.0, 0),
+	    100.2 + NETWATCH_SETTLE, 1e-9);
+	/* Changes that never stop are noticed all the same. */
+	cr_assert_float_eq(netwatch_notice_due(100.9, 100.0, 0),
+	    100.0 + NETWATCH_BURST_MAX, 1e-9);
+	cr_assert_float_eq(netwatch_notice_due(150.0, 100.0, 0),
+	    100.0 + NETWATCH_BURST_MAX, 1e-9);
+}
+
+Test(burst, notices_are_spaced)
+{
+	/* The previous notice 1 s ago: this one waits for the spacing. */
+	cr_assert_float_eq(netwatch_notice_due(100.0, 100.0, 99.0),
+	    99.0 + NETWATCH_SPACING, 1e-9);
+	/* Long ago: no wait beyond the quiet. */
+	cr_assert_float_eq(netwatch_notice_due(100.0, 100.0, 50.0),
+	    100.0 + NETWATCH_SETTLE, 1e-9);
+}
