@@ -16,6 +16,7 @@ struct cfg;
 struct cfg_errors;
 struct ctl;
 struct fdlimit;
+struct netwatch;
 struct resolver;
 struct state;
 struct tunnel;
@@ -73,6 +74,8 @@ struct daemon {
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
 	ev_signal		 sighup;
+	ev_signal		 sigusr1;	/* check the sessions now */
+	struct netwatch		*netwatch;	/* network changes, resumes */
 	int			 stopping;
 
 	/* systemd Type=notify: STATUS= lines and the watchdog. */
@@ -122,6 +125,15 @@ int		 daemon_tunnel_remove(struct daemon *, const char *name,
  * with *err set to the file:line messages.
  */
 json_t		*daemon_reload(struct daemon *, char **err);
+
+/*
+ * Check every session now, or only the named tunnel's (name not NULL: 0, or
+ * -1 if there is none); tunnels in backoff retry at once (tunsupd(8),
+ * NETWORK CHANGES). With checked and retried not NULL, the names of the
+ * tunnels of each kind are appended to them.
+ */
+int		 daemon_check_now(struct daemon *, const char *name,
+		    const char *why, json_t *checked, json_t *retried);
 
 /* Send an event object to every subscriber (reference stolen). */
 void		 daemon_emit(struct daemon *, json_t *event);

@@ -66,8 +66,16 @@ enum tunnel_timer {
 	TT_STABLE,	/* up, degraded: a session this old resets the backoff */
 	TT_ALIVE,	/* keepalive rounds not in whole seconds */
 	TT_FWD_RETRY,	/* degraded: retry the refused forwards */
+	TT_CHECK,	/* a check of the session: its deadline */
 };
-#define TT_COUNT	(TT_FWD_RETRY + 1)
+#define TT_COUNT	(TT_CHECK + 1)
+
+/* What tunnel_check_now() did. */
+enum tunnel_check {
+	TCHECK_NONE = 0,	/* stopped, or an attempt under way */
+	TCHECK_SESSION,		/* the session is being checked */
+	TCHECK_RETRY,		/* backoff: the next attempt starts now */
+};
 
 /* The downward seam: everything a tunnel asks of the world. */
 struct tunnel_ops {
@@ -157,6 +165,9 @@ struct tunnel {
 	int			 alive_missed;
 	double			 rtt_ms;	/* -1 unknown */
 	double			 last_ok;	/* wall clock, 0 unknown */
+	/* A check of the session (tunnel_check_now): packets in, why. */
+	uint64_t		 check_in;
+	char			*check_why;
 
 	/* Forward retry inside a live session (reset by a listen taken). */
 	int			 fwd_attempt;
@@ -189,6 +200,14 @@ void		 tunnel_restart(struct tunnel *, const char *reason);
 
 /* The status object of tunsupctl(1) (status --json). */
 json_t		*tunnel_status(struct tunnel *);
+
+/*
+ * Check the session now, after a network change, a resume, SIGUSR1 or the
+ * control command (tunsupd(8), NETWORK CHANGES): a keepalive, and the
+ * session is lost, naming why, unless a packet arrives within the check's
+ * deadline; a tunnel in backoff tries again at once.
+ */
+enum tunnel_check tunnel_check_now(struct tunnel *, const char *why);
 
 /* Reload: a changed spec; restarts t if it was wanted. Takes spec. */
 void		 tunnel_replace_spec(struct tunnel *, struct tunnel_spec *);

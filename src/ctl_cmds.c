@@ -47,6 +47,7 @@ static json_t	*ctl_cmd_reload(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_add(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_remove(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_subscribe(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_check_now(struct daemon *, json_t *, int *);
 
 static const struct ctl_cmd_entry ctl_cmd_table[] = {
 	{ "hello",	CTL_RO|CTL_OPERATOR,		ctl_cmd_hello },
@@ -60,6 +61,8 @@ static const struct ctl_cmd_entry ctl_cmd_table[] = {
 	{ "add",	CTL_TUNNEL,			ctl_cmd_add },
 	{ "remove",	CTL_TUNNEL,			ctl_cmd_remove },
 	{ "subscribe",	CTL_RO|CTL_OPERATOR,		ctl_cmd_subscribe },
+	{ "check-now",	CTL_OPERATOR|CTL_TUNNEL_OPT|CTL_TUNNEL_ALL,
+	    ctl_cmd_check_now },
 };
 
 static json_t *
@@ -365,6 +368,32 @@ ctl_cmd_subscribe(struct daemon *d, json_t *req, int *subscribe)
 {
 	*subscribe = 1;
 	return ctl_ok();
+}
+
+/*
+ * check-now: the sessions of the tunnel, or of every tunnel, are checked at
+ * once as after a network change; tunnels in backoff retry now.
+ */
+static json_t *
+ctl_cmd_check_now(struct daemon *d, json_t *req, int *subscribe)
+{
+	json_t		*checked, *retried;
+	const char	*name;
+
+	name = ctl_arg_tunnel(req);
+	if (name != NULL && ctl_is_all(name))
+		name = NULL;
+	checked = json_array();
+	retried = json_array();
+	if (daemon_check_now(d, name, "check-now by control command",
+	    checked, retried) != 0) {
+		json_decref(checked);
+		json_decref(retried);
+		return ctl_error("no such tunnel: %s", name);
+	}
+	/* "o" steals both. */
+	return json_pack("{s:b,s:o,s:o}", "ok", 1, "checked", checked,
+	    "retried", retried);
 }
 
 static const struct ctl_cmd_entry *

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "netwatch.h"
 #include "resolver.h"
 #include "sshconn.h"
 #include "state.h"
@@ -35,6 +36,7 @@ static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	daemon_alive_tick_cb(struct ev_loop *, ev_timer *, int);
 static void	daemon_alive_cb(struct ev_loop *, ev_prepare *, int);
 static void	daemon_sd_notify(struct daemon *, const char *);
+static void	daemon_netwatch_cb(void *, const char *);
 
 /*
  * Watchers that must not keep the loop alive on their own (signals, turn
@@ -125,7 +127,9 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 	ev_signal_init(&d->sigterm, daemon_signal_cb, SIGTERM);
 	ev_signal_init(&d->sigint, daemon_signal_cb, SIGINT);
 	ev_signal_init(&d->sighup, daemon_signal_cb, SIGHUP);
+	ev_signal_init(&d->sigusr1, daemon_signal_cb, SIGUSR1);
 	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	d->sigusr1.data = d;
 	return d;
 }
 
@@ -139,6 +143,8 @@ daemon_free(struct daemon *d)
 	unref_stop(d->loop, &d->sigterm, signal);
 	unref_stop(d->loop, &d->sigint, signal);
 	unref_stop(d->loop, &d->sighup, signal);
+	unref_stop(d->loop, &d->sigusr1, signal);
+	netwatch_free(d->netwatch);
 	unref_stop(d->loop, &d->watchdog, timer);
 	unref_stop(d->loop, &d->shutdown_timer, timer);
 	unref_stop(d->loop, &d->turn_begin, check);
@@ -171,8 +177,10 @@ daemon_start(struct daemon *d)
 	unref_start(d->loop, &d->sigterm, signal);
 	unref_start(d->loop, &d->sigint, signal);
 	unref_start(d->loop, &d->sighup, signal);
+	unref_start(d->loop, &d->sigusr1, signal);
 	unref_start(d->loop, &d->turn_begin, check);
 	unref_start(d->loop, &d->turn_end, prepare);
+	d->netwatch = netwatch_new(d->loop, daemon_netwatch_cb, d);
 
 	TAILQ_FOREACH(t, &d->tunnels, entry) {
 		if (t->spec->enabled)
@@ -196,6 +204,8 @@ daemon_shutdown(struct daemon *d)
 	d->stopping = 1;
 	log_info("shutting down");
 	daemon_sd_notify(d, "STOPPING=1");
+	netwatch_free(d->netwatch);
+	d->netwatch = NULL;
 	unref_stop(d->loop, &d->watchdog, timer);
 	TAILQ_FOREACH(t, &d->tunnels, entry)
 		tunnel_stop(t, "daemon shutting down");
@@ -230,8 +240,60 @@ daemon_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 			json_decref(reply);
 		return;
 	}
+	if (w->signum == SIGUSR1) {
+		daemon_check_now(d, NULL, "SIGUSR1", NULL, NULL);
+		return;
+	}
 	log_info("signal %d received", w->signum);
 	daemon_shutdown(d);
+}
+
+/* ---- checks of the sessions ----------------------------------------- */
+
+int
+daemon_check_now(struct daemon *d, const char *name, const char *why,
+    json_t *checked, json_t *retried)
+{
+	struct tunnel	*t;
+	json_t		*into;
+	size_t		 nchecked = 0, nretried = 0;
+
+	if (name != NULL && daemon_tunnel_find(d, name) == NULL)
+		return -1;
+	TAILQ_FOREACH(t, &d->tunnels, entry) {
+		if (name != NULL && strcmp(t->spec->name, name) != 0)
+			continue;
+		switch (tunnel_check_now(t, why)) {
+		case TCHECK_SESSION:
+			nchecked++;
+			into = checked;
+			break;
+		case TCHECK_RETRY:
+			nretried++;
+			into = retried;
+			break;
+		default:
+			into = NULL;
+			break;
+		}
+		if (into != NULL)
+			json_array_append_new(into, json_string(t->spec->name));
+	}
+	if (name == NULL)
+		log_info("%s: checking %zu session%s, %zu tunnel%s in backoff "
+		    "retry now", why, nchecked, nchecked == 1 ? "" : "s",
+		    nretried, nretried == 1 ? "" : "s");
+	return 0;
+}
+
+/* A network change or a resume: every session is checked. */
+static void
+daemon_netwatch_cb(void *arg, const char *why)
+{
+	struct daemon	*d = arg;
+
+	if (!d->stopping)
+		daemon_check_now(d, NULL, why, NULL, NULL);
 }
 
 /* ---- systemd notification ------------------------------------------- */

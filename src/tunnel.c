@@ -32,6 +32,8 @@
 
 /* A session up this long resets the backoff (tunsupd.conf(5) RetryMin). */
 #define STABLE_AFTER	60.0
+/* A check's deadline, or ConnectTimeout if shorter (tunsupd(8)). */
+#define CHECK_DEADLINE	3.0
 
 static const char *const tunnel_state_names[TS_COUNT] = {
 	"stopped", "connecting", "forwarding", "up", "degraded", "backoff",
@@ -257,6 +259,7 @@ tunnel_free(struct tunnel *t)
 	tunnel_forwards_free(t);
 	free(t->fwd_env);
 	free(t->last_error);
+	free(t->check_why);
 	tunnel_spec_free(t->spec);
 	free(t);
 }
@@ -464,6 +467,7 @@ tunnel_teardown(struct tunnel *t)
 	t->owner->alive_forget(t->daemon, &t->alive);
 	t->ops->timer_stop(t, TT_FWD_RETRY);
 	t->ops->timer_stop(t, TT_STABLE);
+	t->ops->timer_stop(t, TT_CHECK);
 	t->up_since = 0;
 	for (i = 0; i < t->nforwards; i++)
 		t->ops->fwd_session_down(t->forwards[i]);
@@ -505,11 +509,14 @@ tunnel_fwd_retry_fired(struct tunnel *t)
 		t->ops->fwd_retry(t->forwards[i]);
 }
 
+static void	tunnel_check_fired(struct tunnel *);
+
 static void (*const tunnel_timer_fns[TT_COUNT])(struct tunnel *) = {
 	[TT_RETRY] = tunnel_retry_fired,
 	[TT_STABLE] = tunnel_stable_fired,
 	[TT_ALIVE] = tunnel_alive_fired,
 	[TT_FWD_RETRY] = tunnel_fwd_retry_fired,
+	[TT_CHECK] = tunnel_check_fired,
 };
 
 void
@@ -812,6 +819,67 @@ tunnel_alive_round(void *arg)
 		for (i = 0; i < t->nforwards; i++)
 			t->ops->fwd_probe(t->forwards[i]);
 	}
+}
+
+/* ---- checks ---------------------------------------------------------- */
+
+static double
+tunnel_check_deadline(const struct tunnel *t)
+{
+	double	 ct = t->spec->connect_timeout_ms / 1000.0;
+
+	return ct > 0 && ct < CHECK_DEADLINE ? ct : CHECK_DEADLINE;
+}
+
+/*
+ * Check the session now (tunsupd(8), NETWORK CHANGES). As for a keepalive
+ * round any packet from the server counts as the answer; a check under way
+ * keeps its deadline. A tunnel in backoff does not wait for its retry: a
+ * network change is the moment to try again. An attempt under way is left
+ * to ConnectTimeout.
+ */
+enum tunnel_check
+tunnel_check_now(struct tunnel *t, const char *why)
+{
+	if (t->state == TS_BACKOFF) {
+		tunnel_fire(t, TE_RETRY, why);
+		return TCHECK_RETRY;
+	}
+	if (t->conn == NULL || (t->state != TS_FORWARDING &&
+	    t->state != TS_UP && t->state != TS_DEGRADED))
+		return TCHECK_NONE;
+	if (t->ops->timer_active(t, TT_CHECK))
+		return TCHECK_SESSION;
+	free(t->check_why);
+	t->check_why = xstrdup(why);
+	t->check_in = t->ops->conn_in_packets(t->conn);
+	if (!t->ops->conn_keepalive_pending(t->conn))
+		t->ops->conn_keepalive(t->conn, tunnel_keepalive_cb, t);
+	tlog_debug(t, "checking the session (%s)", why);
+	t->ops->timer_start(t, TT_CHECK, tunnel_check_deadline(t), 0.);
+	return TCHECK_SESSION;
+}
+
+/* The check's deadline: lost without a packet since, and retried at once. */
+static void
+tunnel_check_fired(struct tunnel *t)
+{
+	char	*why;
+
+	if (t->conn == NULL)
+		return;
+	if (t->ops->conn_in_packets(t->conn) != t->check_in) {
+		t->last_ok = t->ops->wall();
+		tlog_debug(t, "the session answered the check (%s)",
+		    t->check_why);
+		return;
+	}
+	xasprintf(&why, "no answer from the server within %.1f s of a check "
+	    "(%s)", tunnel_check_deadline(t), t->check_why);
+	tunnel_fail(t, TF_NETWORK, why);
+	free(why);
+	if (t->state == TS_BACKOFF)
+		tunnel_fire(t, TE_RETRY, "reconnecting at once after a check");
 }
 
 /* ---- status ---------------------------------------------------------- */

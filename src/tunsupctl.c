@@ -64,12 +64,14 @@ static int	cmd_watch(int, char **);
 static int	cmd_check(int, char **);
 static int	cmd_authorized_keys(int, char **);
 static int	cmd_metrics(int, char **);
+static int	cmd_check_now(int, char **);
 
 static const struct client_cmd client_cmds[] = {
 	{ "status",		"[NAME ...]",			cmd_status },
 	{ "start",		"NAME ... | --all",		cmd_start },
 	{ "stop",		"NAME ... | --all",		cmd_stop },
 	{ "restart",		"NAME ... | --all",		cmd_restart },
+	{ "check-now",		"[NAME ... | --all]",		cmd_check_now },
 	{ "reload",		"",				cmd_reload },
 	{ "add",		"[--print] NAME [ssh|autossh] [ssh options] "
 				"[user@]host",			cmd_add },
@@ -604,6 +606,62 @@ static int
 cmd_restart(int argc, char **argv)
 {
 	return each_tunnel(argc, argv, "restart");
+}
+
+/* One check-now request; its tunnels named on stdout unless --json. */
+static int
+check_now_one(const char *name)
+{
+	json_t		*reply, *v;
+	const char	*keys[] = { "checked", "retried" };
+	const char	*words[] = { "checking the session", "retrying now" };
+	char		*raw;
+	size_t		 i, k;
+	int		 r = 0;
+
+	reply = conn_request(json_pack("{s:s,s:s}", "cmd", "check-now",
+	    "tunnel", name), &raw);
+	if (json_output)
+		printf("%s\n", raw);
+	else if (reply_ok(reply)) {
+		for (k = 0; k < nitems(keys); k++) {
+			json_array_foreach(json_object_get(reply, keys[k]),
+			    i, v)
+				printf("%s: %s\n", json_string_value(v),
+				    words[k]);
+		}
+	}
+	if (!reply_ok(reply)) {
+		fprintf(stderr, "tunsupctl: %s\n", reply_error(reply));
+		r = EXIT_REFUSED;
+	}
+	free(raw);
+	json_decref(reply);
+	return r;
+}
+
+/* Without names, every tunnel, as SIGUSR1 does. */
+static int
+cmd_check_now(int argc, char **argv)
+{
+	int	 i, r = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0) {
+			if (argc != 2)
+				usage_error("check-now: give tunnel names or "
+				    "--all");
+		} else if (argv[i][0] == '-')
+			usage_error("check-now: unknown option %s", argv[i]);
+	}
+	conn_open(REPLY_TIMEOUT_S);
+	if (argc == 1 || argv[1][0] == '-')
+		return check_now_one("*");
+	for (i = 1; i < argc; i++) {
+		if (check_now_one(argv[i]) != 0)
+			r = EXIT_REFUSED;
+	}
+	return r;
 }
 
 static int

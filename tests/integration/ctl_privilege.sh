@@ -1,6 +1,6 @@
 # ctl_privilege: who may do what on the control socket, with real second users
-# (tunsupd(8), CONTROL SOCKET). A ControlGroup member may look, start, stop and
-# restart, and nothing that names a path, a key or an address; tunsupctl talks
+# (tunsupd(8), CONTROL SOCKET). A ControlGroup member may look, start, stop,
+# restart and check-now, and nothing that names a path, a key or an address; tunsupctl talks
 # only to a daemon run by root or by its own user; the socket never lives in a
 # directory that someone else can write to.
 . "$TESTLIB"
@@ -45,7 +45,9 @@ op start a || fail "start as a ControlGroup member"
 wait_state a up 15
 op restart a || fail "restart as a ControlGroup member"
 wait_state a up 15
-pass "a ControlGroup member may look, stop, start and restart"
+op check-now a >"$T/op.out" 2>&1 || { cat "$T/op.out"; fail "check-now as a ControlGroup member"; }
+grep -qx "a: checking the session" "$T/op.out" || fail "check-now as an operator said: $(cat "$T/op.out")"
+pass "a ControlGroup member may look, stop, start, restart and check-now"
 
 # ---- what it may not: the ways to root the issue found ----------------------
 # refused ARGS...: as the operator, exit 1 with the permission error.

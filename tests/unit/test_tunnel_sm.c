@@ -1420,3 +1420,112 @@ Test(retry_delay, auth_waits_near_retry_max_at_once)
 	cr_assert(tunnel_retry_delay(s, TF_AUTH, 1, 0.999999) > 54000);
 	tunnel_spec_free(s);
 }
+
+/* ---- checks of the session (tunnel_check_now) ----------------------------- */
+
+#define SLOW	BASE " ServerAliveInterval 60\n ServerAliveCountMax 3\n"
+
+Test(sm, check_answered_keeps_the_session)
+{
+	struct tunnel	*t = mk(SLOW);
+
+	drive_to(t, TS_UP);
+	cr_assert_eq(tunnel_check_now(t, "network change: x"), TCHECK_SESSION);
+	cr_assert_eq(conn(t)->keepalives, 1);
+	cr_assert_float_eq(timer_of(t, TT_CHECK)->after, 3.0, 1e-9);
+	conn(t)->in++;
+	advance(3);
+	assert_state(t, TS_UP);
+	cr_assert_eq(conns_opened, 1);
+	cr_assert_not_null(strstr(logbuf, "the session answered the check "
+	    "(network change: x)"));
+}
+
+Test(sm, check_unanswered_loses_the_session_and_reconnects_at_once)
+{
+	struct tunnel	*t = mk(SLOW);
+
+	drive_to(t, TS_UP);
+	tunnel_check_now(t, "network change: address 10.0.0.2/24 removed "
+	    "from wlan0");
+	advance(2.9);
+	assert_state(t, TS_UP);
+	advance(0.2);
+	/* Through backoff, whose wait is skipped. */
+	assert_state(t, TS_CONNECTING);
+	cr_assert_str_eq(json_string_value(json_object_get(state_event(1),
+	    "reason")), "no answer from the server within 3.0 s of a check "
+	    "(network change: address 10.0.0.2/24 removed from wlan0)");
+	assert_moved("backoff", "connecting",
+	    "reconnecting at once after a check");
+	cr_assert_eq(t->fail_kind, TF_NETWORK);
+	cr_assert(!timer_of(t, TT_CHECK)->active);
+	cr_assert(!timer_of(t, TT_RETRY)->active);
+	cr_assert_eq(conns_opened, 2);
+}
+
+Test(sm, check_deadline_is_connect_timeout_if_shorter)
+{
+	struct tunnel	*t = mk(SLOW " ConnectTimeout 1\n");
+
+	drive_to(t, TS_UP);
+	tunnel_check_now(t, "SIGUSR1");
+	cr_assert_float_eq(timer_of(t, TT_CHECK)->after, 1.0, 1e-9);
+}
+
+Test(sm, check_under_way_keeps_its_deadline)
+{
+	struct tunnel	*t = mk(SLOW);
+	double		 due;
+
+	drive_to(t, TS_UP);
+	tunnel_check_now(t, "first");
+	due = timer_of(t, TT_CHECK)->due;
+	advance(2);
+	cr_assert_eq(tunnel_check_now(t, "second"), TCHECK_SESSION);
+	cr_assert_eq(timer_of(t, TT_CHECK)->due, due);
+	cr_assert_eq(conn(t)->keepalives, 1);
+	advance(1);
+	cr_assert(strstr(json_string_value(json_object_get(state_event(1),
+	    "reason")), "(first)") != NULL);
+}
+
+Test(sm, check_in_backoff_retries_at_once)
+{
+	struct tunnel	*t = mk(SLOW);
+
+	drive_to(t, TS_BACKOFF);
+	cr_assert_eq(tunnel_check_now(t, "resume from suspend (600 s asleep)"),
+	    TCHECK_RETRY);
+	assert_state(t, TS_CONNECTING);
+	assert_moved("backoff", "connecting",
+	    "resume from suspend (600 s asleep)");
+	cr_assert_eq(conns_opened, 2);
+	/* The backoff goes on growing if this one fails too. */
+	cr_assert_eq(t->attempt, 1);
+}
+
+Test(sm, check_without_a_session_does_nothing)
+{
+	struct tunnel	*t = mk(SLOW);
+	size_t		 n;
+
+	cr_assert_eq(tunnel_check_now(t, "x"), TCHECK_NONE);
+	assert_state(t, TS_STOPPED);
+	drive_to(t, TS_CONNECTING);
+	n = nstate_events();
+	cr_assert_eq(tunnel_check_now(t, "x"), TCHECK_NONE);
+	cr_assert_eq(nstate_events(), n);
+	cr_assert(!timer_of(t, TT_CHECK)->active);
+}
+
+Test(sm, session_lost_during_a_check_stops_it)
+{
+	struct tunnel	*t = mk(SLOW);
+
+	drive_to(t, TS_UP);
+	tunnel_check_now(t, "x");
+	session_dead(t, SCF_NETWORK, "connection reset");
+	cr_assert(!timer_of(t, TT_CHECK)->active);
+	assert_state(t, TS_BACKOFF);
+}
