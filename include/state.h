@@ -4,8 +4,9 @@
  * STATE FILE). The file is a list of records, each a keyword and a tunnel
  * name: "Tunnel NAME" and the lines of its block (added at runtime),
  * "Removed NAME DIGEST" (a tunnel of the configuration file removed at
- * runtime, while its block stays what it was). Later runtime changes (forwards
- * added or cancelled) are more record kinds in the same file.
+ * runtime, while its block stays what it was), "Forward NAME" and
+ * "Cancelled NAME" with one forward line (a forward added to or cancelled
+ * from a tunnel at runtime).
  */
 #ifndef TUNSUP_STATE_H
 #define TUNSUP_STATE_H
@@ -14,6 +15,7 @@
 
 struct cfg;
 struct cfg_errors;
+struct fwd_spec;
 struct tunnel_spec;
 struct state;
 
@@ -57,5 +59,19 @@ int		 state_keep_add(struct state *, const char *name,
 		    const char *block, char **err);
 int		 state_keep_remove(struct state *, const struct tunnel_spec *,
 		    char **err);
+/*
+ * Keep a forward added to (cancel 0) or cancelled from (cancel 1) the live
+ * tunnel t: line as given (a LocalForward, RemoteForward or DynamicForward
+ * line), fwd as t reads it. The opposite record of the same forward is
+ * undone instead. As state_keep_add.
+ */
+int		 state_keep_forward(struct state *, const struct tunnel_spec *t,
+		    const struct fwd_spec *fwd, const char *line, int cancel,
+		    char **err);
+/*
+ * "# ..." lines (caller frees) for the forwards the state file added to or
+ * cancelled from tunnel name by the last merge (tunsupd -T), or NULL.
+ */
+char		*state_forward_notes(const struct state *, const char *name);
 
 #endif
