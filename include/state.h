@@ -41,10 +41,18 @@ const char	*state_path(const struct state *);
  * Apply the records to a configuration just loaded: runtime tunnels join
  * its tunnels (parsed with its defaults), removed ones leave it. A record
  * that no longer applies (the file now has a tunnel of that name, or the
- * removed tunnel's block changed or is gone) is dropped at the next write.
+ * removed tunnel's block changed or is gone; the file has an added forward
+ * now, or no longer the cancelled one) is dropped at the next write.
  * 0, or -1 with errs set (cfg is then to be thrown away).
  */
 int		 state_merge(struct state *, struct cfg *, struct cfg_errors *);
+
+/*
+ * Write the file without the records the last merge found no longer apply,
+ * if any, so that they stay gone (the daemon, after a merge). 0, or -1 with
+ * *err (caller frees); they are then dropped at the next write.
+ */
+int		 state_flush(struct state *, char **err);
 
 /* 1 if name was added at runtime; the i-th tunnel removed (NULL past). */
 int		 state_added(const struct state *, const char *name);

@@ -379,6 +379,7 @@ daemon_reload(struct daemon *d, char **err)
 	struct tunnel_spec	*spec;
 	json_t			*added, *removed, *restarted, *unchanged;
 	json_t			*fwds_changed;
+	char			*ferr = NULL;
 	json_t			*reply;
 	size_t			 i;
 	int			 found;
@@ -395,6 +396,12 @@ daemon_reload(struct daemon *d, char **err)
 			*err = xstrdup("configuration rejected");
 		cfg_errors_clear(&errs);
 		return NULL;
+	}
+
+	/* Records that no longer apply stay gone (tunsupd.conf(5)). */
+	if (state_flush(d->state, &ferr) != 0) {
+		log_warn("%s", ferr);
+		free(ferr);
 	}
 
 	added = json_array();

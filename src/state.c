@@ -805,6 +805,20 @@ state_save(struct state *st, char **err)
 }
 
 int
+state_flush(struct state *st, char **err)
+{
+	size_t	i;
+
+	if (st == NULL || st->path == NULL)
+		return 0;
+	for (i = 0; i < st->nrecs; i++) {
+		if (st->recs[i].stale)
+			return state_save(st, err);
+	}
+	return 0;
+}
+
+int
 state_keep_add(struct state *st, const char *name, const char *block,
     char **err)
 {

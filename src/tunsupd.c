@@ -146,6 +146,11 @@ main(int argc, char **argv)
 	loop = ev_default_loop(EVFLAG_AUTO);
 	d = daemon_new(loop, cfg, path);
 	d->state = st;	/* the daemon's now */
+	if (state_flush(st, &err) != 0) {
+		log_warn("%s", err);
+		free(err);
+		err = NULL;
+	}
 	d->ctl = ctl_open(loop, d->fdlimit, sock, cfg->control_group,
 	    ctl_daemon_handler, d, &err);
 	if (d->ctl == NULL) {
