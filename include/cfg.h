@@ -9,6 +9,8 @@
 #ifndef TUNSUP_CFG_H
 #define TUNSUP_CFG_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #define CFG_UNSET	(-1)
@@ -205,6 +207,29 @@ void	tunnel_spec_free(struct tunnel_spec *);
 char	*tunnel_spec_dump(const struct tunnel_spec *);
 /* 1 if both specs mean the same tunnel (reload keeps it), else 0. */
 int	tunnel_spec_equal(const struct tunnel_spec *, const struct tunnel_spec *);
+/* The same, their forwards aside (reload changes those in the session). */
+int	tunnel_spec_equal_but_forwards(const struct tunnel_spec *,
+	    const struct tunnel_spec *);
+/* A copy, as filled as the original. */
+struct tunnel_spec *tunnel_spec_copy(const struct tunnel_spec *);
+/*
+ * One forward line of t's block ("LocalForward 8080 db:5432", or ssh's
+ * one-argument form), filled as t's own are (GatewayPorts): tunsupctl
+ * forward and cancel, the state file. 0, or -1 with *err (caller frees).
+ */
+int	tunnel_spec_parse_forward(const struct tunnel_spec *, const char *line,
+	    struct fwd_spec *, char **err);
+/* 1 if a and b are the same forward (kind, listen, target), else 0. */
+int	fwd_spec_equal(const struct fwd_spec *, const struct fwd_spec *);
+/*
+ * The index of t's forward equal to fwd, or with clash set of the one that
+ * listens where fwd would (on the same side); -1 if none.
+ */
+ssize_t	tunnel_spec_forward_find(const struct tunnel_spec *,
+	    const struct fwd_spec *, int clash);
+/* Append fwd to t's forwards (its contents taken, fwd zeroed); drop one. */
+void	tunnel_spec_add_forward(struct tunnel_spec *, struct fwd_spec *);
+void	tunnel_spec_drop_forward(struct tunnel_spec *, size_t i);
 /*
  * The i-th keyword of the parser's table (NULL past the end); *top_only is
  * set for the ones that are not part of a tunnel (Tunnel, Include,

@@ -117,6 +117,12 @@ void		 forward_free(struct forward *);
 void		 forward_session_up(struct forward *);
 /* The session is gone (or going): close listeners and half-set-up links. */
 void		 forward_session_down(struct forward *);
+/*
+ * The forward is removed from a live session: the server lets go of its
+ * listener (cancel-tcpip-forward, cancel-streamlocal-forward), its
+ * connections and listeners close. forward_free() follows.
+ */
+void		 forward_cancel(struct forward *);
 /* Retry a refused or failed forward inside the live session. */
 void		 forward_retry(struct forward *);
 /* An incoming forwarded-tcpip channel matched this forward. */

@@ -48,6 +48,8 @@ struct forward_ops {
 	void		 (*session_up)(struct forward *);
 	/* The session is gone: close what the kind holds (listeners). */
 	void		 (*session_down)(struct forward *);
+	/* Removed from a live session: let go of the server's listener. */
+	void		 (*cancel)(struct forward *);
 	/* A connection accepted by our listener (kinds that listen here). */
 	void		 (*accepted)(struct fconn *, const char *peer,
 			    int peer_port);

@@ -110,6 +110,11 @@ void	sshconn_cancel_unix(struct sshconn *, const char *path,
 void	sshconn_keepalive(struct sshconn *, sshconn_req_cb, void *arg);
 /* Forget every queued callback with this arg (its owner is going away). */
 void	sshconn_forget(struct sshconn *, void *arg);
+/*
+ * Close every pump that counts into ctr now and let go of ctr (its forward
+ * is cancelled in a session that stays).
+ */
+void	sshconn_close_counted(struct sshconn *, struct pump_counters *);
 int	sshconn_keepalive_pending(struct sshconn *);
 
 /* direct-tcpip (path NULL) or direct-streamlocal (path set). */

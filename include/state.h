@@ -4,8 +4,9 @@
  * STATE FILE). The file is a list of records, each a keyword and a tunnel
  * name: "Tunnel NAME" and the lines of its block (added at runtime),
  * "Removed NAME DIGEST" (a tunnel of the configuration file removed at
- * runtime, while its block stays what it was). Later runtime changes (forwards
- * added or cancelled) are more record kinds in the same file.
+ * runtime, while its block stays what it was), "Forward NAME" and
+ * "Cancelled NAME" with one forward line (a forward added to or cancelled
+ * from a tunnel at runtime).
  */
 #ifndef TUNSUP_STATE_H
 #define TUNSUP_STATE_H
@@ -14,6 +15,7 @@
 
 struct cfg;
 struct cfg_errors;
+struct fwd_spec;
 struct tunnel_spec;
 struct state;
 
@@ -39,10 +41,18 @@ const char	*state_path(const struct state *);
  * Apply the records to a configuration just loaded: runtime tunnels join
  * its tunnels (parsed with its defaults), removed ones leave it. A record
  * that no longer applies (the file now has a tunnel of that name, or the
- * removed tunnel's block changed or is gone) is dropped at the next write.
+ * removed tunnel's block changed or is gone; the file has an added forward
+ * now, or no longer the cancelled one) is dropped at the next write.
  * 0, or -1 with errs set (cfg is then to be thrown away).
  */
 int		 state_merge(struct state *, struct cfg *, struct cfg_errors *);
+
+/*
+ * Write the file without the records the last merge found no longer apply,
+ * if any, so that they stay gone (the daemon, after a merge). 0, or -1 with
+ * *err (caller frees); they are then dropped at the next write.
+ */
+int		 state_flush(struct state *, char **err);
 
 /* 1 if name was added at runtime; the i-th tunnel removed (NULL past). */
 int		 state_added(const struct state *, const char *name);
@@ -57,5 +67,19 @@ int		 state_keep_add(struct state *, const char *name,
 		    const char *block, char **err);
 int		 state_keep_remove(struct state *, const struct tunnel_spec *,
 		    char **err);
+/*
+ * Keep a forward added to (cancel 0) or cancelled from (cancel 1) the live
+ * tunnel t: line as given (a LocalForward, RemoteForward or DynamicForward
+ * line), fwd as t reads it. The opposite record of the same forward is
+ * undone instead. As state_keep_add.
+ */
+int		 state_keep_forward(struct state *, const struct tunnel_spec *t,
+		    const struct fwd_spec *fwd, const char *line, int cancel,
+		    char **err);
+/*
+ * "# ..." lines (caller frees) for the forwards the state file added to or
+ * cancelled from tunnel name by the last merge (tunsupd -T), or NULL.
+ */
+char		*state_forward_notes(const struct state *, const char *name);
 
 #endif

@@ -93,6 +93,8 @@ struct tunnel_ops {
 	void		 (*fwd_free)(struct forward *);
 	void		 (*fwd_session_up)(struct forward *);
 	void		 (*fwd_session_down)(struct forward *);
+	/* Removed from a live session: cancelled on the server, closed. */
+	void		 (*fwd_cancel)(struct forward *);
 	void		 (*fwd_retry)(struct forward *);
 	void		 (*fwd_probe)(struct forward *);
 	int		 (*fwd_matches)(struct forward *, const char *, int);
@@ -209,9 +211,13 @@ json_t		*tunnel_status(struct tunnel *);
  */
 enum tunnel_check tunnel_check_now(struct tunnel *, const char *why);
 
-/* Reload: a changed spec; restarts t if it was wanted. Takes spec. */
-void		 tunnel_replace_spec(struct tunnel *, struct tunnel_spec *);
-
+/*
+ * Reload, tunsupctl forward and cancel: a changed spec (taken). One that
+ * differs only in its forwards keeps the session and the connections of
+ * the forwards it keeps, cancels the ones gone and asks for the new ones:
+ * 1. Else t restarts if it was wanted (or stops, disabled): 0.
+ */
+int		 tunnel_replace_spec(struct tunnel *, struct tunnel_spec *);
 
 /* A timer started through t->ops expired. */
 void		 tunnel_timer_fired(struct tunnel *, enum tunnel_timer);

@@ -1517,21 +1517,25 @@ kw_jump(struct parse *p, struct tunnel_spec *t, const char *arg,
 		jumps_free(jumps, n);
 }
 
+/* The kind a forward keyword names (RemoteForward: with a target). */
+static enum fwd_kind
+fwd_kind_of(enum opcode op)
+{
+	if (op == oLocalForward)
+		return FWD_LOCAL;
+	if (op == oRemoteForward)
+		return FWD_REMOTE;
+	return FWD_DYNAMIC;
+}
+
 static void
 kw_forward(struct parse *p, const struct keyword *k, int argc, char **argv)
 {
 	struct fwd_spec	 fwd;
-	enum fwd_kind	 kind;
 	char		*why;
 
-	if (k->op == oLocalForward)
-		kind = FWD_LOCAL;
-	else if (k->op == oRemoteForward)
-		kind = FWD_REMOTE;
-	else
-		kind = FWD_DYNAMIC;
-	if (cfg_parse_forward(kind, argv[0], argc > 1 ? argv[1] : NULL, &fwd,
-	    &why) != 0) {
+	if (cfg_parse_forward(fwd_kind_of(k->op), argv[0], argc > 1 ? argv[1] :
+	    NULL, &fwd, &why) != 0) {
 		lerr(p, "%s", why);
 		free(why);
 		return;
@@ -2300,10 +2304,21 @@ none_to_null(char **field)
 }
 
 /* Give every unset field its default (after spec_merge). */
+/* A local listener without a bind address: loopback, or all (GatewayPorts). */
+static void
+fwd_fill_listen(const struct tunnel_spec *t, struct fwd_spec *fwd)
+{
+	if (!(fwd_kind_info(fwd->kind)->flags & FK_HERE) ||
+	    fwd->listen.host != NULL || fwd->listen.path != NULL)
+		return;
+	free(fwd->listen_str);
+	xasprintf(&fwd->listen_str, "%s:%d", t->gateway_ports ? "*" :
+	    "localhost", fwd->listen.port);
+}
+
 static void
 spec_fill(struct parse *p, struct tunnel_spec *t)
 {
-	struct fwd_spec	*fwd;
 	const char	*sock;
 	size_t		 i;
 
@@ -2364,16 +2379,23 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 		    "AddressFamily %s", t->bind_address,
 		    cfg_af_names[t->address_family]);
 
-	/* Local listeners without a bind address: loopback or all. */
-	for (i = 0; i < t->nforwards; i++) {
-		fwd = &t->forwards[i];
-		if (!(fwd_kind_info(fwd->kind)->flags & FK_HERE) ||
-		    fwd->listen.host != NULL || fwd->listen.path != NULL)
-			continue;
-		free(fwd->listen_str);
-		xasprintf(&fwd->listen_str, "%s:%d",
-		    t->gateway_ports ? "*" : "localhost", fwd->listen.port);
-	}
+	for (i = 0; i < t->nforwards; i++)
+		fwd_fill_listen(t, &t->forwards[i]);
+}
+
+/* 1 if a and b listen on the same address on the same side. */
+static int
+fwd_clash(const struct fwd_spec *a, const struct fwd_spec *b)
+{
+	int	 la, lb;
+
+	la = fwd_kind_info(a->kind)->flags & FK_HERE;
+	lb = fwd_kind_info(b->kind)->flags & FK_HERE;
+	if (la != lb || a->listen_str == NULL || b->listen_str == NULL ||
+	    strcmp(a->listen_str, b->listen_str) != 0)
+		return 0;
+	/* Port 0: the server picks a new port for each. */
+	return la || a->listen.path != NULL || a->listen.port != 0;
 }
 
 /*
@@ -2383,25 +2405,17 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 static void
 check_forwards(struct parse *p, const struct tunnel_spec *t)
 {
-	const struct fwd_spec	*a, *b;
+	const struct fwd_spec	*a;
 	size_t			 i, j;
-	int			 la, lb;
 
 	for (i = 0; i < t->nforwards; i++) {
 		a = &t->forwards[i];
-		la = fwd_kind_info(a->kind)->flags & FK_HERE;
 		for (j = i + 1; j < t->nforwards; j++) {
-			b = &t->forwards[j];
-			lb = fwd_kind_info(b->kind)->flags & FK_HERE;
-			if (la != lb || a->listen_str == NULL ||
-			    b->listen_str == NULL ||
-			    strcmp(a->listen_str, b->listen_str) != 0)
-				continue;
-			/* Port 0: the server picks a new port for each. */
-			if (!la && a->listen.path == NULL && a->listen.port == 0)
+			if (!fwd_clash(a, &t->forwards[j]))
 				continue;
 			perr(p, t->file, t->line, "tunnel %s: two %s forwards "
-			    "listen on %s", t->name, la ? "local" : "remote",
+			    "listen on %s", t->name, fwd_kind_info(a->kind)->
+			    flags & FK_HERE ? "local" : "remote",
 			    a->listen_str);
 			return;
 		}
@@ -2640,6 +2654,94 @@ cfg_keyword_known(const char *name)
 	return keyword_find(name) != NULL;
 }
 
+/* ---- one spec's forwards (tunsupctl forward and cancel, the state file) -- */
+
+struct tunnel_spec *
+tunnel_spec_copy(const struct tunnel_spec *t)
+{
+	struct tunnel_spec	*c;
+
+	/* Every field of a new spec is unset: the merge takes them all. */
+	c = spec_new(t->name, t->file, t->line);
+	spec_merge(c, t);
+	return c;
+}
+
+int
+tunnel_spec_parse_forward(const struct tunnel_spec *t, const char *line,
+    struct fwd_spec *fwd, char **err)
+{
+	const struct keyword	*k;
+	const char		*why;
+	char			*copy, *kw, *argv[CFG_MAX_ARGS];
+	int			 argc, r = -1;
+
+	copy = xstrdup(line);
+	if ((argc = split_line(copy, &kw, argv, &why)) == -1) {
+		*err = xstrdup(why);
+		goto out;
+	}
+	if (kw == NULL || (k = keyword_find(kw)) == NULL ||
+	    (k->op != oLocalForward && k->op != oRemoteForward &&
+	    k->op != oDynamicForward)) {
+		xasprintf(err, "expected LocalForward, RemoteForward or "
+		    "DynamicForward and its arguments, got '%s'", line);
+		goto out;
+	}
+	if (argc < k->minargs || argc > k->maxargs) {
+		xasprintf(err, "%s: %s arguments", k->name, argc < k->minargs ?
+		    "missing" : "too many");
+		goto out;
+	}
+	if (cfg_parse_forward(fwd_kind_of(k->op), argv[0], argc > 1 ?
+	    argv[1] : NULL, fwd, err) != 0)
+		goto out;
+	fwd_fill_listen(t, fwd);
+	r = 0;
+out:
+	free(copy);
+	return r;
+}
+
+int
+fwd_spec_equal(const struct fwd_spec *a, const struct fwd_spec *b)
+{
+	return a->kind == b->kind && a->listen_str != NULL &&
+	    b->listen_str != NULL && strcmp(a->listen_str, b->listen_str) == 0 &&
+	    (a->target_str == NULL) == (b->target_str == NULL) &&
+	    (a->target_str == NULL || strcmp(a->target_str, b->target_str) == 0);
+}
+
+ssize_t
+tunnel_spec_forward_find(const struct tunnel_spec *t, const struct fwd_spec *fwd,
+    int clash)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->nforwards; i++) {
+		if (clash ? fwd_clash(&t->forwards[i], fwd) :
+		    fwd_spec_equal(&t->forwards[i], fwd))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+void
+tunnel_spec_add_forward(struct tunnel_spec *t, struct fwd_spec *fwd)
+{
+	add_forward(t, fwd);
+	memset(fwd, 0, sizeof(*fwd));
+}
+
+void
+tunnel_spec_drop_forward(struct tunnel_spec *t, size_t i)
+{
+	fwd_spec_clear(&t->forwards[i]);
+	memmove(&t->forwards[i], &t->forwards[i + 1],
+	    (t->nforwards - i - 1) * sizeof(*t->forwards));
+	t->nforwards--;
+}
+
 /* ---- dump --------------------------------------------------------------- */
 
 void
@@ -2770,8 +2872,9 @@ sb_forward(struct strbuf *sb, const struct fwd_spec *fwd)
 	sb_printf(sb, "\n");
 }
 
-char *
-tunnel_spec_dump(const struct tunnel_spec *t)
+/* The -T dump; without its forward lines when forwards is 0. */
+static char *
+spec_dump(const struct tunnel_spec *t, int forwards)
 {
 	static const char	*shk[] = { "no", "yes", "accept-new" };
 	struct strbuf		 sb;
@@ -2805,7 +2908,7 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	sb_time(&sb, "connecttimeout", t->connect_timeout_ms);
 	sb_time(&sb, "serveraliveinterval", t->server_alive_interval_ms);
 	sb_printf(&sb, "serveralivecountmax %d\n", t->server_alive_count_max);
-	for (i = 0; i < t->nforwards; i++)
+	for (i = 0; forwards && i < t->nforwards; i++)
 		sb_forward(&sb, &t->forwards[i]);
 	sb_flag(&sb, "exitonforwardfailure", t->exit_on_forward_failure);
 	sb_flag(&sb, "gatewayports", t->gateway_ports);
@@ -2838,8 +2941,15 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	return sb.s;
 }
 
-int
-tunnel_spec_equal(const struct tunnel_spec *a, const struct tunnel_spec *b)
+char *
+tunnel_spec_dump(const struct tunnel_spec *t)
+{
+	return spec_dump(t, 1);
+}
+
+static int
+spec_dumps_equal(const struct tunnel_spec *a, const struct tunnel_spec *b,
+    int forwards)
 {
 	char	*da, *db;
 	int	 r;
@@ -2848,10 +2958,23 @@ tunnel_spec_equal(const struct tunnel_spec *a, const struct tunnel_spec *b)
 		return 1;
 	if (a == NULL || b == NULL)
 		return 0;
-	da = tunnel_spec_dump(a);
-	db = tunnel_spec_dump(b);
+	da = spec_dump(a, forwards);
+	db = spec_dump(b, forwards);
 	r = strcmp(da, db) == 0;
 	free(da);
 	free(db);
 	return r;
+}
+
+int
+tunnel_spec_equal(const struct tunnel_spec *a, const struct tunnel_spec *b)
+{
+	return spec_dumps_equal(a, b, 1);
+}
+
+int
+tunnel_spec_equal_but_forwards(const struct tunnel_spec *a,
+    const struct tunnel_spec *b)
+{
+	return spec_dumps_equal(a, b, 0);
 }

@@ -46,6 +46,8 @@ static json_t	*ctl_cmd_restart(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_reload(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_add(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_remove(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_forward(struct daemon *, json_t *, int *);
+static json_t	*ctl_cmd_cancel(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_subscribe(struct daemon *, json_t *, int *);
 static json_t	*ctl_cmd_check_now(struct daemon *, json_t *, int *);
 
@@ -60,6 +62,8 @@ static const struct ctl_cmd_entry ctl_cmd_table[] = {
 	{ "reload",	0,				ctl_cmd_reload },
 	{ "add",	CTL_TUNNEL,			ctl_cmd_add },
 	{ "remove",	CTL_TUNNEL,			ctl_cmd_remove },
+	{ "forward",	CTL_TUNNEL,			ctl_cmd_forward },
+	{ "cancel",	CTL_TUNNEL,			ctl_cmd_cancel },
 	{ "subscribe",	CTL_RO|CTL_OPERATOR,		ctl_cmd_subscribe },
 	{ "check-now",	CTL_OPERATOR|CTL_TUNNEL_OPT|CTL_TUNNEL_ALL,
 	    ctl_cmd_check_now },
@@ -361,6 +365,84 @@ ctl_cmd_remove(struct daemon *d, json_t *req, int *subscribe)
 	if (daemon_tunnel_remove(d, name, &err) != 0)
 		return ctl_error_take(err, "remove failed");
 	return ctl_ok();
+}
+
+/*
+ * forward and cancel: one forward ("forward", a LocalForward, RemoteForward
+ * or DynamicForward line) added to or cancelled from a tunnel inside its
+ * session, kept in the state file first (tunsupd.conf(5), STATE FILE).
+ */
+static json_t *
+ctl_forward_change(struct daemon *d, json_t *req, int cancel)
+{
+	struct tunnel		*t;
+	struct tunnel_spec	*spec = NULL;
+	struct fwd_spec		 fwd;
+	const char		*name, *line;
+	char			*err = NULL;
+	ssize_t			 i;
+	json_t			*reply;
+
+	memset(&fwd, 0, sizeof(fwd));
+	name = ctl_arg_tunnel(req);
+	if ((t = daemon_tunnel_find(d, name)) == NULL)
+		return ctl_error("no such tunnel: %s", name);
+	if ((line = json_string_value(json_object_get(req, "forward"))) ==
+	    NULL)
+		return ctl_error("missing argument: forward (a string)");
+	if (tunnel_spec_parse_forward(t->spec, line, &fwd, &err) != 0)
+		return ctl_error_take(err, "invalid forward");
+	i = tunnel_spec_forward_find(t->spec, &fwd, 0);
+	if (cancel && i == -1) {
+		reply = ctl_error("tunnel %s has no such forward: %s", name,
+		    line);
+		goto out;
+	}
+	if (!cancel && i != -1) {
+		reply = ctl_error("tunnel %s has this forward already: %s",
+		    name, line);
+		goto out;
+	}
+	if (!cancel && (i = tunnel_spec_forward_find(t->spec, &fwd, 1)) !=
+	    -1) {
+		reply = ctl_error("tunnel %s listens on %s already (%s %s%s%s): "
+		    "cancel that forward first", name, fwd.listen_str,
+		    fwd_kind_info(t->spec->forwards[i].kind)->keyword,
+		    t->spec->forwards[i].listen_str,
+		    t->spec->forwards[i].target_str != NULL ? " " : "",
+		    t->spec->forwards[i].target_str != NULL ?
+		    t->spec->forwards[i].target_str : "");
+		goto out;
+	}
+	if (state_keep_forward(d->state, t->spec, &fwd, line, cancel,
+	    &err) != 0) {
+		reply = ctl_error("not %s: cannot keep it in the state file: "
+		    "%s", cancel ? "cancelled" : "added", err);
+		free(err);
+		goto out;
+	}
+	spec = tunnel_spec_copy(t->spec);
+	if (cancel)
+		tunnel_spec_drop_forward(spec, (size_t)i);
+	else
+		tunnel_spec_add_forward(spec, &fwd);
+	tunnel_replace_spec(t, spec);	/* spec taken */
+	reply = ctl_ok();
+out:
+	fwd_spec_clear(&fwd);
+	return reply;
+}
+
+static json_t *
+ctl_cmd_forward(struct daemon *d, json_t *req, int *subscribe)
+{
+	return ctl_forward_change(d, req, 0);
+}
+
+static json_t *
+ctl_cmd_cancel(struct daemon *d, json_t *req, int *subscribe)
+{
+	return ctl_forward_change(d, req, 1);
 }
 
 static json_t *

@@ -471,6 +471,8 @@ daemon_reload(struct daemon *d, char **err)
 	struct tunnel		*t, *tnext;
 	struct tunnel_spec	*spec;
 	json_t			*added, *removed, *restarted, *unchanged;
+	json_t			*fwds_changed;
+	char			*ferr = NULL;
 	json_t			*reply;
 	size_t			 i;
 	int			 found;
@@ -492,10 +494,17 @@ daemon_reload(struct daemon *d, char **err)
 	for (i = 0; i < c->warnings.n; i++)
 		log_warn("%s", c->warnings.msg[i]);
 
+	/* Records that no longer apply stay gone (tunsupd.conf(5)). */
+	if (state_flush(d->state, &ferr) != 0) {
+		log_warn("%s", ferr);
+		free(ferr);
+	}
+
 	added = json_array();
 	removed = json_array();
 	restarted = json_array();
 	unchanged = json_array();
+	fwds_changed = json_array();
 
 	/* Removed: running tunnels the new file does not name. */
 	TAILQ_FOREACH_SAFE(t, &d->tunnels, entry, tnext) {
@@ -528,9 +537,13 @@ daemon_reload(struct daemon *d, char **err)
 			    json_string(spec->name));
 			tunnel_spec_free(spec);
 		} else {
-			json_array_append_new(restarted,
-			    json_string(spec->name));
-			tunnel_replace_spec(t, spec);
+			/* Taken with spec: the name is t's now. */
+			if (tunnel_replace_spec(t, spec) == 1)
+				json_array_append_new(fwds_changed,
+				    json_string(t->spec->name));
+			else
+				json_array_append_new(restarted,
+				    json_string(t->spec->name));
 		}
 	}
 	cfg_free(d->cfg);
@@ -542,9 +555,11 @@ daemon_reload(struct daemon *d, char **err)
 	json_object_set_new(reply, "removed", removed);
 	json_object_set_new(reply, "restarted", restarted);
 	json_object_set_new(reply, "unchanged", unchanged);
+	json_object_set_new(reply, "forwards_changed", fwds_changed);
 	log_info("reloaded %s: %zu added, %zu removed, %zu restarted, "
-	    "%zu unchanged", d->config_path, json_array_size(added),
-	    json_array_size(removed), json_array_size(restarted),
+	    "%zu with forwards changed in the session, %zu unchanged",
+	    d->config_path, json_array_size(added), json_array_size(removed),
+	    json_array_size(restarted), json_array_size(fwds_changed),
 	    json_array_size(unchanged));
 	return reply;
 }

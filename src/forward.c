@@ -349,6 +349,19 @@ forward_session_down(struct forward *f)
 	}
 }
 
+void
+forward_cancel(struct forward *f)
+{
+	struct sshconn	*c = forward_conn(f);
+
+	if (c != NULL) {
+		if (forward_kind(f)->cancel != NULL)
+			forward_kind(f)->cancel(f);
+		sshconn_close_counted(c, &f->ctr);
+	}
+	forward_session_down(f);
+}
+
 /* Listening on the server, and that listener is the one addr:port names. */
 int
 forward_matches(struct forward *f, const char *addr, int port)

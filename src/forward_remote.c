@@ -73,6 +73,16 @@ remote_listen_cb(void *arg, int result, int bound, double rtt)
 		    "AllowTcpForwarding forbids it", f->spec->listen_str);
 }
 
+/* Ask the server to let go of the listener on port (no answer awaited). */
+static void
+remote_unlisten(struct forward *f, struct sshconn *c, int port)
+{
+	if (f->spec->listen.path != NULL)
+		sshconn_cancel_unix(c, f->spec->listen.path, NULL, f);
+	else
+		sshconn_cancel(c, f->spec->listen.host, port, NULL, f);
+}
+
 static void
 remote_listen(struct forward *f)
 {
@@ -86,11 +96,7 @@ remote_listen(struct forward *f)
 		 * hold it (and refuse a second one): let it go first.
 		 */
 		f->relisten = 0;
-		if (f->spec->listen.path != NULL)
-			sshconn_cancel_unix(c, f->spec->listen.path, NULL, f);
-		else
-			sshconn_cancel(c, f->spec->listen.host, f->bound_port,
-			    NULL, f);
+		remote_unlisten(f, c, f->bound_port);
 	}
 	f->requested = 1;
 	if (f->spec->listen.path != NULL)
@@ -445,9 +451,31 @@ nothing(struct forward *f)
 {
 }
 
+/*
+ * Removed from the live session: the server lets go of the listener it took,
+ * or of the one still being asked for (requests are answered in order, so
+ * the cancel comes after the listen). A port 0 not answered yet is unknown:
+ * the server keeps it until the session ends.
+ */
+static void
+remote_cancel(struct forward *f)
+{
+	struct sshconn	*c = forward_conn(f);
+	int		 port;
+
+	port = f->listening ? f->bound_port : f->spec->listen.port;
+	if ((!f->listening && !f->requested) ||
+	    (f->spec->listen.path == NULL && port == 0))
+		return;
+	tlog_info(f->env, "forward %s: cancelled: the server lets go of its "
+	    "listener", f->spec->listen_str);
+	remote_unlisten(f, c, port);
+}
+
 const struct forward_ops forward_remote_ops = {
 	.session_up = remote_listen,
 	.session_down = remote_session_down,
+	.cancel = remote_cancel,
 	.incoming = remote_incoming,
 	.probe = remote_probe,
 	.probe_status = remote_probe_status,
@@ -457,6 +485,7 @@ const struct forward_ops forward_remote_ops = {
 const struct forward_ops forward_rsocks_ops = {
 	.session_up = remote_listen,
 	.session_down = remote_session_down,
+	.cancel = remote_cancel,
 	.incoming = rsocks_incoming,
 	.probe = nothing,
 };

@@ -2149,6 +2149,23 @@ sshconn_forget(struct sshconn *c, void *arg)
 	}
 }
 
+void
+sshconn_close_counted(struct sshconn *c, struct pump_counters *ctr)
+{
+	struct sshchan	*sc;
+
+	if (c == NULL)
+		return;
+	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (sc->ctr != ctr)
+			continue;
+		sshchan_close(sc);
+		if (ctr->active > 0)
+			ctr->active--;
+		sc->ctr = NULL;	/* reaped later, when ctr may be gone */
+	}
+}
+
 /*
  * What a finished global request means for its owner. A port-0 listen that
  * failed on a live session was taken by the server, but libssh lost the

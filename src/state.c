@@ -40,6 +40,7 @@ struct state_kind {
 	const char	*keyword;
 	int		 has_arg;
 	int		 block;
+	int		 many;	/* may come more than once per tunnel */
 	int		(*merge)(struct state *, struct state_rec *,
 			    struct cfg *, struct cfg_errors *);
 };
@@ -66,9 +67,17 @@ static int	merge_tunnel(struct state *, struct state_rec *, struct cfg *,
 static int	merge_removed(struct state *, struct state_rec *, struct cfg *,
 		    struct cfg_errors *);
 
+static int	merge_forward(struct state *, struct state_rec *, struct cfg *,
+		    struct cfg_errors *);
+static int	merge_cancelled(struct state *, struct state_rec *,
+		    struct cfg *, struct cfg_errors *);
+
+/* Forward and Cancelled: one forward line each, in their block. */
 static const struct state_kind state_kinds[] = {
-	{ "Tunnel",	0, 1, merge_tunnel },
-	{ "Removed",	1, 0, merge_removed },
+	{ "Tunnel",	0, 1, 0, merge_tunnel },
+	{ "Removed",	1, 0, 0, merge_removed },
+	{ "Forward",	0, 1, 1, merge_forward },
+	{ "Cancelled",	0, 1, 1, merge_cancelled },
 };
 
 static const struct state_kind *
@@ -332,7 +341,8 @@ state_parse(struct state *st, char *text, struct cfg_errors *errs)
 				free(origin);
 			} else {
 				cfg_errors_add(errs, st->path, lineno,
-				    "expected Tunnel or Removed");
+				    "expected Tunnel, Removed, Forward or "
+				    "Cancelled");
 				r = -1;
 			}
 		} else if (n != 2 + k->has_arg || !tunnel_name_valid(w[1])) {
@@ -340,7 +350,7 @@ state_parse(struct state *st, char *text, struct cfg_errors *errs)
 			    "NAME%s", k->keyword, k->has_arg ? " DIGEST" : "");
 			r = -1;
 			cur = NULL;
-		} else if (rec_find(st, k, w[1], NULL) != NULL) {
+		} else if (!k->many && rec_find(st, k, w[1], NULL) != NULL) {
 			cfg_errors_add(errs, st->path, lineno, "%s %s twice",
 			    k->keyword, w[1]);
 			r = -1;
@@ -463,6 +473,97 @@ merge_removed(struct state *st, struct state_rec *r, struct cfg *cfg,
 	return 0;
 }
 
+/*
+ * The forward of a Forward or Cancelled record, as tunnel i of cfg reads
+ * it; -1 with errs set.
+ */
+static int
+rec_forward(struct state *st, struct state_rec *r, const struct tunnel_spec *t,
+    struct fwd_spec *fwd, struct cfg_errors *errs)
+{
+	char	*err = NULL;
+
+	memset(fwd, 0, sizeof(*fwd));
+	if (r->nlines != 1) {
+		cfg_errors_add(errs, st->path, r->line, "%s %s: expected one "
+		    "forward line", r->kind->keyword, r->name);
+		return -1;
+	}
+	if (tunnel_spec_parse_forward(t, r->lines[0].text, fwd, &err) != 0) {
+		cfg_errors_add(errs, r->lines[0].origin, 0, "%s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A forward added at runtime joins its tunnel, unless the configuration
+ * file has that forward now (the file owns it from then on: the record is
+ * dropped) or another one listening there (the file wins).
+ */
+static int
+merge_forward(struct state *st, struct state_rec *r, struct cfg *cfg,
+    struct cfg_errors *errs)
+{
+	struct tunnel_spec	*t;
+	struct fwd_spec		 fwd;
+	ssize_t			 i;
+
+	if ((i = cfg_index(cfg, r->name)) == -1) {
+		r->stale = 1;
+		return 0;
+	}
+	t = cfg->tunnels[i];
+	if (rec_forward(st, r, t, &fwd, errs) != 0)
+		return -1;
+	if (tunnel_spec_forward_find(t, &fwd, 0) != -1) {
+		log_info("%s: tunnel %s has %s in %s now: its runtime copy is "
+		    "dropped", st->path, r->name, r->lines[0].text, cfg->path);
+		r->stale = 1;
+	} else if (tunnel_spec_forward_find(t, &fwd, 1) != -1) {
+		log_warn("%s: tunnel %s in %s has another forward on %s: the "
+		    "runtime %s is dropped", st->path, r->name, cfg->path,
+		    fwd.listen_str, r->lines[0].text);
+		r->stale = 1;
+	} else {
+		tunnel_spec_add_forward(t, &fwd);
+		r->applied = 1;
+	}
+	fwd_spec_clear(&fwd);
+	return 0;
+}
+
+/*
+ * A forward cancelled at runtime stays out of its tunnel while the
+ * configuration file has it; once the file drops it the record goes, so
+ * that the file may bring it back later.
+ */
+static int
+merge_cancelled(struct state *st, struct state_rec *r, struct cfg *cfg,
+    struct cfg_errors *errs)
+{
+	struct tunnel_spec	*t;
+	struct fwd_spec		 fwd;
+	ssize_t			 i, j;
+
+	if ((i = cfg_index(cfg, r->name)) == -1) {
+		r->stale = 1;
+		return 0;
+	}
+	t = cfg->tunnels[i];
+	if (rec_forward(st, r, t, &fwd, errs) != 0)
+		return -1;
+	if ((j = tunnel_spec_forward_find(t, &fwd, 0)) == -1)
+		r->stale = 1;
+	else {
+		tunnel_spec_drop_forward(t, (size_t)j);
+		r->applied = 1;
+	}
+	fwd_spec_clear(&fwd);
+	return 0;
+}
+
 int
 state_merge(struct state *st, struct cfg *cfg, struct cfg_errors *errs)
 {
@@ -495,7 +596,8 @@ state_added(const struct state *st, const char *name)
 	size_t	i;
 
 	for (i = 0; i < st->nrecs; i++) {
-		if (st->recs[i].kind->block && st->recs[i].applied &&
+		if (st->recs[i].kind == kind_named("Tunnel") &&
+		    st->recs[i].applied &&
 		    strcmp(st->recs[i].name, name) == 0)
 			return 1;
 	}
@@ -508,12 +610,33 @@ state_removed(const struct state *st, size_t n)
 	size_t	i;
 
 	for (i = 0; i < st->nrecs; i++) {
-		if (st->recs[i].kind->block || !st->recs[i].applied)
+		if (st->recs[i].kind != kind_named("Removed") ||
+		    !st->recs[i].applied)
 			continue;
 		if (n-- == 0)
 			return st->recs[i].name;
 	}
 	return NULL;
+}
+
+char *
+state_forward_notes(const struct state *st, const char *name)
+{
+	const struct state_rec	*r;
+	struct strbuf		 sb;
+	size_t			 i;
+
+	memset(&sb, 0, sizeof(sb));
+	for (i = 0; i < st->nrecs; i++) {
+		r = &st->recs[i];
+		if (!r->kind->many || !r->applied || r->nlines != 1 ||
+		    strcmp(r->name, name) != 0)
+			continue;
+		sb_printf(&sb, "# %s at runtime, kept in %s: %s\n",
+		    r->kind == kind_named("Forward") ? "forward added" :
+		    "forward cancelled", st->path, r->lines[0].text);
+	}
+	return sb.s;
 }
 
 /* ---- writing --------------------------------------------------------------- */
@@ -682,6 +805,20 @@ state_save(struct state *st, char **err)
 }
 
 int
+state_flush(struct state *st, char **err)
+{
+	size_t	i;
+
+	if (st == NULL || st->path == NULL)
+		return 0;
+	for (i = 0; i < st->nrecs; i++) {
+		if (st->recs[i].stale)
+			return state_save(st, err);
+	}
+	return 0;
+}
+
+int
 state_keep_add(struct state *st, const char *name, const char *block,
     char **err)
 {
@@ -707,6 +844,65 @@ state_keep_add(struct state *st, const char *name, const char *block,
 	return 0;
 }
 
+/* Mark (or unmark) the Forward and Cancelled records of name stale. */
+static void
+recs_forwards_stale(struct state *st, const char *name, int stale)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nrecs; i++) {
+		if (st->recs[i].kind->many &&
+		    strcmp(st->recs[i].name, name) == 0)
+			st->recs[i].stale = stale;
+	}
+}
+
+int
+state_keep_forward(struct state *st, const struct tunnel_spec *t,
+    const struct fwd_spec *fwd, const char *line, int cancel, char **err)
+{
+	struct state_rec	*r;
+	struct fwd_spec		 rf;
+	struct cfg_errors	 errs = { NULL, 0 };
+	const struct state_kind	*undo;
+	size_t			 i;
+	int			 same;
+
+	if (st == NULL || st->path == NULL)
+		return 0;
+	/* The opposite record of the same forward is undone. */
+	undo = kind_named(cancel ? "Forward" : "Cancelled");
+	for (i = 0; i < st->nrecs; i++) {
+		r = &st->recs[i];
+		if (r->kind != undo || r->stale || !r->applied ||
+		    strcmp(r->name, t->name) != 0 ||
+		    rec_forward(st, r, t, &rf, &errs) != 0)
+			continue;
+		same = fwd_spec_equal(&rf, fwd);
+		fwd_spec_clear(&rf);
+		if (!same)
+			continue;
+		r->stale = 1;
+		if (state_save(st, err) != 0) {
+			r->stale = 0;
+			cfg_errors_clear(&errs);
+			return -1;
+		}
+		cfg_errors_clear(&errs);
+		return 0;
+	}
+	cfg_errors_clear(&errs);
+	r = rec_append(st, kind_named(cancel ? "Cancelled" : "Forward"),
+	    t->name, NULL, 0);
+	rec_add_line(r, line, st->path);
+	r->applied = 1;
+	if (state_save(st, err) != 0) {
+		rec_delete(st, st->nrecs - 1);
+		return -1;
+	}
+	return 0;
+}
+
 int
 state_keep_remove(struct state *st, const struct tunnel_spec *spec,
     char **err)
@@ -718,7 +914,12 @@ state_keep_remove(struct state *st, const struct tunnel_spec *spec,
 	if (st == NULL || st->path == NULL)
 		return 0;
 	if ((r = rec_find(st, kind_named("Tunnel"), spec->name, &at)) != NULL) {
-		/* Added at runtime: the record goes, the undo is complete. */
+		/*
+		 * Added at runtime: the record goes, the undo is complete;
+		 * its forwards' records go with it (stale until written).
+		 */
+		recs_forwards_stale(st, spec->name, 1);
+		r = &st->recs[at];
 		saved = *r;
 		memmove(&st->recs[at], &st->recs[at + 1],
 		    (st->nrecs - at - 1) * sizeof(*st->recs));
@@ -733,6 +934,7 @@ state_keep_remove(struct state *st, const struct tunnel_spec *spec,
 		    (st->nrecs - at) * sizeof(*st->recs));
 		st->recs[at] = saved;
 		st->nrecs++;
+		recs_forwards_stale(st, spec->name, 0);
 		return -1;
 	}
 	digest = spec_digest(spec);

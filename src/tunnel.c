@@ -635,9 +635,80 @@ tunnel_restart(struct tunnel *t, const char *reason)
 	tunnel_fire(t, TE_RESTART, reason != NULL ? reason : "restart");
 }
 
-void
+/*
+ * spec differs from t's only in its forwards: the session stays. A forward
+ * of both keeps its connections (it now points into spec); one that is gone
+ * is cancelled on the server and closed; a new one is listened for or asked
+ * for in the live session. A changed forward is one gone and one new.
+ */
+static void
+tunnel_forwards_swap(struct tunnel *t, struct tunnel_spec *spec)
+{
+	struct forward	**nf;
+	char		 *fresh;
+	size_t		  i, j, nold = t->nforwards;
+	int		  live = t->conn != NULL && (t->state == TS_FORWARDING ||
+			    t->state == TS_UP || t->state == TS_DEGRADED);
+
+	nf = xcalloc(spec->nforwards ? spec->nforwards : 1, sizeof(*nf));
+	fresh = xcalloc(spec->nforwards ? spec->nforwards : 1, 1);
+	for (j = 0; j < spec->nforwards; j++) {
+		for (i = 0; i < nold; i++) {
+			if (t->forwards[i] != NULL && fwd_spec_equal(
+			    t->forwards[i]->spec, &spec->forwards[j]))
+				break;
+		}
+		if (i == nold)
+			continue;
+		nf[j] = t->forwards[i];
+		nf[j]->spec = &spec->forwards[j];
+		t->forwards[i] = NULL;
+	}
+	for (i = 0; i < nold; i++) {
+		if (t->forwards[i] == NULL)
+			continue;
+		tlog_info(t, "forward %s%s%s: removed", t->forwards[i]->spec->
+		    listen_str, t->forwards[i]->spec->target_str != NULL ?
+		    " to " : "", t->forwards[i]->spec->target_str != NULL ?
+		    t->forwards[i]->spec->target_str : "");
+		if (live)
+			t->ops->fwd_cancel(t->forwards[i]);
+		t->ops->fwd_free(t->forwards[i]);
+	}
+	free(t->forwards);
+	tunnel_spec_free(t->spec);
+	t->spec = spec;
+	t->fwd_env->spec = spec;
+	for (j = 0; j < spec->nforwards; j++) {
+		if (nf[j] == NULL) {
+			nf[j] = t->ops->fwd_new(t, &spec->forwards[j]);
+			fresh[j] = 1;
+			tlog_info(t, "forward %s%s%s: added",
+			    spec->forwards[j].listen_str,
+			    spec->forwards[j].target_str != NULL ? " to " : "",
+			    spec->forwards[j].target_str != NULL ?
+			    spec->forwards[j].target_str : "");
+		}
+	}
+	t->forwards = nf;
+	t->nforwards = spec->nforwards;
+	/* Every forward is in place before any answers (tunnel_eval). */
+	for (j = 0; live && j < t->nforwards && t->conn != NULL; j++) {
+		if (fresh[j])
+			t->ops->fwd_session_up(t->forwards[j]);
+	}
+	free(fresh);
+	if (live && t->conn != NULL)
+		tunnel_eval(t);
+}
+
+int
 tunnel_replace_spec(struct tunnel *t, struct tunnel_spec *spec)
 {
+	if (tunnel_spec_equal_but_forwards(t->spec, spec)) {
+		tunnel_forwards_swap(t, spec);
+		return 1;
+	}
 	/* The forwards belong to the spec: the session goes with them. */
 	tunnel_teardown(t);
 	tunnel_forwards_free(t);
@@ -648,6 +719,7 @@ tunnel_replace_spec(struct tunnel *t, struct tunnel_spec *spec)
 		tunnel_stop(t, "disabled by reload");
 	else
 		tunnel_restart(t, "configuration changed");
+	return 0;
 }
 
 /* ---- forwards and liveness ------------------------------------------ */

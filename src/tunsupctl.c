@@ -60,6 +60,8 @@ static int	cmd_restart(int, char **);
 static int	cmd_reload(int, char **);
 static int	cmd_add(int, char **);
 static int	cmd_remove(int, char **);
+static int	cmd_forward(int, char **);
+static int	cmd_cancel(int, char **);
 static int	cmd_watch(int, char **);
 static int	cmd_check(int, char **);
 static int	cmd_authorized_keys(int, char **);
@@ -76,6 +78,8 @@ static const struct client_cmd client_cmds[] = {
 	{ "add",		"[--print] NAME [ssh|autossh] [ssh options] "
 				"[user@]host",			cmd_add },
 	{ "remove",		"NAME",				cmd_remove },
+	{ "forward",		"NAME -L|-R|-D SPEC",		cmd_forward },
+	{ "cancel",		"NAME -L|-R|-D SPEC",		cmd_cancel },
 	{ "watch",		"",				cmd_watch },
 	{ "check",		"[-g SECONDS] [NAME ...]",	cmd_check },
 	{ "authorized-keys",	"NAME PUBKEY_FILE",		cmd_authorized_keys },
@@ -674,11 +678,62 @@ cmd_remove(int argc, char **argv)
 	    "tunnel", argv[1]));
 }
 
+/*
+ * forward, cancel: one forward of a live tunnel in ssh's form ("-L
+ * 8080:db:5432"), sent as the line of a tunnel block it would be.
+ */
+static int
+forward_change(int argc, char **argv, const char *cmd)
+{
+	static const struct {
+		const char	*opt;
+		const char	*keyword;
+	} opts[] = {
+		{ "-L", "LocalForward" },
+		{ "-R", "RemoteForward" },
+		{ "-D", "DynamicForward" },
+	};
+	struct strbuf	 sb;
+	size_t		 i;
+	int		 r;
+
+	if (argc != 4 || argv[1][0] == '-')
+		usage_error("%s: give a tunnel name, -L, -R or -D and a "
+		    "forward", cmd);
+	for (i = 0; i < nitems(opts); i++) {
+		if (strcmp(argv[2], opts[i].opt) == 0)
+			break;
+	}
+	if (i == nitems(opts))
+		usage_error("%s: expected -L, -R or -D, got %s", cmd, argv[2]);
+	memset(&sb, 0, sizeof(sb));
+	sb_printf(&sb, "%s", opts[i].keyword);
+	sb_arg(&sb, argv[3]);	/* one argument, as ssh takes it */
+	conn_open(REPLY_TIMEOUT_S);
+	r = simple_request(json_pack("{s:s,s:s,s:s}", "cmd", cmd, "tunnel",
+	    argv[1], "forward", sb.s));
+	free(sb.s);
+	return r;
+}
+
+static int
+cmd_forward(int argc, char **argv)
+{
+	return forward_change(argc, argv, "forward");
+}
+
+static int
+cmd_cancel(int argc, char **argv)
+{
+	return forward_change(argc, argv, "cancel");
+}
+
 static int
 cmd_reload(int argc, char **argv)
 {
 	static const char *keys[] = {
-		"added", "removed", "restarted", "unchanged"
+		"added", "removed", "restarted", "forwards_changed",
+		"unchanged"
 	};
 	json_t	*reply, *list, *v;
 	char	*raw;

@@ -29,13 +29,14 @@ usage(FILE *fp)
 
 /*
  * -T: every tunnel's effective configuration; the ones the state file
- * added or removed say so in a comment (tunsupd.conf(5), STATE FILE).
+ * added or removed, or whose forwards it changed, say so in a comment
+ * (tunsupd.conf(5), STATE FILE).
  */
 static void
 print_config(const struct cfg *cfg, const struct state *st)
 {
 	const char	*name;
-	char		*dump;
+	char		*dump, *notes;
 	size_t		 i;
 
 	for (i = 0; i < cfg->ntunnels; i++) {
@@ -45,7 +46,11 @@ print_config(const struct cfg *cfg, const struct state *st)
 		if (state_added(st, cfg->tunnels[i]->name))
 			printf("# added at runtime, kept in %s\n",
 			    state_path(st));
+		if ((notes = state_forward_notes(st,
+		    cfg->tunnels[i]->name)) != NULL)
+			printf("%s", notes);
 		printf("%s", dump);
+		free(notes);
 		free(dump);
 	}
 	for (i = 0; (name = state_removed(st, i)) != NULL; i++)
@@ -149,6 +154,11 @@ main(int argc, char **argv)
 	loop = ev_default_loop(EVFLAG_AUTO);
 	d = daemon_new(loop, cfg, path);
 	d->state = st;	/* the daemon's now */
+	if (state_flush(st, &err) != 0) {
+		log_warn("%s", err);
+		free(err);
+		err = NULL;
+	}
 	d->ctl = ctl_open(loop, d->fdlimit, sock, cfg->control_group,
 	    ctl_daemon_handler, d, &err);
 	if (d->ctl == NULL) {

@@ -71,6 +71,9 @@ refused add evil3 -i /root/.ssh/id_ed25519 -o IdentityAgent=/tmp/agent \
     -L "0.0.0.0:$(free_port):127.0.0.1:$ECHO" -p "$(sshd_port bridge)" 127.0.0.1
 refused remove a
 refused reload
+# a forward into any file's place, or away from its owner's tunnel
+refused forward a -L "$T/victim:127.0.0.1:$ECHO"
+refused cancel a -L "$L:127.0.0.1:$ECHO"
 cmp -s "$T/victim" "$T/victim.orig" || fail "the victim file was changed"
 [ -f "$T/victim" ] && [ ! -S "$T/victim" ] || fail "the victim file was replaced"
 [ "$(ctl --json status | jget tunnels | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
@@ -78,7 +81,8 @@ cmp -s "$T/victim" "$T/victim.orig" || fail "the victim file was changed"
 state_is a up || fail "tunnel a disturbed by the refused requests"
 grep -q "control: add refused to uid $(id -u "$OP")" "$T/tunsupd.log" ||
 	fail "the refusal is not logged with the uid"
-pass "a ControlGroup member may not add, remove or reload; the victim file is intact"
+port_listening "$L" || fail "the refused cancel closed the forward"
+pass "a ControlGroup member may not add, remove, reload, forward or cancel; the victim file is intact"
 
 # the owner (root) may
 ctl add b -L "$(free_port):127.0.0.1:$ECHO" -p "$(sshd_port bridge)" \

@@ -180,6 +180,8 @@ struct fake_fwd {
 	int		 ups, downs, retries, probes, incoming;
 };
 
+static int	 fwds_cancelled;	/* fwd_cancel calls */
+
 static enum fwd_answer	 fwd_answer;	/* for every session_up and retry */
 
 static struct forward *
@@ -241,6 +243,13 @@ fake_fwd_session_down(struct forward *f)
 }
 
 static void
+fake_fwd_cancel(struct forward *f)
+{
+	fwds_cancelled++;
+	fake_fwd_session_down(f);
+}
+
+static void
 fake_fwd_retry(struct forward *f)
 {
 	((struct fake_fwd *)f)->retries++;
@@ -289,6 +298,7 @@ static const struct tunnel_ops fake_ops = {
 	.fwd_free = fake_fwd_free,
 	.fwd_session_up = fake_fwd_session_up,
 	.fwd_session_down = fake_fwd_session_down,
+	.fwd_cancel = fake_fwd_cancel,
 	.fwd_retry = fake_fwd_retry,
 	.fwd_probe = fake_fwd_probe,
 	.fwd_matches = fake_fwd_matches,
@@ -476,6 +486,7 @@ setup(void)
 	start_delay_s = 0;
 	fwd_answer = FA_UP;
 	conns_opened = conns_freed = 0;
+	fwds_cancelled = 0;
 	changes = 0;
 	events = json_array();
 	logbuf[0] = '\0';
@@ -1371,6 +1382,47 @@ Test(sm, reload_with_a_changed_spec_reconnects)
 	session_ready(t);
 	assert_state(t, TS_UP);
 	cr_assert_eq(fwd(t, 0)->ups, 1);
+}
+
+Test(sm, reload_changing_only_forwards_keeps_the_session)
+{
+	struct tunnel	*t = mk(FWDS);
+	struct forward	*kept;
+	size_t		 before;
+
+	drive_to(t, TS_UP);
+	kept = t->forwards[1];
+	before = nstate_events();
+	cr_assert_eq(tunnel_replace_spec(t, spec_of(BASE
+	    " RemoteForward 7002 127.0.0.1:9\n"
+	    " LocalForward 7003 127.0.0.1:9\n")), 1);
+	/* No state change, no new session; the kept forward is the same. */
+	assert_state(t, TS_UP);
+	cr_assert_eq(nstate_events(), before);
+	cr_assert_eq(conns_opened, 1);
+	cr_assert_eq(t->connects, 1);
+	cr_assert_eq(t->nforwards, 2);
+	cr_assert_eq(t->forwards[0], kept);
+	cr_assert_eq(t->forwards[0]->spec, &t->spec->forwards[0]);
+	cr_assert_eq(fwd(t, 0)->ups, 1);
+	cr_assert_eq(fwd(t, 1)->ups, 1);
+	cr_assert_eq(t->forwards[1]->spec->listen.port, 7003);
+	cr_assert_eq(fwds_cancelled, 1);
+	cr_assert_eq(bugs, 0);
+}
+
+Test(sm, forwards_changed_while_in_backoff_wait_for_the_session)
+{
+	struct tunnel	*t = mk(FWDS);
+
+	drive_to(t, TS_BACKOFF);
+	cr_assert_eq(tunnel_replace_spec(t, spec_of(BASE
+	    " LocalForward 7003 127.0.0.1:9\n")), 1);
+	assert_state(t, TS_BACKOFF);
+	cr_assert_eq(fwds_cancelled, 0);
+	cr_assert_eq(t->nforwards, 1);
+	cr_assert_eq(fwd(t, 0)->ups, 0);
+	cr_assert(timer_of(t, TT_RETRY)->active);
 }
 
 Test(sm, reload_disabling_stops)
