@@ -102,7 +102,8 @@ struct fake_conn {
 static int	 conns_opened, conns_freed;
 
 static struct sshconn *
-fake_conn_new(struct tunnel *t, const struct sshconn_cbs *cbs)
+fake_conn_new(struct tunnel *t, size_t server,
+    const struct sshconn_cbs *cbs)
 {
 	struct fake_conn	*c = xcalloc(1, sizeof(*c));
 
@@ -110,6 +111,13 @@ fake_conn_new(struct tunnel *t, const struct sshconn_cbs *cbs)
 	c->cbs = cbs;
 	conns_opened++;
 	return (struct sshconn *)c;
+}
+
+static void
+fake_conn_set_cbs(struct sshconn *sc, const struct sshconn_cbs *cbs,
+    void *arg)
+{
+	((struct fake_conn *)sc)->cbs = cbs;
 }
 
 static void
@@ -281,6 +289,7 @@ fwd(struct tunnel *t, size_t i)
 
 static const struct tunnel_ops fake_ops = {
 	.conn_new = fake_conn_new,
+	.conn_set_cbs = fake_conn_set_cbs,
 	.conn_free = fake_conn_free,
 	.conn_in_packets = fake_conn_in_packets,
 	.conn_keepalive = fake_conn_keepalive,
