@@ -117,6 +117,11 @@ void		 forward_free(struct forward *);
 void		 forward_session_up(struct forward *);
 /* The session is gone (or going): close listeners and half-set-up links. */
 void		 forward_session_down(struct forward *);
+/*
+ * Another session replaces it at once: close the connections, keep a
+ * listener on this host (session_up follows).
+ */
+void		 forward_session_moved(struct forward *);
 /* Retry a refused or failed forward inside the live session. */
 void		 forward_retry(struct forward *);
 /* An incoming forwarded-tcpip channel matched this forward. */

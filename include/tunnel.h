@@ -93,6 +93,7 @@ struct tunnel_ops {
 	void		 (*fwd_free)(struct forward *);
 	void		 (*fwd_session_up)(struct forward *);
 	void		 (*fwd_session_down)(struct forward *);
+	void		 (*fwd_session_moved)(struct forward *);
 	void		 (*fwd_retry)(struct forward *);
 	void		 (*fwd_probe)(struct forward *);
 	int		 (*fwd_matches)(struct forward *, const char *, int);

@@ -114,6 +114,7 @@ static void (*const tunnel_enter[TS_COUNT])(struct tunnel *,
 };
 
 static void	tunnel_teardown(struct tunnel *);
+static void	tunnel_session_end(struct tunnel *, int);
 static void	tunnel_eval(struct tunnel *);
 static void	tunnel_forward_notice(void *, struct forward *,
 		    enum forward_notice);
@@ -395,8 +396,8 @@ tunnel_server_str(const struct tunnel *t, size_t n)
  * forwarding: the session is up; the forwards are requested and the
  * keepalive rounds begin (the daemon's wheel, or TT_ALIVE). A switch back
  * to the primary brings its session along, already authenticated: the
- * fallback's session and all that rides on it go only now (tunsupd.conf(5)
- * FallbackHost).
+ * fallback's session and the connections through it go only now, the
+ * listeners here stay open (tunsupd.conf(5) FallbackHost).
  */
 static void
 enter_forwarding(struct tunnel *t, const struct tunnel_move *m,
@@ -409,7 +410,7 @@ enter_forwarding(struct tunnel *t, const struct tunnel_move *m,
 	if (m->ev == TE_SWITCH) {
 		primary = t->probe;
 		t->probe = NULL;
-		tunnel_teardown(t);
+		tunnel_session_end(t, 1);
 		t->conn = primary;
 		t->ops->conn_set_cbs(primary, &tunnel_conn_cbs, t);
 		t->server = 0;
@@ -496,9 +497,12 @@ enter_backoff(struct tunnel *t, const struct tunnel_move *m,
 	t->ops->timer_start(t, TT_RETRY, delay / 1000.0, 0.);
 }
 
-/* Close the session and everything that rides on it. */
+/*
+ * Close the session and everything that rides on it; moved: another
+ * session takes over at once, so listeners here stay open.
+ */
 static void
-tunnel_teardown(struct tunnel *t)
+tunnel_session_end(struct tunnel *t, int moved)
 {
 	size_t	 i;
 
@@ -512,13 +516,23 @@ tunnel_teardown(struct tunnel *t)
 		t->probe = NULL;
 	}
 	t->up_since = 0;
-	for (i = 0; i < t->nforwards; i++)
-		t->ops->fwd_session_down(t->forwards[i]);
+	for (i = 0; i < t->nforwards; i++) {
+		if (moved)
+			t->ops->fwd_session_moved(t->forwards[i]);
+		else
+			t->ops->fwd_session_down(t->forwards[i]);
+	}
 	t->owner->slot_release(t->daemon, &t->slot);
 	if (t->conn != NULL) {
 		t->ops->conn_free(t->conn);
 		t->conn = NULL;
 	}
+}
+
+static void
+tunnel_teardown(struct tunnel *t)
+{
+	tunnel_session_end(t, 0);
 }
 
 /* Up for a minute: the next failure starts from RetryMin again. */

@@ -74,6 +74,7 @@ const struct tunnel_ops tunnel_io_ops = {
 	.fwd_free = forward_free,
 	.fwd_session_up = forward_session_up,
 	.fwd_session_down = forward_session_down,
+	.fwd_session_moved = forward_session_moved,
 	.fwd_retry = forward_retry,
 	.fwd_probe = forward_probe,
 	.fwd_matches = forward_matches,

@@ -1,8 +1,8 @@
 # FallbackHost (tunsupd.conf(5)): a primary that cannot be reached sends the
 # tunnel to its fallback, where a LocalForward and a RemoteForward serve; status
 # names the server; the primary is tried beside the working session every
-# RetryMax and, once it answers, the tunnel moves back without a gap in its
-# local listeners (the fallback's connections are closed); each server's host
+# RetryMax and, once it answers, the tunnel moves back session to session, its
+# local listeners open throughout (the fallback's connections are closed); each server's host
 # key is checked under its own name (HostKeyAlias is the primary's); a lost
 # primary session ends on the fallback; -T dumps the list; a reload changes it.
 . "$TESTLIB"
@@ -52,6 +52,9 @@ write_conf() {
 # The pid listening on 127.0.0.1:PORT, and whether sshd NAME forked it.
 listener_pid() {
 	ss -ltnpH "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n1
+}
+listener_ino() {
+	ss -ltneH "sport = :$1" | sed -n 's/.* ino:\([0-9]*\).*/\1/p' | head -n1
 }
 served_by() {
 	local pid
@@ -110,7 +113,7 @@ host_keys_per_server() {
 }
 
 back_to_primary() {
-	local t0 t1 held prober
+	local t0 t1 held prober ino
 	# A connection through the fallback's session, held open.
 	python3 - "$L" "$T/held.out" <<'PY' &
 import socket, sys
@@ -143,6 +146,8 @@ PY
 	track "$prober"
 	sleep 0.2	# the prober runs before the primary is back (not a sync)
 	connects=$(tfield t connects)
+	ino=$(listener_ino "$L")
+	[ -n "$ino" ] || fail "no listener on $L"
 	t0=$EPOCHREALTIME
 	start_sshd prim
 	wait_for 10 '[ "$(tfield t fallback)" = 0 ] && state_is t up'
@@ -157,6 +162,7 @@ PY
 	[ "$(cat "$T/held.out")" = closed ] || fail "held connection: $(cat "$T/held.out")"
 	read -r refused tries <"$T/probe.out"
 	[ "$refused" = 0 ] || fail "the local listener refused $refused of $tries connects during the switch"
+	[ "$(listener_ino "$L")" = "$ino" ] || fail "the local listener was replaced"
 	# No attempt, no backoff between the fallback and the primary.
 	sed -n '/FallbackHost 1)$/,$p' "$T/tunsupd.log" | grep '^tunsupd\[.*tunnel t:' |
 	    sed -n '/answers again/,$p' >"$T/switch.log"
@@ -170,7 +176,7 @@ PY
 	wait_for 10 '[ "$(tfield al fallback)" = 0 ] && state_is al up'
 	# A fallback that refused its host key sends the next attempt on.
 	wait_for 10 '[ "$(tfield hk fallback)" = 0 ] && state_is hk up'
-	pass "primary back: the tunnel moves over within RetryMax + 4 s, session to session (no backoff, the listener never refused: $tries connects), the fallback's connections closed, -R back on the primary"
+	pass "primary back: the tunnel moves over within RetryMax + 4 s, session to session (no backoff; the local listener stayed open: $tries connects, none refused), the fallback's connections closed, -R back on the primary"
 }
 
 primary_lost() {
