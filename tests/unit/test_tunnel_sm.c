@@ -1488,9 +1488,11 @@ Test(sm, back_to_the_primary_session_to_session)
 	struct tunnel		*t = mk(FALLBACKS);
 	struct fake_conn	*fb, *probe;
 	unsigned long		 connects;
+	const struct sshconn_cbs *cbs;
 	int			 downs;
 
 	fb = up_on_fallback(t);
+	cbs = fb->cbs;
 	connects = t->connects;
 	downs = fwd(t, 0)->downs;
 	cr_assert(timer_of(t, TT_PRIMARY)->active);
@@ -1507,7 +1509,7 @@ Test(sm, back_to_the_primary_session_to_session)
 	probe->cbs->ready(t);
 	cr_assert_eq(t->conn, (struct sshconn *)probe);
 	cr_assert_null(t->probe);
-	cr_assert_eq(conn(t)->cbs, fb->cbs, "the session's callbacks");
+	cr_assert_eq(conn(t)->cbs, cbs, "the session's callbacks");
 	cr_assert_eq(conns_freed, 2);	/* the failed try, the fallback's */
 	cr_assert_eq(t->server, 0);
 	cr_assert_eq(t->connects, connects + 1);
