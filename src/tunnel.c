@@ -338,6 +338,7 @@ enter_stopped(struct tunnel *t, const struct tunnel_move *m,
 {
 	tunnel_teardown(t);
 	t->ops->timer_stop(t, TT_RETRY);
+	t->server = 0;		/* a start begins with the primary */
 	tunnel_announce(t, m, reason);
 }
 
