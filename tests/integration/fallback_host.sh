@@ -92,6 +92,7 @@ to_fallback_at_start() {
 	start_tunsupd "$T/t.conf"
 	wait_for 10 '[ "$(tfield t fallback)" = 1 ] && state_is t up'
 	t1=$EPOCHREALTIME
+	log "up on the fallback $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s after the start"
 	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 1 + 5) }' ||
 	    fail "up on the fallback after $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s (RetryNetworkMax 1s)"
 	[ "$(tfield t server)" = "$me@127.0.0.1:$FB" ] || fail "server: $(tfield t server)"
@@ -154,6 +155,7 @@ PY
 	t1=$EPOCHREALTIME
 	touch "$T/probe.stop"
 	wait_pid "$prober" 10 || fail "the prober failed"
+	log "back on the primary $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s after it started"
 	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2 + 4) }' ||
 	    fail "back on the primary after $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s (RetryMax 2s)"
 	[ "$(tfield t server)" = "$me@127.0.0.1:$PRIM" ] || fail "server: $(tfield t server)"
@@ -185,6 +187,7 @@ primary_lost() {
 	stop_sshd prim
 	wait_for 10 '[ "$(tfield t fallback)" = 1 ] && state_is t up'
 	t1=$EPOCHREALTIME
+	log "on the fallback $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s after the primary stopped"
 	# A lost session is retried on its server once (RetryMax), then the
 	# refused connect (RetryNetworkMax) moves on.
 	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2 + 1 + 4) }' ||
