@@ -100,6 +100,9 @@ struct tunnel_spec {
 	char		 *host_key_alias;
 	struct jump_hop	 *jumps;		/* ProxyJump chain, outermost first */
 	size_t		  njumps;
+	/* FallbackHost, in order (user NULL: User; port: Port). */
+	struct jump_hop	 *fallbacks;
+	size_t		  nfallbacks;
 	long		  connect_timeout_ms;		/* default 30s */
 	long		  server_alive_interval_ms;	/* default 15s; 0 = off */
 	int		  server_alive_count_max;	/* default 3 */

@@ -123,6 +123,12 @@ void		 forward_session_down(struct forward *);
  * connections and listeners close. forward_free() follows.
  */
 void		 forward_cancel(struct forward *);
+
+/*
+ * Another session replaces it at once: close the connections, keep a
+ * listener on this host (session_up follows).
+ */
+void		 forward_session_moved(struct forward *);
 /* Retry a refused or failed forward inside the live session. */
 void		 forward_retry(struct forward *);
 /* An incoming forwarded-tcpip channel matched this forward. */

@@ -78,8 +78,15 @@ struct sshchan_refusal {
 typedef void (*sshchan_open_cb)(void *arg, struct sshchan *ch,
     const struct sshchan_refusal *why);
 
+/*
+ * A session to the tunnel's server: 0 the primary (HostName, Port, User,
+ * HostKeyAlias), n the spec's nth FallbackHost.
+ */
 struct sshconn	*sshconn_new(struct ev_loop *, struct resolver *,
-		    const struct tunnel_spec *, const struct sshconn_cbs *,
+		    const struct tunnel_spec *, size_t server,
+		    const struct sshconn_cbs *, void *arg);
+/* Its callbacks and their arg from now on (a session handed over). */
+void		 sshconn_set_cbs(struct sshconn *, const struct sshconn_cbs *,
 		    void *arg);
 /*
  * Would libssh take the spec's options (algorithm lists, RekeyLimit ...)?

@@ -49,8 +49,9 @@ enum tunnel_event {
 	TE_FWD_REFUSED,	/* a forward is not (and is retried in the session) */
 	TE_FAIL,	/* the attempt or the session failed */
 	TE_STOP,	/* stop command, disable, remove, shutdown */
+	TE_SWITCH,	/* on a fallback: the primary's session is ready */
 };
-#define TE_COUNT	(TE_STOP + 1)
+#define TE_COUNT	(TE_SWITCH + 1)
 
 /* Why the last attempt failed: picks the backoff cap. */
 enum tunnel_fail {
@@ -67,8 +68,9 @@ enum tunnel_timer {
 	TT_ALIVE,	/* keepalive rounds not in whole seconds */
 	TT_FWD_RETRY,	/* degraded: retry the refused forwards */
 	TT_CHECK,	/* a check of the session: its deadline */
+	TT_PRIMARY,	/* up, degraded on a fallback: try the primary */
 };
-#define TT_COUNT	(TT_CHECK + 1)
+#define TT_COUNT	(TT_PRIMARY + 1)
 
 /* What tunnel_check_now() did. */
 enum tunnel_check {
@@ -79,9 +81,15 @@ enum tunnel_check {
 
 /* The downward seam: everything a tunnel asks of the world. */
 struct tunnel_ops {
-	/* The session (sshconn.h); its callbacks get the tunnel as arg. */
-	struct sshconn	*(*conn_new)(struct tunnel *,
+	/*
+	 * The session (sshconn.h) to server 0 (the primary) or n (the nth
+	 * FallbackHost); its callbacks get the tunnel as arg. conn_set_cbs
+	 * hands a session over to other callbacks.
+	 */
+	struct sshconn	*(*conn_new)(struct tunnel *, size_t server,
 			    const struct sshconn_cbs *);
+	void		 (*conn_set_cbs)(struct sshconn *,
+			    const struct sshconn_cbs *, void *);
 	void		 (*conn_free)(struct sshconn *);
 	uint64_t	 (*conn_in_packets)(struct sshconn *);
 	void		 (*conn_keepalive)(struct sshconn *,
@@ -95,6 +103,7 @@ struct tunnel_ops {
 	void		 (*fwd_session_down)(struct forward *);
 	/* Removed from a live session: cancelled on the server, closed. */
 	void		 (*fwd_cancel)(struct forward *);
+	void		 (*fwd_session_moved)(struct forward *);
 	void		 (*fwd_retry)(struct forward *);
 	void		 (*fwd_probe)(struct forward *);
 	int		 (*fwd_matches)(struct forward *, const char *, int);
@@ -180,6 +189,13 @@ struct tunnel {
 	ev_timer		 timers[TT_COUNT];
 
 	struct sshconn		*conn;
+	/*
+	 * The server of the session, or of the attempt under way or next: 0
+	 * the primary, n the spec's nth FallbackHost. On a fallback, probe
+	 * is a session to the primary being tried (TT_PRIMARY).
+	 */
+	size_t			 server;
+	struct sshconn		*probe;
 	struct forward		**forwards;	/* one per spec->forwards[] */
 	size_t			 nforwards;
 };

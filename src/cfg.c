@@ -44,6 +44,7 @@
 #define CFG_MAX_DEPTH		16
 #define CFG_MAX_FILE		(16 * 1024 * 1024)
 #define CFG_MAX_JUMPS		16
+#define CFG_MAX_FALLBACKS	16
 
 #define DEF_CONNECT_TIMEOUT	(30 * 1000L)
 #define DEF_ALIVE_INTERVAL	(15 * 1000L)
@@ -72,6 +73,7 @@ enum opcode {
 	oStrictHostKeyChecking,
 	oHostKeyAlias,
 	oProxyJump,
+	oFallbackHost,
 	oConnectTimeout,
 	oServerAliveInterval,
 	oServerAliveCountMax,
@@ -130,6 +132,7 @@ static const struct keyword {
 	{ "StrictHostKeyChecking",	oStrictHostKeyChecking,	1, 1, 0 },
 	{ "HostKeyAlias",		oHostKeyAlias,		1, 1, 0 },
 	{ "ProxyJump",			oProxyJump,		1, 1, 0 },
+	{ "FallbackHost",		oFallbackHost,		1, 1, 0 },
 	{ "ConnectTimeout",		oConnectTimeout,	1, 1, 0 },
 	{ "ServerAliveInterval",	oServerAliveInterval,	1, 1, 0 },
 	{ "ServerAliveCountMax",	oServerAliveCountMax,	1, 1, 0 },
@@ -951,6 +954,7 @@ spec_clear(struct tunnel_spec *t)
 	free(t->user_known_hosts_file);
 	free(t->host_key_alias);
 	jumps_free(t->jumps, t->njumps);
+	jumps_free(t->fallbacks, t->nfallbacks);
 	for (i = 0; i < t->nforwards; i++)
 		fwd_spec_clear(&t->forwards[i]);
 	free(t->forwards);
@@ -1528,6 +1532,33 @@ fwd_kind_of(enum opcode op)
 	return FWD_DYNAMIC;
 }
 
+/* FallbackHost [user@]host[:port]: repeatable, tried in order. */
+static void
+kw_fallback(struct parse *p, struct tunnel_spec *t, const char *arg)
+{
+	struct jump_hop	 hop;
+	char		*copy;
+
+	memset(&hop, 0, sizeof hop);
+	hop.port = CFG_UNSET;
+	copy = xstrdup(arg);
+	if (t->nfallbacks == CFG_MAX_FALLBACKS)
+		lerr(p, "FallbackHost: more than %d fallback hosts",
+		    CFG_MAX_FALLBACKS);
+	else if (parse_hop(copy, &hop) != 0)
+		lerr(p, "FallbackHost: bad host '%s' (expected "
+		    "[user@]host[:port], IPv6 in brackets)", arg);
+	else {
+		t->fallbacks = array_grow(t->fallbacks, t->nfallbacks,
+		    sizeof *t->fallbacks);
+		t->fallbacks[t->nfallbacks++] = hop;
+		hop.user = hop.host = NULL;	/* the list owns them now */
+	}
+	free(hop.user);
+	free(hop.host);
+	free(copy);
+}
+
 static void
 kw_forward(struct parse *p, const struct keyword *k, int argc, char **argv)
 {
@@ -1832,6 +1863,9 @@ parse_keyword(struct parse *p, const char *kw, int argc, char **argv)
 		break;
 	case oProxyJump:
 		kw_jump(p, t, argv[0], p->file, p->line);
+		break;
+	case oFallbackHost:
+		kw_fallback(p, t, argv[0]);
 		break;
 	case oConnectTimeout:
 		kw_time(p, k, &t->connect_timeout_ms, argv[0], 1);
@@ -2221,6 +2255,11 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 		t->jumps = jumps_copy(d->jumps, d->njumps);
 		t->njumps = d->njumps;
 	}
+	/* The block's own FallbackHost lines replace the defaults' list. */
+	if (t->nfallbacks == 0 && d->nfallbacks > 0) {
+		t->fallbacks = jumps_copy(d->fallbacks, d->nfallbacks);
+		t->nfallbacks = d->nfallbacks;
+	}
 	merge_long(&t->connect_timeout_ms, d->connect_timeout_ms);
 	merge_long(&t->server_alive_interval_ms, d->server_alive_interval_ms);
 	merge_int(&t->server_alive_count_max, d->server_alive_count_max);
@@ -2350,6 +2389,8 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	}
 	for (i = 0; i < t->njumps; i++)
 		merge_int(&t->jumps[i].port, 22);
+	for (i = 0; i < t->nfallbacks; i++)
+		merge_int(&t->fallbacks[i].port, t->port);
 	merge_long(&t->connect_timeout_ms, DEF_CONNECT_TIMEOUT);
 	merge_long(&t->server_alive_interval_ms, DEF_ALIVE_INTERVAL);
 	merge_int(&t->server_alive_count_max, DEF_ALIVE_COUNT);
@@ -2812,6 +2853,20 @@ sb_time(struct strbuf *sb, const char *kw, long ms)
 	sb_printf(sb, "%s %s\n", kw, buf);
 }
 
+/* "[user@]host[:port]", the port always if asked (else unless 22). */
+static void
+sb_hop(struct strbuf *sb, const struct jump_hop *j, int with_port)
+{
+	sb_printf(sb, "%s%s", j->user != NULL ? j->user : "",
+	    j->user != NULL ? "@" : "");
+	if (strchr(j->host, ':') != NULL)
+		sb_printf(sb, "[%s]", j->host);
+	else
+		sb_printf(sb, "%s", j->host);
+	if (with_port || j->port != 22 || strchr(j->host, ':') != NULL)
+		sb_printf(sb, ":%d", j->port);
+}
+
 static void
 sb_jumps(struct strbuf *sb, const struct tunnel_spec *t)
 {
@@ -2822,15 +2877,8 @@ sb_jumps(struct strbuf *sb, const struct tunnel_spec *t)
 	if (t->njumps == 0)
 		sb_printf(sb, "none");
 	for (i = 0; i < t->njumps; i++) {
-		j = &t->jumps[i];
-		sb_printf(sb, "%s%s%s", i > 0 ? "," : "",
-		    j->user != NULL ? j->user : "", j->user != NULL ? "@" : "");
-		if (strchr(j->host, ':') != NULL)
-			sb_printf(sb, "[%s]", j->host);
-		else
-			sb_printf(sb, "%s", j->host);
-		if (j->port != 22 || strchr(j->host, ':') != NULL)
-			sb_printf(sb, ":%d", j->port);
+		sb_printf(sb, "%s", i > 0 ? "," : "");
+		sb_hop(sb, &t->jumps[i], 0);
 	}
 	sb_printf(sb, "\n");
 	/* What SshConfig gave a hop: "jumphost N keyword value". */
@@ -2905,6 +2953,11 @@ spec_dump(const struct tunnel_spec *t, int forwards)
 	    shk[t->strict_host_key_checking] : "yes");
 	sb_kv(&sb, "hostkeyalias", t->host_key_alias);
 	sb_jumps(&sb, t);
+	for (i = 0; i < t->nfallbacks; i++) {
+		sb_printf(&sb, "fallbackhost ");
+		sb_hop(&sb, &t->fallbacks[i], 1);
+		sb_printf(&sb, "\n");
+	}
 	sb_time(&sb, "connecttimeout", t->connect_timeout_ms);
 	sb_time(&sb, "serveraliveinterval", t->server_alive_interval_ms);
 	sb_printf(&sb, "serveralivecountmax %d\n", t->server_alive_count_max);

@@ -329,8 +329,9 @@ forward_retry(struct forward *f)
 	forward_session_up(f);
 }
 
-void
-forward_session_down(struct forward *f)
+/* What rides on the session goes: its requests, its connections. */
+static void
+forward_conns_close(struct forward *f)
 {
 	struct fconn	*fc;
 
@@ -340,6 +341,28 @@ forward_session_down(struct forward *f)
 		fconn_free(fc);
 	while ((fc = TAILQ_FIRST(&f->classify)) != NULL)
 		fconn_free(fc);
+}
+
+/*
+ * The session is replaced by another at once (a FallbackHost's by the
+ * primary's): the connections through the old one end, a listener on this
+ * host stays open for the next session_up, a listener on the server goes
+ * with its session.
+ */
+void
+forward_session_moved(struct forward *f)
+{
+	if ((fwd_kind_info(f->spec->kind)->flags & FK_HERE) == 0) {
+		forward_session_down(f);
+		return;
+	}
+	forward_conns_close(f);
+}
+
+void
+forward_session_down(struct forward *f)
+{
+	forward_conns_close(f);
 	forward_kind(f)->session_down(f);
 	f->bound_port = 0;
 	if (f->state != FWD_PENDING || f->error != NULL) {

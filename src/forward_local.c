@@ -335,6 +335,7 @@ local_listen(struct forward *f)
 	int			 loopback, any, ok = 0, r;
 	size_t			 i;
 
+	/* Still listening (forward_session_moved): nothing to do. */
 	if (f->nlis > 0)
 		return;
 	if (fs->listen.path != NULL) {

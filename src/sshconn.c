@@ -638,10 +638,11 @@ sc_proxy_fail(struct sshconn *c, const char *err)
 
 struct sshconn *
 sshconn_new(struct ev_loop *loop, struct resolver *res,
-    const struct tunnel_spec *spec, const struct sshconn_cbs *cbs, void *arg)
+    const struct tunnel_spec *spec, size_t server,
+    const struct sshconn_cbs *cbs, void *arg)
 {
 	struct sshconn		*c, *hop, *prev = NULL;
-	const struct jump_hop	*j;
+	const struct jump_hop	*j, *fb;
 	size_t			 i;
 
 	sc_log_init();
@@ -652,6 +653,18 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 	c->port = spec->port;
 	c->user = spec->user;
 	c->alias = spec->host_key_alias;
+	if (server > 0 && server <= spec->nfallbacks) {
+		/*
+		 * A FallbackHost: its own name and port in known_hosts
+		 * (HostKeyAlias names the primary's key only), the tunnel's
+		 * User unless it names one (tunsupd.conf(5) FallbackHost).
+		 */
+		fb = &spec->fallbacks[server - 1];
+		c->host = fb->host;
+		c->port = fb->port;
+		c->user = fb->user != NULL ? fb->user : spec->user;
+		c->alias = NULL;
+	}
 	c->known_hosts = spec->user_known_hosts_file;
 	c->ids = spec->identity_files;
 	c->nids = spec->nidentity_files;
@@ -861,6 +874,13 @@ sc_destroy(struct sshconn *c)
 		sc_destroy(c->outer);
 	}
 	free(c);
+}
+
+void
+sshconn_set_cbs(struct sshconn *c, const struct sshconn_cbs *cbs, void *arg)
+{
+	c->cbs = *cbs;
+	c->arg = arg;
 }
 
 void

@@ -41,7 +41,7 @@ static const char *const tunnel_state_names[TS_COUNT] = {
 
 static const char *const tunnel_event_names[TE_COUNT] = {
 	"start", "restart", "retry", "ready", "forwards up",
-	"forward refused", "failure", "stop",
+	"forward refused", "failure", "stop", "switch",
 };
 
 struct tunnel_move {
@@ -77,12 +77,14 @@ static const struct tunnel_move tunnel_moves[] = {
 	{ TS_UP,	 TE_FAIL,	 TS_BACKOFF,	0 },
 	{ TS_UP,	 TE_RESTART,	 TS_CONNECTING,	0 },
 	{ TS_UP,	 TE_STOP,	 TS_STOPPED,	0 },
+	{ TS_UP,	 TE_SWITCH,	 TS_FORWARDING,	0 },
 
 	{ TS_DEGRADED,	 TE_FWD_UP,	 TS_UP,		0 },
 	{ TS_DEGRADED,	 TE_FWD_REFUSED, TS_DEGRADED,	1 },
 	{ TS_DEGRADED,	 TE_FAIL,	 TS_BACKOFF,	0 },
 	{ TS_DEGRADED,	 TE_RESTART,	 TS_CONNECTING,	0 },
 	{ TS_DEGRADED,	 TE_STOP,	 TS_STOPPED,	0 },
+	{ TS_DEGRADED,	 TE_SWITCH,	 TS_FORWARDING,	0 },
 
 	{ TS_BACKOFF,	 TE_RETRY,	 TS_CONNECTING,	0 },
 	{ TS_BACKOFF,	 TE_RESTART,	 TS_CONNECTING,	0 },
@@ -114,6 +116,7 @@ static void (*const tunnel_enter[TS_COUNT])(struct tunnel *,
 };
 
 static void	tunnel_teardown(struct tunnel *);
+static void	tunnel_session_end(struct tunnel *, int);
 static void	tunnel_eval(struct tunnel *);
 static void	tunnel_forward_notice(void *, struct forward *,
 		    enum forward_notice);
@@ -121,8 +124,10 @@ static void	tunnel_fail(struct tunnel *, enum tunnel_fail, const char *);
 static void	tunnel_alive_arm(struct tunnel *);
 static void	tunnel_alive_round(void *);
 static void	tunnel_slot_granted(void *);
+static void	tunnel_primary_arm(struct tunnel *);
 
 static const struct sshconn_cbs tunnel_conn_cbs;
+static const struct sshconn_cbs tunnel_probe_cbs;
 
 const char *
 tunnel_state_name(enum tunnel_state s)
@@ -336,6 +341,7 @@ enter_stopped(struct tunnel *t, const struct tunnel_move *m,
 {
 	tunnel_teardown(t);
 	t->ops->timer_stop(t, TT_RETRY);
+	t->server = 0;		/* a start begins with the primary */
 	tunnel_announce(t, m, reason);
 }
 
@@ -369,27 +375,63 @@ enter_connecting(struct tunnel *t, const struct tunnel_move *m,
 		return;
 	}
 	tunnel_announce(t, m, reason);
-	t->conn = t->ops->conn_new(t, &tunnel_conn_cbs);
+	t->conn = t->ops->conn_new(t, t->server, &tunnel_conn_cbs);
+}
+
+/* "user@host:port" of server n (0 the primary, n the nth FallbackHost). */
+static char *
+tunnel_server_str(const struct tunnel *t, size_t n)
+{
+	const struct tunnel_spec	*sp = t->spec;
+	const struct jump_hop		*fb;
+	char				*s;
+
+	if (n == 0 || n > sp->nfallbacks)
+		xasprintf(&s, "%s@%s:%d", sp->user, sp->hostname, sp->port);
+	else {
+		fb = &sp->fallbacks[n - 1];
+		xasprintf(&s, "%s@%s:%d", fb->user != NULL ? fb->user :
+		    sp->user, fb->host, fb->port);
+	}
+	return s;
 }
 
 /*
  * forwarding: the session is up; the forwards are requested and the
- * keepalive rounds begin (the daemon's wheel, or TT_ALIVE).
+ * keepalive rounds begin (the daemon's wheel, or TT_ALIVE). A switch back
+ * to the primary brings its session along, already authenticated: the
+ * fallback's session and the connections through it go only now, the
+ * listeners here stay open (tunsupd.conf(5) FallbackHost).
  */
 static void
 enter_forwarding(struct tunnel *t, const struct tunnel_move *m,
     const char *reason)
 {
-	size_t	 i;
+	struct sshconn	*primary;
+	char		*server;
+	size_t		 i;
 
+	if (m->ev == TE_SWITCH) {
+		primary = t->probe;
+		t->probe = NULL;
+		tunnel_session_end(t, 1);
+		t->conn = primary;
+		t->ops->conn_set_cbs(primary, &tunnel_conn_cbs, t);
+		t->server = 0;
+	}
 	t->owner->slot_release(t->daemon, &t->slot);
 	t->connects++;
 	t->fwd_attempt = 0;
 	t->alive_last_in = t->ops->conn_in_packets(t->conn);
 	t->alive_missed = 0;
 	t->last_ok = t->ops->wall();
-	tlog_info(t, "session to %s@%s:%d established", t->spec->user,
-	    t->spec->hostname, t->spec->port);
+	server = tunnel_server_str(t, t->server);
+	if (t->server > 0)
+		tlog_info(t, "session to %s established (FallbackHost %zu)",
+		    server, t->server);
+	else
+		tlog_info(t, "session to %s established", server);
+	free(server);
 	tunnel_announce(t, m, reason);
 	if (t->spec->server_alive_interval_ms > 0)
 		tunnel_alive_arm(t);
@@ -417,6 +459,7 @@ enter_up(struct tunnel *t, const struct tunnel_move *m, const char *reason)
 	tunnel_set_error(t, NULL);
 	tunnel_announce(t, m, reason);
 	tunnel_stable_arm(t);
+	tunnel_primary_arm(t);
 }
 
 /* degraded: as up, and TT_FWD_RETRY retries the refused forwards. */
@@ -430,6 +473,7 @@ enter_degraded(struct tunnel *t, const struct tunnel_move *m,
 	tunnel_set_error(t, reason);
 	tunnel_announce(t, m, reason);
 	tunnel_stable_arm(t);
+	tunnel_primary_arm(t);
 	if (!t->ops->timer_active(t, TT_FWD_RETRY)) {
 		t->fwd_attempt++;
 		delay = tunnel_retry_delay(t->spec, TF_SESSION, t->fwd_attempt,
@@ -457,9 +501,12 @@ enter_backoff(struct tunnel *t, const struct tunnel_move *m,
 	t->ops->timer_start(t, TT_RETRY, delay / 1000.0, 0.);
 }
 
-/* Close the session and everything that rides on it. */
+/*
+ * Close the session and everything that rides on it; moved: another
+ * session takes over at once, so listeners here stay open.
+ */
 static void
-tunnel_teardown(struct tunnel *t)
+tunnel_session_end(struct tunnel *t, int moved)
 {
 	size_t	 i;
 
@@ -468,14 +515,29 @@ tunnel_teardown(struct tunnel *t)
 	t->ops->timer_stop(t, TT_FWD_RETRY);
 	t->ops->timer_stop(t, TT_STABLE);
 	t->ops->timer_stop(t, TT_CHECK);
+	t->ops->timer_stop(t, TT_PRIMARY);
+	if (t->probe != NULL) {
+		t->ops->conn_free(t->probe);
+		t->probe = NULL;
+	}
 	t->up_since = 0;
-	for (i = 0; i < t->nforwards; i++)
-		t->ops->fwd_session_down(t->forwards[i]);
+	for (i = 0; i < t->nforwards; i++) {
+		if (moved)
+			t->ops->fwd_session_moved(t->forwards[i]);
+		else
+			t->ops->fwd_session_down(t->forwards[i]);
+	}
 	t->owner->slot_release(t->daemon, &t->slot);
 	if (t->conn != NULL) {
 		t->ops->conn_free(t->conn);
 		t->conn = NULL;
 	}
+}
+
+static void
+tunnel_teardown(struct tunnel *t)
+{
+	tunnel_session_end(t, 0);
 }
 
 /* Up for a minute: the next failure starts from RetryMin again. */
@@ -511,12 +573,35 @@ tunnel_fwd_retry_fired(struct tunnel *t)
 
 static void	tunnel_check_fired(struct tunnel *);
 
+/*
+ * On a fallback, up or degraded: every RetryMax a session to the primary is
+ * tried beside the working one; once it is authenticated the tunnel moves
+ * over (TE_SWITCH). A failed try changes nothing.
+ */
+static void
+tunnel_primary_arm(struct tunnel *t)
+{
+	double	 every = t->spec->retry_max_ms / 1000.0;
+
+	if (t->server > 0 && !t->ops->timer_active(t, TT_PRIMARY))
+		t->ops->timer_start(t, TT_PRIMARY, every, every);
+}
+
+static void
+tunnel_primary_fired(struct tunnel *t)
+{
+	/* A try still under way (ConnectTimeout above RetryMax) goes on. */
+	if (t->probe == NULL && t->server > 0 && t->conn != NULL)
+		t->probe = t->ops->conn_new(t, 0, &tunnel_probe_cbs);
+}
+
 static void (*const tunnel_timer_fns[TT_COUNT])(struct tunnel *) = {
 	[TT_RETRY] = tunnel_retry_fired,
 	[TT_STABLE] = tunnel_stable_fired,
 	[TT_ALIVE] = tunnel_alive_fired,
 	[TT_FWD_RETRY] = tunnel_fwd_retry_fired,
 	[TT_CHECK] = tunnel_check_fired,
+	[TT_PRIMARY] = tunnel_primary_fired,
 };
 
 void
@@ -556,12 +641,28 @@ tunnel_conn_ready(void *arg)
 static void
 tunnel_fail(struct tunnel *t, enum tunnel_fail kind, const char *reason)
 {
-	char	*why;
+	char	*why, *server;
 
-	/* reason may belong to what the teardown frees (a forward's error). */
-	why = xstrdup(reason);
 	t->failures++;
 	t->fail_kind = kind;
+	if (t->state == TS_CONNECTING && t->server > 0) {
+		/* Which server failed; reason may be freed by the teardown. */
+		server = tunnel_server_str(t, t->server);
+		xasprintf(&why, "FallbackHost %zu %s: %s", t->server, server,
+		    reason);
+		free(server);
+	} else
+		why = xstrdup(reason);
+	/*
+	 * The primary not reached (DNS, TCP, the handshake's timeout), or an
+	 * attempt on a fallback failed in any way: the next attempt goes to
+	 * the next server of the list. The primary's refused credentials or
+	 * host key, a lost session, a refused forward do not move the tunnel
+	 * (tunsupd.conf(5) FallbackHost).
+	 */
+	if (t->state == TS_CONNECTING && t->spec->nfallbacks > 0 &&
+	    (kind == TF_NETWORK || t->server > 0))
+		t->server = (t->server + 1) % (t->spec->nfallbacks + 1);
 	tunnel_set_error(t, why);
 	tlog_warn(t, "%s", why);
 	tunnel_fire(t, t->wanted ? TE_FAIL : TE_STOP, why);
@@ -608,6 +709,40 @@ static const struct sshconn_cbs tunnel_conn_cbs = {
 	.phase = tunnel_conn_phase,
 };
 
+/* The primary answers again: the tunnel moves over to this session. */
+static void
+tunnel_probe_ready(void *arg)
+{
+	struct tunnel	*t = arg;
+	char		*primary;
+
+	primary = tunnel_server_str(t, 0);
+	tlog_info(t, "primary server %s answers again: leaving FallbackHost "
+	    "%zu", primary, t->server);
+	free(primary);
+	tunnel_fire(t, TE_SWITCH, "back to the primary server");
+}
+
+static void
+tunnel_probe_dead(void *arg, enum sshconn_fail why_kind, const char *why)
+{
+	struct tunnel	*t = arg;
+
+	if (why_kind == SCF_NETWORK)
+		tlog_debug(t, "primary server still unreachable: %s", why);
+	else
+		tlog_warn(t, "primary server: %s (staying on FallbackHost "
+		    "%zu)", why, t->server);
+	t->ops->conn_free(t->probe);
+	t->probe = NULL;
+}
+
+/* No forwards ride on it: a server's open is refused (no forwarded cb). */
+static const struct sshconn_cbs tunnel_probe_cbs = {
+	.ready = tunnel_probe_ready,
+	.dead = tunnel_probe_dead,
+};
+
 /* ---- commands -------------------------------------------------------- */
 
 void
@@ -617,6 +752,7 @@ tunnel_start(struct tunnel *t)
 		return;
 	t->wanted = 1;
 	t->attempt = 0;
+	t->server = 0;
 	tunnel_fire(t, TE_START, NULL);
 }
 
@@ -632,6 +768,7 @@ tunnel_restart(struct tunnel *t, const char *reason)
 {
 	t->wanted = 1;
 	t->attempt = 0;
+	t->server = 0;
 	tunnel_fire(t, TE_RESTART, reason != NULL ? reason : "restart");
 }
 
@@ -961,7 +1098,7 @@ tunnel_status(struct tunnel *t)
 {
 	const struct jump_hop	*j;
 	json_t			*o, *fwds, *ka, *jumps = NULL;
-	char			*hop;
+	char			*hop, *server;
 	size_t			 i;
 	double			 next = -1;
 
@@ -1009,5 +1146,10 @@ tunnel_status(struct tunnel *t)
 	    t->down_since > 0 ? json_real(t->down_since) : json_null());
 	if (jumps != NULL)
 		json_object_set_new(o, "jumps", jumps);	/* steals */
+	/* The session's server (or the attempt's): 0 the primary. */
+	server = tunnel_server_str(t, t->server);
+	json_object_set_new(o, "server", json_text(server));	/* steals */
+	json_object_set_new(o, "fallback", json_integer((json_int_t)t->server));
+	free(server);
 	return o;
 }

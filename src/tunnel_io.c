@@ -13,10 +13,10 @@
 #include "util.h"
 
 static struct sshconn *
-io_conn_new(struct tunnel *t, const struct sshconn_cbs *cbs)
+io_conn_new(struct tunnel *t, size_t server, const struct sshconn_cbs *cbs)
 {
-	return sshconn_new(t->daemon->loop, t->daemon->resolver, t->spec, cbs,
-	    t);
+	return sshconn_new(t->daemon->loop, t->daemon->resolver, t->spec,
+	    server, cbs, t);
 }
 
 static struct forward *
@@ -64,6 +64,7 @@ io_timer_active(struct tunnel *t, enum tunnel_timer which)
 
 const struct tunnel_ops tunnel_io_ops = {
 	.conn_new = io_conn_new,
+	.conn_set_cbs = sshconn_set_cbs,
 	.conn_free = sshconn_free,
 	.conn_in_packets = sshconn_in_packets,
 	.conn_keepalive = sshconn_keepalive,
@@ -74,6 +75,7 @@ const struct tunnel_ops tunnel_io_ops = {
 	.fwd_session_up = forward_session_up,
 	.fwd_session_down = forward_session_down,
 	.fwd_cancel = forward_cancel,
+	.fwd_session_moved = forward_session_moved,
 	.fwd_retry = forward_retry,
 	.fwd_probe = forward_probe,
 	.fwd_matches = forward_matches,

@@ -557,6 +557,13 @@ cmd_status(int argc, char **argv)
 		free(rows[i]);
 	}
 	free(rows);
+	/* Below the table: the tunnels on a FallbackHost, and where. */
+	json_array_foreach(list, i, t) {
+		if (jnum(t, "fallback", 0) > 0)
+			printf("%s: on FallbackHost %.0f, %s\n",
+			    jstr(t, "name", "?"), jnum(t, "fallback", 0),
+			    jstr(t, "server", "?"));
+	}
 
 out:
 	free(raw);

@@ -1948,6 +1948,7 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "RetryMax",			"30s",		"40s" },
 		{ "RetryNetworkMax",		"3s",		"4s" },
 		{ "ForwardProbe",		"yes",		"no" },
+		{ "FallbackHost",		"b:2222",	"u@b:2222" },
 		{ "SshConfig",			"none",		"SSHCONFIG" },
 		{ "ProxyCommand",		"nc %h %p",	"none" },
 		{ "CertificateFile",		"/c/a-cert.pub", "/c/b-cert.pub" },

@@ -92,6 +92,7 @@ fake_timer_active(struct tunnel *t, enum tunnel_timer which)
 struct fake_conn {
 	struct tunnel			*t;
 	const struct sshconn_cbs	*cbs;
+	size_t				 server;	/* 0 primary, n fallback */
 	uint64_t			 in;		/* packets "received" */
 	int				 ka_pending;
 	int				 keepalives;	/* sent */
@@ -102,14 +103,23 @@ struct fake_conn {
 static int	 conns_opened, conns_freed;
 
 static struct sshconn *
-fake_conn_new(struct tunnel *t, const struct sshconn_cbs *cbs)
+fake_conn_new(struct tunnel *t, size_t server,
+    const struct sshconn_cbs *cbs)
 {
 	struct fake_conn	*c = xcalloc(1, sizeof(*c));
 
 	c->t = t;
 	c->cbs = cbs;
+	c->server = server;
 	conns_opened++;
 	return (struct sshconn *)c;
+}
+
+static void
+fake_conn_set_cbs(struct sshconn *sc, const struct sshconn_cbs *cbs,
+    void *arg)
+{
+	((struct fake_conn *)sc)->cbs = cbs;
 }
 
 static void
@@ -177,7 +187,7 @@ enum fwd_answer {
 
 struct fake_fwd {
 	struct forward	 f;		/* first: the tunnel sees this */
-	int		 ups, downs, retries, probes, incoming;
+	int		 ups, downs, moves, retries, probes, incoming;
 };
 
 static int	 fwds_cancelled;	/* fwd_cancel calls */
@@ -242,6 +252,13 @@ fake_fwd_session_down(struct forward *f)
 	f->error = NULL;
 }
 
+/* A listener here stays (fake forwards stand for local ones). */
+static void
+fake_fwd_session_moved(struct forward *f)
+{
+	((struct fake_fwd *)f)->moves++;
+}
+
 static void
 fake_fwd_cancel(struct forward *f)
 {
@@ -290,6 +307,7 @@ fwd(struct tunnel *t, size_t i)
 
 static const struct tunnel_ops fake_ops = {
 	.conn_new = fake_conn_new,
+	.conn_set_cbs = fake_conn_set_cbs,
 	.conn_free = fake_conn_free,
 	.conn_in_packets = fake_conn_in_packets,
 	.conn_keepalive = fake_conn_keepalive,
@@ -299,6 +317,7 @@ static const struct tunnel_ops fake_ops = {
 	.fwd_session_up = fake_fwd_session_up,
 	.fwd_session_down = fake_fwd_session_down,
 	.fwd_cancel = fake_fwd_cancel,
+	.fwd_session_moved = fake_fwd_session_moved,
 	.fwd_retry = fake_fwd_retry,
 	.fwd_probe = fake_fwd_probe,
 	.fwd_matches = fake_fwd_matches,
@@ -662,6 +681,10 @@ Test(sm, table_rows)
 		cr_expect_eq(tunnel_next_state(s, TE_STOP), TS_STOPPED);
 		cr_expect_eq(tunnel_next_state(s, TE_RESTART), TS_CONNECTING);
 	}
+	/* Only a working session moves back to the primary. */
+	for (s = 0; s < TS_COUNT; s++)
+		cr_expect_eq(tunnel_next_state(s, TE_SWITCH),
+		    s == TS_UP || s == TS_DEGRADED ? TS_FORWARDING : -1);
 	/* Every state with a session can fail into backoff. */
 	for (s = TS_CONNECTING; s <= TS_DEGRADED; s++)
 		cr_expect_eq(tunnel_next_state(s, TE_FAIL), TS_BACKOFF);
@@ -1437,6 +1460,147 @@ Test(sm, reload_disabling_stops)
 }
 
 /* ---- the retry delay -------------------------------------------------------------------- */
+
+/* ---- FallbackHost ---------------------------------------------------- */
+
+#define FALLBACKS	BASE " FallbackHost f1\n FallbackHost v@f2:2222\n" \
+			" LocalForward 1 x:1\n ServerAliveInterval 0\n"
+
+/* The primary not reached: the next attempts go down the list, then back. */
+Test(sm, unreachable_primary_moves_down_the_list)
+{
+	struct tunnel	*t = mk(FALLBACKS);
+	json_t		*st;
+
+	tunnel_start(t);
+	cr_assert_eq(conn(t)->server, 0);
+	session_dead(t, SCF_NETWORK, "connect to h port 22: Connection refused");
+	cr_assert_eq(t->server, 1);
+	advance(10);
+	cr_assert_eq(conn(t)->server, 1);
+	st = tunnel_status(t);
+	cr_assert_str_eq(json_string_value(json_object_get(st, "server")),
+	    "u@f1:22");
+	cr_assert_eq(json_integer_value(json_object_get(st, "fallback")), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(st, "host")), "h");
+	json_decref(st);
+	/* On a fallback any failure moves on, and names the server. */
+	session_dead(t, SCF_AUTH, "authentication failed");
+	cr_assert_str_eq(t->last_error,
+	    "FallbackHost 1 u@f1:22: authentication failed");
+	cr_assert_eq(t->server, 2);
+	advance(70);
+	cr_assert_eq(conn(t)->server, 2);
+	session_dead(t, SCF_NETWORK, "timeout");
+	cr_assert_eq(t->server, 0);
+	advance(10);
+	cr_assert_eq(conn(t)->server, 0);
+	session_ready(t);
+	assert_state(t, TS_UP);
+	cr_assert(!timer_of(t, TT_PRIMARY)->active);
+	cr_assert_not_null(strstr(logbuf, "session to u@h:22 established"));
+}
+
+/* A primary that answers and refuses, or a lost session: no move. */
+Test(sm, refused_primary_or_lost_session_stays)
+{
+	struct tunnel	*t = mk(FALLBACKS);
+
+	tunnel_start(t);
+	session_dead(t, SCF_AUTH, "host key for h has CHANGED");
+	cr_assert_eq(t->server, 0);
+	advance(70);
+	session_dead(t, SCF_SESSION, "protocol error");
+	cr_assert_eq(t->server, 0);
+	advance(70);
+	session_ready(t);
+	assert_state(t, TS_UP);
+	session_dead(t, SCF_SESSION, "connection lost");
+	cr_assert_eq(t->server, 0);
+	cr_assert_str_eq(t->last_error, "connection lost");
+}
+
+/* Up on a fallback: t's server, then the primary's session taken over. */
+static struct fake_conn *
+up_on_fallback(struct tunnel *t)
+{
+	tunnel_start(t);
+	session_dead(t, SCF_NETWORK, "connect to h port 22: Connection refused");
+	advance(10);
+	session_ready(t);
+	assert_state(t, TS_UP);
+	cr_assert_eq(conn(t)->server, 1);
+	cr_assert_not_null(strstr(logbuf,
+	    "session to u@f1:22 established (FallbackHost 1)"), "%s", logbuf);
+	return conn(t);
+}
+
+Test(sm, back_to_the_primary_session_to_session)
+{
+	struct tunnel		*t = mk(FALLBACKS);
+	struct fake_conn	*fb, *probe;
+	unsigned long		 connects;
+	const struct sshconn_cbs *cbs;
+	int			 downs;
+
+	fb = up_on_fallback(t);
+	cbs = fb->cbs;
+	connects = t->connects;
+	downs = fwd(t, 0)->downs;
+	cr_assert(timer_of(t, TT_PRIMARY)->active);
+	cr_assert(fabs(timer_of(t, TT_PRIMARY)->after - 60) < 0.001);
+	advance(60);
+	cr_assert_not_null(t->probe);
+	probe = (struct fake_conn *)t->probe;
+	cr_assert_eq(probe->server, 0);
+	cr_assert_eq(t->conn, (struct sshconn *)fb);
+	/* A try still under way is not doubled. */
+	advance(60);
+	cr_assert_eq(t->probe, (struct sshconn *)probe);
+	cr_assert_eq(conns_opened, 3);
+	probe->cbs->ready(t);
+	cr_assert_eq(t->conn, (struct sshconn *)probe);
+	cr_assert_null(t->probe);
+	cr_assert_eq(conn(t)->cbs, cbs, "the session's callbacks");
+	cr_assert_eq(conns_freed, 2);	/* the failed try, the fallback's */
+	cr_assert_eq(t->server, 0);
+	cr_assert_eq(t->connects, connects + 1);
+	cr_assert_eq(fwd(t, 0)->downs, downs, "the listener was closed");
+	cr_assert_eq(fwd(t, 0)->moves, 1);
+	cr_assert_eq(fwd(t, 0)->ups, 2);
+	assert_state(t, TS_UP);
+	cr_assert_str_eq(json_string_value(json_object_get(state_event(1),
+	    "reason")), "back to the primary server");
+	assert_moved("forwarding", "up", "all forwards established");
+	cr_assert(!timer_of(t, TT_PRIMARY)->active);
+	cr_assert_eq(t->failures, 1, "no failure counted");
+}
+
+Test(sm, a_failed_try_of_the_primary_changes_nothing)
+{
+	struct tunnel		*t = mk(FALLBACKS);
+	struct fake_conn	*fb, *probe;
+	size_t			 n;
+
+	fb = up_on_fallback(t);
+	n = nstate_events();
+	advance(60);
+	probe = (struct fake_conn *)t->probe;
+	cr_assert_not_null(probe);
+	probe->cbs->dead(t, SCF_NETWORK, "connect to h port 22: refused");
+	cr_assert_null(t->probe);
+	cr_assert_eq(t->conn, (struct sshconn *)fb);
+	assert_state(t, TS_UP);
+	cr_assert_eq(nstate_events(), n);
+	cr_assert_null(t->last_error);
+	/* The next try; a teardown frees a try under way. */
+	advance(60);
+	cr_assert_not_null(t->probe);
+	session_dead(t, SCF_SESSION, "connection lost");
+	cr_assert_null(t->probe);
+	cr_assert_eq(t->server, 1, "a lost session is retried where it was");
+	cr_assert(!timer_of(t, TT_PRIMARY)->active);
+}
 
 Test(retry_delay, network_capped_by_retry_network_max)
 {
