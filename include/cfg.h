@@ -113,6 +113,11 @@ struct tunnel_spec {
 	int		  forward_probe;	/* default yes */
 	char		 *ssh_config;		/* path or NULL ("none") */
 	char		 *proxy_command;	/* for /bin/sh, or NULL ("none") */
+	char		 *event_command;	/* for /bin/sh, or NULL ("none") */
+	long		  event_command_timeout_ms;	/* default 10s */
+	char		 *local_command;	/* for /bin/sh, or NULL ("none") */
+	int		  permit_local_command;	/* default no */
+	long		  forward_probe_interval_ms; /* 0: every keepalive round */
 };
 
 struct cfg {

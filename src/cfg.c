@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@
 #define DEF_RETRY_MIN		(1 * 1000L)
 #define DEF_RETRY_MAX		(60 * 1000L)
 #define DEF_RETRY_NET_MAX	(5 * 1000L)
+#define DEF_EVENT_TIMEOUT	(10 * 1000L)
 
 enum opcode {
 	oTunnel,
@@ -81,6 +83,11 @@ enum opcode {
 	oSshConfig,
 	oProxyCommand,
 	oStateFile,
+	oEventCommand,
+	oEventCommandTimeout,
+	oLocalCommand,
+	oPermitLocalCommand,
+	oForwardProbeInterval,
 };
 
 #define K_TOP	0x1	/* top level only, never in a tunnel block */
@@ -127,6 +134,12 @@ static const struct keyword {
 	/* The rest of its line, as it stands: see parse_line(). */
 	{ "ProxyCommand",		oProxyCommand,		1, CFG_MAX_ARGS, 0 },
 	{ "StateFile",			oStateFile,		1, 1, K_TOP },
+	/* Commands: the rest of the line too (see parse_line()). */
+	{ "EventCommand",		oEventCommand,		1, CFG_MAX_ARGS, 0 },
+	{ "EventCommandTimeout",	oEventCommandTimeout,	1, 1, 0 },
+	{ "LocalCommand",		oLocalCommand,		1, CFG_MAX_ARGS, 0 },
+	{ "PermitLocalCommand",		oPermitLocalCommand,	1, 1, 0 },
+	{ "ForwardProbeInterval",	oForwardProbeInterval,	1, 1, 0 },
 };
 
 #define NO_COMMANDS	"tunsup never opens a shell or runs commands"
@@ -141,8 +154,6 @@ static const struct unsupported {
 } unsupported[] = {
 	{ "ProxyUseFdpass",		"tunsupd reads the proxy command's "
 					"output itself" },
-	{ "LocalCommand",		NO_COMMANDS },
-	{ "PermitLocalCommand",		NO_COMMANDS },
 	{ "RemoteCommand",		NO_COMMANDS },
 	{ "RequestTTY",			NO_COMMANDS },
 	{ "SessionType",		NO_COMMANDS },
@@ -890,6 +901,9 @@ spec_init(struct tunnel_spec *t)
 	t->retry_max_ms = CFG_UNSET;
 	t->retry_network_max_ms = CFG_UNSET;
 	t->forward_probe = CFG_UNSET;
+	t->event_command_timeout_ms = CFG_UNSET;
+	t->permit_local_command = CFG_UNSET;
+	t->forward_probe_interval_ms = CFG_UNSET;
 }
 
 static struct tunnel_spec *
@@ -931,6 +945,8 @@ spec_clear(struct tunnel_spec *t)
 	free(t->ciphers);
 	free(t->ssh_config);
 	free(t->proxy_command);
+	free(t->event_command);
+	free(t->local_command);
 	spec_init(t);
 }
 
@@ -1523,36 +1539,83 @@ cfg_line_rest(const char *line, const char *name)
 }
 
 /*
- * ProxyCommand: a command line for /bin/sh, taken whole as ssh does, with
- * the tokens ssh_config(5) allows there.
+ * Commands for /bin/sh, each taken whole as ssh does (quotes are the
+ * shell's), with the tokens ssh_config(5) allows there; an EventCommand
+ * takes none: it is given its environment instead (tunsupd.conf(5)).
  */
-static void
-kw_proxy_command(struct parse *p, char *cmd)
+static const char *const cfg_token_dummies[] = {
+	"x", "x", "x", "x", "x", "x", "x", "x",
+};
+
+static const struct cfg_command {
+	const char	*name;
+	const char	*tokens;	/* NULL: no tokens, % is a % */
+	const char	*list;		/* for the message */
+	size_t		 field;		/* offset of the char * */
+	int		 guarded;	/* root's or tunsupd's files only */
+} cfg_commands[] = {
+	{ "ProxyCommand", "hnpr", "%h, %n, %p, %r",
+	    offsetof(struct tunnel_spec, proxy_command), 0 },
+	{ "LocalCommand", "dhlLnpru", "%d, %h, %l, %L, %n, %p, %r, %u",
+	    offsetof(struct tunnel_spec, local_command), 1 },
+	{ "EventCommand", NULL, NULL,
+	    offsetof(struct tunnel_spec, event_command), 1 },
+};
+
+/*
+ * A command in a file: only root or tunsupd's user may set one, as only they
+ * may add a tunnel at run time (tunsupd.conf(5), EventCommand).
+ */
+static int
+kw_command_allowed(struct parse *p, const char *name)
 {
-	static const char *const dummy[] = { "h", "n", "p", "r" };
-	struct tunnel_spec	*t = p->cur;
-	char			*x, bad;
+	struct stat	 sb;
+
+	if (p->add)
+		return 1;
+	if (stat(p->file, &sb) == -1) {
+		lerr(p, "%s: cannot check who may write %s: %s", name,
+		    p->file, strerror(errno));
+		return 0;
+	}
+	if ((sb.st_uid != 0 && sb.st_uid != geteuid()) ||
+	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		lerr(p, "%s: refused in a file that is not root's or "
+		    "tunsupd's, or that others may write", name);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+kw_command(struct parse *p, const struct cfg_command *c, char *cmd)
+{
+	char	**field = (char **)((char *)p->cur + c->field);
+	char	 *x, bad;
 
 	if (*cmd == '\0') {
-		lerr(p, "ProxyCommand: missing argument");
-		free(cmd);
-		return;
+		lerr(p, "%s: missing argument", c->name);
+		goto out;
 	}
-	if ((x = percent_expand(cmd, "hnpr", dummy, &bad)) == NULL) {
+	if (c->guarded && !kw_command_allowed(p, c->name))
+		goto out;
+	if (c->tokens != NULL && (x = percent_expand(cmd, c->tokens,
+	    cfg_token_dummies, &bad)) == NULL) {
 		if (bad == '\0')
-			lerr(p, "ProxyCommand: a %% ends the line (%%%% is "
-			    "one %%)");
+			lerr(p, "%s: a %% ends the line (%%%% is one %%)",
+			    c->name);
 		else
-			lerr(p, "ProxyCommand: unknown token %%%c (it takes "
-			    "%%h, %%n, %%p, %%r and %%%%)", bad);
-		free(cmd);
-		return;
+			lerr(p, "%s: unknown token %%%c (it takes %s and "
+			    "%%%%)", c->name, bad, c->list);
+		goto out;
+	} else if (c->tokens != NULL)
+		free(x);
+	if (*field == NULL) {
+		*field = cmd;
+		cmd = NULL;
 	}
-	free(x);
-	if (t->proxy_command == NULL)
-		t->proxy_command = cmd;
-	else
-		free(cmd);
+out:
+	free(cmd);
 }
 
 static void
@@ -1565,10 +1628,12 @@ parse_line(struct parse *p, char *line)
 	long			 n;
 	int			 argc, i;
 
-	/* Its quotes are the shell's: taken before the split removes them. */
-	if ((rest = cfg_line_rest(line, "ProxyCommand")) != NULL) {
-		kw_proxy_command(p, rest);
-		return;
+	/* Their quotes are the shell's: taken before the split removes them. */
+	for (i = 0; i < (int)nitems(cfg_commands); i++) {
+		if ((rest = cfg_line_rest(line, cfg_commands[i].name)) != NULL) {
+			kw_command(p, &cfg_commands[i], rest);
+			return;
+		}
 	}
 	if ((argc = split_line(line, &kw, argv, &why)) == -1) {
 		lerr(p, "%s", why);
@@ -1717,7 +1782,18 @@ parse_line(struct parse *p, char *line)
 		kw_flag(p, k, &t->forward_probe, argv[0]);
 		break;
 	case oProxyCommand:
+	case oEventCommand:
+	case oLocalCommand:
 		break;		/* taken whole above */
+	case oEventCommandTimeout:
+		kw_time(p, k, &t->event_command_timeout_ms, argv[0], 1);
+		break;
+	case oPermitLocalCommand:
+		kw_flag(p, k, &t->permit_local_command, argv[0]);
+		break;
+	case oForwardProbeInterval:
+		kw_time(p, k, &t->forward_probe_interval_ms, argv[0], 0);
+		break;
 	case oSshConfig:
 		kw_ssh_config(p, &t->ssh_config, argv[0]);
 		break;
@@ -1782,7 +1858,8 @@ static const struct unsupported sshcfg_refused[] = {
 /* Keywords of tunsupd.conf that ssh_config(5) does not have. */
 static const enum opcode sshcfg_foreign_ops[] = {
 	oInclude, oControlGroup, oEnabled, oRetryMin, oRetryMax,
-	oRetryNetworkMax, oForwardProbe, oSshConfig,
+	oRetryNetworkMax, oForwardProbe, oSshConfig, oEventCommand,
+	oEventCommandTimeout, oForwardProbeInterval,
 };
 
 static int
@@ -1849,7 +1926,8 @@ sshcfg_line(struct parse *p, const struct sshcfg_item *it,
 	}
 	memset(&sb, 0, sizeof sb);
 	sb_printf(&sb, "%s", k->name);
-	if (k->op == oProxyCommand && it->argc == 1)
+	if ((k->op == oProxyCommand || k->op == oLocalCommand) &&
+	    it->argc == 1)
 		sb_printf(&sb, " %s", it->argv[0]);	/* whole, as read */
 	else {
 		for (i = 0; i < it->argc; i++)
@@ -2031,6 +2109,11 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 	merge_int(&t->forward_probe, d->forward_probe);
 	merge_str(&t->ssh_config, d->ssh_config);
 	merge_str(&t->proxy_command, d->proxy_command);
+	merge_str(&t->event_command, d->event_command);
+	merge_long(&t->event_command_timeout_ms, d->event_command_timeout_ms);
+	merge_str(&t->local_command, d->local_command);
+	merge_int(&t->permit_local_command, d->permit_local_command);
+	merge_long(&t->forward_probe_interval_ms, d->forward_probe_interval_ms);
 	merge_str(&t->identity_passphrase_file, d->identity_passphrase_file);
 
 	/* Lists accumulate: the defaults' entries first. */
@@ -2134,6 +2217,11 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	merge_int(&t->forward_probe, 1);
 	none_to_null(&t->ssh_config);
 	none_to_null(&t->proxy_command);
+	none_to_null(&t->event_command);
+	merge_long(&t->event_command_timeout_ms, DEF_EVENT_TIMEOUT);
+	none_to_null(&t->local_command);
+	merge_int(&t->permit_local_command, 0);
+	merge_long(&t->forward_probe_interval_ms, 0);
 	none_to_null(&t->identity_passphrase_file);
 
 	/* Local listeners without a bind address: loopback or all. */
@@ -2580,6 +2668,13 @@ tunnel_spec_dump(const struct tunnel_spec *t)
 	/* Taken whole when read back: no quoting. */
 	if (t->proxy_command != NULL)
 		sb_printf(&sb, "proxycommand %s\n", t->proxy_command);
+	sb_time(&sb, "forwardprobeinterval", t->forward_probe_interval_ms);
+	if (t->event_command != NULL)
+		sb_printf(&sb, "eventcommand %s\n", t->event_command);
+	sb_time(&sb, "eventcommandtimeout", t->event_command_timeout_ms);
+	if (t->local_command != NULL)
+		sb_printf(&sb, "localcommand %s\n", t->local_command);
+	sb_flag(&sb, "permitlocalcommand", t->permit_local_command);
 	return sb.s;
 }
 
