@@ -195,9 +195,10 @@ proc_environ(char *const *env)
 }
 
 /*
- * Spawn CMD ("exec CMD" if ex) through /bin/sh with in as its standard input, out as its
- * standard output and err as its standard error, in a process group of its
- * own; a new proc that reads err_rd (the other end of err) into the log.
+ * Spawn CMD ("exec CMD" if ex) through /bin/sh with in as its standard
+ * input, out as its standard output and err as its standard error, in a
+ * process group of its own; a new proc that reads err_rd (the other end of
+ * err) into the log.
  */
 static struct proc *
 proc_spawn(struct ev_loop *loop, const char *name, const char *label,
