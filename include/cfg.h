@@ -133,6 +133,11 @@ struct tunnel_spec {
 	int		  hash_known_hosts;	/* default no */
 	int		  required_rsa_size;	/* default 1024 */
 	char		 *ignore_unknown;	/* patterns; parsing only */
+	char		 *event_command;	/* for /bin/sh, or NULL ("none") */
+	long		  event_command_timeout_ms;	/* default 10s */
+	char		 *local_command;	/* for /bin/sh, or NULL ("none") */
+	int		  permit_local_command;	/* default no */
+	long		  forward_probe_interval_ms; /* 0: every keepalive round */
 };
 
 enum cfg_af {

@@ -1,6 +1,7 @@
 /*
- * proc.h: a command the daemon runs (ProxyCommand), through /bin/sh in a
- * process group of its own, without blocking the loop.
+ * proc.h: a command the daemon runs (ProxyCommand, EventCommand,
+ * LocalCommand), through /bin/sh in a process group of its own, without
+ * blocking the loop.
  */
 #ifndef TUNSUP_PROC_H
 #define TUNSUP_PROC_H
@@ -18,6 +19,21 @@ struct proc;
  */
 struct proc	*proc_start(struct ev_loop *, const char *name, const char *cmd,
 		    int *fd);
+/*
+ * Run CMD through /bin/sh (as ssh runs a LocalCommand) with /dev/null as its standard input and
+ * its standard output and error into the log, a line at a time, under name
+ * and label ("event command: ..."); env (NAME=VALUE strings, NULL-ended, may
+ * be NULL) is added to the daemon's environment, whose own TUNSUP_ variables
+ * are left out. After timeout seconds (0: never) it is stopped as
+ * proc_stop() does. Once reaped, how it ended is logged (warn unless it
+ * exited with 0), done(arg) is called (unless NULL or detached) and the proc
+ * is freed. NULL with errno set on failure.
+ */
+struct proc	*proc_run(struct ev_loop *, const char *name, const char *label,
+		    const char *cmd, char *const *env, double timeout,
+		    void (*done)(void *), void *arg);
+/* A run's owner goes: its end is heard by no one; the time limit holds. */
+void		 proc_detach(struct proc *);
 /*
  * What the command has to say for itself, for an error message: how it
  * ended, if it did ("exited with status 1", "killed by signal 9"), and its

@@ -21,6 +21,7 @@
 
 struct daemon;
 struct forward;
+struct hook;
 struct forward_env;
 struct fwd_spec;
 struct sshconn;
@@ -120,6 +121,11 @@ struct tunnel_ops {
 			    double after, double repeat);
 	void		 (*timer_stop)(struct tunnel *, enum tunnel_timer);
 	int		 (*timer_active)(struct tunnel *, enum tunnel_timer);
+
+	/* Commands (hook.h): a change of state announced; the tunnel goes. */
+	void		 (*hook_state)(struct tunnel *, enum tunnel_state from,
+			    enum tunnel_state to, const char *reason);
+	void		 (*hook_free)(struct tunnel *);
 };
 
 /* The real session, forwards, clock and libev timers (tunnel_io.c). */
@@ -174,6 +180,7 @@ struct tunnel {
 	struct alive_round	 alive;		/* on the daemon's wheel */
 	unsigned long		 alive_last_in;	/* inbound packets seen */
 	int			 alive_missed;
+	long			 probe_wait;	/* rounds until the next probe */
 	double			 rtt_ms;	/* -1 unknown */
 	double			 last_ok;	/* wall clock, 0 unknown */
 	/* A check of the session (tunnel_check_now): packets in, why. */
@@ -188,6 +195,7 @@ struct tunnel {
 	/* tunnel_io_ops' libev timers, by enum tunnel_timer; data is t. */
 	ev_timer		 timers[TT_COUNT];
 
+	struct hook		*hook;		/* its commands (hook.c) */
 	struct sshconn		*conn;
 	/*
 	 * The server of the session, or of the attempt under way or next: 0

@@ -29,6 +29,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,7 @@
 #define DEF_RETRY_NET_MAX	(5 * 1000L)
 #define DEF_RSA_MIN		1024
 #define MAX_RSA_MIN		16384
+#define DEF_EVENT_TIMEOUT	(10 * 1000L)
 
 enum opcode {
 	oTunnel,
@@ -104,6 +106,11 @@ enum opcode {
 	oAddressFamily,
 	oHashKnownHosts,
 	oRequiredRSASize,
+	oEventCommand,
+	oEventCommandTimeout,
+	oLocalCommand,
+	oPermitLocalCommand,
+	oForwardProbeInterval,
 };
 
 #define K_TOP	0x1	/* top level only, never in a tunnel block */
@@ -165,6 +172,12 @@ static const struct keyword {
 	{ "AddressFamily",		oAddressFamily,		1, 1, 0 },
 	{ "HashKnownHosts",		oHashKnownHosts,	1, 1, 0 },
 	{ "RequiredRSASize",		oRequiredRSASize,	1, 1, 0 },
+	/* Commands: the rest of the line too (see parse_line()). */
+	{ "EventCommand",		oEventCommand,		1, CFG_MAX_ARGS, 0 },
+	{ "EventCommandTimeout",	oEventCommandTimeout,	1, 1, 0 },
+	{ "LocalCommand",		oLocalCommand,		1, CFG_MAX_ARGS, 0 },
+	{ "PermitLocalCommand",		oPermitLocalCommand,	1, 1, 0 },
+	{ "ForwardProbeInterval",	oForwardProbeInterval,	1, 1, 0 },
 };
 
 /*
@@ -197,6 +210,7 @@ struct parse {
 	struct cfg_loc		 scratch_retry;
 	int			 in_block;
 	int			 add;
+	int			 text_only;	/* a string, no file (tests) */
 	int			 depth;
 	struct cfg_errors	 ignored;	/* SshConfig lines warned about */
 };
@@ -918,6 +932,9 @@ spec_init(struct tunnel_spec *t)
 	t->address_family = CFG_UNSET;
 	t->hash_known_hosts = CFG_UNSET;
 	t->required_rsa_size = CFG_UNSET;
+	t->event_command_timeout_ms = CFG_UNSET;
+	t->permit_local_command = CFG_UNSET;
+	t->forward_probe_interval_ms = CFG_UNSET;
 }
 
 static struct tunnel_spec *
@@ -968,6 +985,8 @@ spec_clear(struct tunnel_spec *t)
 	free(t->bind_address);
 	free(t->bind_interface);
 	free(t->ignore_unknown);
+	free(t->event_command);
+	free(t->local_command);
 	spec_init(t);
 }
 
@@ -1716,36 +1735,83 @@ cfg_line_rest(const char *line, const char *name)
 }
 
 /*
- * ProxyCommand: a command line for /bin/sh, taken whole as ssh does, with
- * the tokens ssh_config(5) allows there.
+ * Commands for /bin/sh, each taken whole as ssh does (quotes are the
+ * shell's), with the tokens ssh_config(5) allows there; an EventCommand
+ * takes none: it is given its environment instead (tunsupd.conf(5)).
  */
-static void
-kw_proxy_command(struct parse *p, char *cmd)
+static const char *const cfg_token_dummies[] = {
+	"x", "x", "x", "x", "x", "x", "x", "x",
+};
+
+static const struct cfg_command {
+	const char	*name;
+	const char	*tokens;	/* NULL: no tokens, % is a % */
+	const char	*list;		/* for the message */
+	size_t		 field;		/* offset of the char * */
+	int		 guarded;	/* root's or tunsupd's files only */
+} cfg_commands[] = {
+	{ "ProxyCommand", "hnpr", "%h, %n, %p, %r",
+	    offsetof(struct tunnel_spec, proxy_command), 0 },
+	{ "LocalCommand", "dhlLnpru", "%d, %h, %l, %L, %n, %p, %r, %u",
+	    offsetof(struct tunnel_spec, local_command), 1 },
+	{ "EventCommand", NULL, NULL,
+	    offsetof(struct tunnel_spec, event_command), 1 },
+};
+
+/*
+ * A command in a file: only root or tunsupd's user may set one, as only they
+ * may add a tunnel at run time (tunsupd.conf(5), EventCommand).
+ */
+static int
+kw_command_allowed(struct parse *p, const char *name)
 {
-	static const char *const dummy[] = { "h", "n", "p", "r" };
-	struct tunnel_spec	*t = p->cur;
-	char			*x, bad;
+	struct stat	 sb;
+
+	if (p->add || p->text_only)
+		return 1;
+	if (stat(p->file, &sb) == -1) {
+		lerr(p, "%s: cannot check who may write %s: %s", name,
+		    p->file, strerror(errno));
+		return 0;
+	}
+	if ((sb.st_uid != 0 && sb.st_uid != geteuid()) ||
+	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		lerr(p, "%s: refused in a file that is not root's or "
+		    "tunsupd's, or that others may write", name);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+kw_command(struct parse *p, const struct cfg_command *c, char *cmd)
+{
+	char	**field = (char **)((char *)p->cur + c->field);
+	char	 *x, bad;
 
 	if (*cmd == '\0') {
-		lerr(p, "ProxyCommand: missing argument");
-		free(cmd);
-		return;
+		lerr(p, "%s: missing argument", c->name);
+		goto out;
 	}
-	if ((x = percent_expand(cmd, "hnpr", dummy, &bad)) == NULL) {
+	if (c->guarded && !kw_command_allowed(p, c->name))
+		goto out;
+	if (c->tokens != NULL && (x = percent_expand(cmd, c->tokens,
+	    cfg_token_dummies, &bad)) == NULL) {
 		if (bad == '\0')
-			lerr(p, "ProxyCommand: a %% ends the line (%%%% is "
-			    "one %%)");
+			lerr(p, "%s: a %% ends the line (%%%% is one %%)",
+			    c->name);
 		else
-			lerr(p, "ProxyCommand: unknown token %%%c (it takes "
-			    "%%h, %%n, %%p, %%r and %%%%)", bad);
-		free(cmd);
-		return;
+			lerr(p, "%s: unknown token %%%c (it takes %s and "
+			    "%%%%)", c->name, bad, c->list);
+		goto out;
+	} else if (c->tokens != NULL)
+		free(x);
+	if (*field == NULL) {
+		*field = cmd;
+		cmd = NULL;
 	}
-	free(x);
-	if (t->proxy_command == NULL)
-		t->proxy_command = cmd;
-	else
-		free(cmd);
+out:
+	free(cmd);
 }
 
 static void
@@ -1753,12 +1819,14 @@ parse_line(struct parse *p, char *line)
 {
 	char		*kw, *argv[CFG_MAX_ARGS], *rest;
 	const char	*why;
-	int		 argc;
+	int		 argc, i;
 
-	/* Its quotes are the shell's: taken before the split removes them. */
-	if ((rest = cfg_line_rest(line, "ProxyCommand")) != NULL) {
-		kw_proxy_command(p, rest);
-		return;
+	/* Their quotes are the shell's: taken before the split removes them. */
+	for (i = 0; i < (int)nitems(cfg_commands); i++) {
+		if ((rest = cfg_line_rest(line, cfg_commands[i].name)) != NULL) {
+			kw_command(p, &cfg_commands[i], rest);
+			return;
+		}
 	}
 	if ((argc = split_line(line, &kw, argv, &why)) == -1) {
 		lerr(p, "%s", why);
@@ -1918,7 +1986,18 @@ parse_keyword(struct parse *p, const char *kw, int argc, char **argv)
 		kw_flag(p, k, &t->forward_probe, argv[0]);
 		break;
 	case oProxyCommand:
+	case oEventCommand:
+	case oLocalCommand:
 		break;		/* taken whole above */
+	case oEventCommandTimeout:
+		kw_time(p, k, &t->event_command_timeout_ms, argv[0], 1);
+		break;
+	case oPermitLocalCommand:
+		kw_flag(p, k, &t->permit_local_command, argv[0]);
+		break;
+	case oForwardProbeInterval:
+		kw_time(p, k, &t->forward_probe_interval_ms, argv[0], 0);
+		break;
 	case oSshConfig:
 		kw_ssh_config(p, &t->ssh_config, argv[0]);
 		break;
@@ -2015,7 +2094,9 @@ parse_text(struct parse *p, const char *file, char *text)
 /* Keywords of tunsupd.conf that ssh_config(5) does not have. */
 static const enum opcode sshcfg_foreign_ops[] = {
 	oInclude, oControlGroup, oEnabled, oRetryMin, oRetryMax,
-	oRetryNetworkMax, oForwardProbe, oSshConfig,
+	oRetryNetworkMax, oForwardProbe, oSshConfig, oEventCommand,
+	oEventCommandTimeout, oForwardProbeInterval, oFallbackHost,
+	oIdentityPassphraseFile, oPasswordFile, oStateFile,
 };
 
 static int
@@ -2087,7 +2168,8 @@ sshcfg_line(struct parse *p, const struct sshcfg_item *it,
 	}
 	memset(&sb, 0, sizeof sb);
 	sb_printf(&sb, "%s", k->name);
-	if (k->op == oProxyCommand && it->argc == 1)
+	if ((k->op == oProxyCommand || k->op == oLocalCommand) &&
+	    it->argc == 1)
 		sb_printf(&sb, " %s", it->argv[0]);	/* whole, as read */
 	else {
 		for (i = 0; i < it->argc; i++)
@@ -2274,6 +2356,11 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 	merge_int(&t->forward_probe, d->forward_probe);
 	merge_str(&t->ssh_config, d->ssh_config);
 	merge_str(&t->proxy_command, d->proxy_command);
+	merge_str(&t->event_command, d->event_command);
+	merge_long(&t->event_command_timeout_ms, d->event_command_timeout_ms);
+	merge_str(&t->local_command, d->local_command);
+	merge_int(&t->permit_local_command, d->permit_local_command);
+	merge_long(&t->forward_probe_interval_ms, d->forward_probe_interval_ms);
 	merge_str(&t->identity_passphrase_file, d->identity_passphrase_file);
 	merge_str(&t->password_file, d->password_file);
 	merge_str(&t->kex_algorithms, d->kex_algorithms);
@@ -2404,6 +2491,11 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	merge_int(&t->forward_probe, 1);
 	none_to_null(&t->ssh_config);
 	none_to_null(&t->proxy_command);
+	none_to_null(&t->event_command);
+	merge_long(&t->event_command_timeout_ms, DEF_EVENT_TIMEOUT);
+	none_to_null(&t->local_command);
+	merge_int(&t->permit_local_command, 0);
+	merge_long(&t->forward_probe_interval_ms, 0);
 	none_to_null(&t->identity_passphrase_file);
 	none_to_null(&t->password_file);
 	merge_long(&t->rekey_data, 0);
@@ -2506,7 +2598,7 @@ check_retry(struct parse *p, const struct tunnel_spec *t,
 /* ---- loading ------------------------------------------------------------ */
 
 static struct cfg *
-cfg_load_text(const char *name, char *text, struct cfg_errors *errs)
+cfg_load_text(const char *name, char *text, int file, struct cfg_errors *errs)
 {
 	struct parse	 p;
 	struct cfg	*cfg;
@@ -2519,6 +2611,7 @@ cfg_load_text(const char *name, char *text, struct cfg_errors *errs)
 	memset(&p, 0, sizeof p);
 	p.cfg = cfg;
 	p.errs = errs;
+	p.text_only = !file;
 	p.warns = &cfg->warnings;
 	p.cur = &cfg->defaults;
 	p.cur_retry = &p.def_retry;
@@ -2555,7 +2648,7 @@ cfg_load(const char *path, struct cfg_errors *errs)
 		free(why);
 		return NULL;
 	}
-	cfg = cfg_load_text(path, text, errs);
+	cfg = cfg_load_text(path, text, 1, errs);
 	free(text);
 	return cfg;
 }
@@ -2567,7 +2660,7 @@ cfg_load_string(const char *name, const char *text, struct cfg_errors *errs)
 	char		*copy;
 
 	copy = xstrdup(text == NULL ? "" : text);
-	cfg = cfg_load_text(name, copy, errs);
+	cfg = cfg_load_text(name, copy, 0, errs);
 	free(copy);
 	return cfg;
 }
@@ -2991,6 +3084,13 @@ spec_dump(const struct tunnel_spec *t, int forwards)
 	sb_flag(&sb, "hashknownhosts", t->hash_known_hosts);
 	sb_printf(&sb, "requiredrsasize %d\n", t->required_rsa_size);
 	sb_opt(&sb, "ignoreunknown", t->ignore_unknown);
+	sb_time(&sb, "forwardprobeinterval", t->forward_probe_interval_ms);
+	if (t->event_command != NULL)
+		sb_printf(&sb, "eventcommand %s\n", t->event_command);
+	sb_time(&sb, "eventcommandtimeout", t->event_command_timeout_ms);
+	if (t->local_command != NULL)
+		sb_printf(&sb, "localcommand %s\n", t->local_command);
+	sb_flag(&sb, "permitlocalcommand", t->permit_local_command);
 	return sb.s;
 }
 

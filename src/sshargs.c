@@ -122,7 +122,6 @@ static const struct sa_fallback {
 	{ "SessionType",		"none",	NULL },
 	{ "ForkAfterAuthentication",	NULL,	NULL },
 	{ "ClearAllForwardings",	"no",	NULL },
-	{ "PermitLocalCommand",		"no",	NULL },
 	{ "ControlMaster",		"no",	NULL },
 	{ "ControlPath",		"none",	NULL },
 	{ "ControlPersist",		"no",	NULL },

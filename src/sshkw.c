@@ -116,7 +116,7 @@ static const struct sshkw sshkw[] = {
 	H("KexAlgorithms", W_OWN),
 	IGN("KnownHostsCommand", "none",
 	    "not supported: tunsupd reads known_hosts files only"),
-	IGN("LocalCommand", "none", W_NOCMD),
+	H("LocalCommand", W_OWN),
 	H("LocalForward", W_OWN),
 	IGN("LogLevel", NULL, W_LOG),
 	IGN("LogVerbose", NULL, W_LOG),
@@ -127,7 +127,7 @@ static const struct sshkw sshkw[] = {
 	    "tunsupd checks every host key, localhost's too"),
 	SAME("NumberOfPasswordPrompts", W_KEYONLY),
 	IGN("PasswordAuthentication", "no|false", W_KEYONLY),
-	IGN("PermitLocalCommand", "no|false", W_NOCMD),
+	H("PermitLocalCommand", W_OWN),
 	REF("PermitRemoteOpen", "any",
 	    "tunsupd cannot restrict the targets of a remote dynamic forward "
 	    "yet; ignoring it would let the server open any"),

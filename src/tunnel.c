@@ -261,6 +261,8 @@ tunnel_free(struct tunnel *t)
 	tunnel_teardown(t);
 	for (i = 0; i < TT_COUNT; i++)
 		t->ops->timer_stop(t, i);
+	if (t->ops->hook_free != NULL)
+		t->ops->hook_free(t);
 	tunnel_forwards_free(t);
 	free(t->fwd_env);
 	free(t->last_error);
@@ -331,6 +333,9 @@ tunnel_announce(struct tunnel *t, const struct tunnel_move *m,
 	    "ts", t->state_since);
 	if (ev != NULL)
 		t->owner->emit(t->daemon, ev);	/* steals ev */
+	/* EventCommand and LocalCommand (tunsupd.conf(5)); never waited for. */
+	if (t->ops->hook_state != NULL)
+		t->ops->hook_state(t, m->from, m->to, reason);
 	t->owner->changed(t->daemon);
 }
 
@@ -424,6 +429,7 @@ enter_forwarding(struct tunnel *t, const struct tunnel_move *m,
 	t->fwd_attempt = 0;
 	t->alive_last_in = t->ops->conn_in_packets(t->conn);
 	t->alive_missed = 0;
+	t->probe_wait = 0;
 	t->last_ok = t->ops->wall();
 	server = tunnel_server_str(t, t->server);
 	if (t->server > 0)
@@ -993,6 +999,21 @@ tunnel_alive_arm(struct tunnel *t)
 	t->ops->timer_start(t, TT_ALIVE, ms / 1000.0, ms / 1000.0);
 }
 
+/*
+ * Forwards are probed every this many keepalive rounds: ForwardProbeInterval
+ * rounded up to whole rounds, at least one (tunsupd.conf(5)).
+ */
+static long
+tunnel_probe_rounds(const struct tunnel *t)
+{
+	long	 ka = t->spec->server_alive_interval_ms;
+	long	 pi = t->spec->forward_probe_interval_ms;
+
+	if (ka <= 0 || pi <= ka)
+		return 1;
+	return (pi + ka - 1) / ka;
+}
+
 /* One keepalive round (tunsupd.conf(5) ServerAliveInterval), when due. */
 static void
 tunnel_alive_round(void *arg)
@@ -1024,7 +1045,8 @@ tunnel_alive_round(void *arg)
 	}
 	if (!t->ops->conn_keepalive_pending(t->conn))
 		t->ops->conn_keepalive(t->conn, tunnel_keepalive_cb, t);
-	if (t->spec->forward_probe) {
+	if (t->spec->forward_probe && t->probe_wait-- <= 0) {
+		t->probe_wait = tunnel_probe_rounds(t) - 1;
 		for (i = 0; i < t->nforwards; i++)
 			t->ops->fwd_probe(t->forwards[i]);
 	}

@@ -8,6 +8,7 @@
 
 #include "daemon.h"
 #include "forward.h"
+#include "hook.h"
 #include "sshconn.h"
 #include "tunnel.h"
 #include "util.h"
@@ -88,4 +89,7 @@ const struct tunnel_ops tunnel_io_ops = {
 	.timer_start = io_timer_start,
 	.timer_stop = io_timer_stop,
 	.timer_active = io_timer_active,
+
+	.hook_state = hook_tunnel_state,
+	.hook_free = hook_tunnel_free,
 };

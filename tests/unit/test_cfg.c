@@ -1433,7 +1433,10 @@ Test(cfg, dump_exact)
 	    "tcpkeepalive yes\n"
 	    "addressfamily any\n"
 	    "hashknownhosts no\n"
-	    "requiredrsasize 1024\n");
+	    "requiredrsasize 1024\n"
+	    "forwardprobeinterval 0\n"
+	    "eventcommandtimeout 10\n"
+	    "permitlocalcommand no\n");
 	free(dump);
 	cfg_free(cfg);
 }
@@ -1967,6 +1970,11 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "AddressFamily",		"inet",		"any" },
 		{ "HashKnownHosts",		"yes",		"no" },
 		{ "RequiredRSASize",		"2048",		"1024" },
+		{ "EventCommand",		"echo %s $X",	"none" },
+		{ "EventCommandTimeout",	"1s",		"2s" },
+		{ "LocalCommand",		"echo %h",	"echo %p" },
+		{ "PermitLocalCommand",		"yes",		"no" },
+		{ "ForwardProbeInterval",	"0",		"1m" },
 	};
 	struct cfg_errors	 errs = { NULL, 0 };
 	struct tunnel_spec	*ta, *tb, *ta2;
@@ -2013,4 +2021,37 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		cr_assert(found, "keyword %s has no values in this test: add "
 		    "them, and make sure tunnel_spec_dump() shows it", kw);
 	}
+}
+
+/* EventCommand and LocalCommand: taken whole; LocalCommand's tokens checked. */
+Test(cfg, commands)
+{
+	struct cfg_errors	 errs = { NULL, 0 };
+	struct tunnel_spec	*t;
+	char			*msg;
+
+	t = cfg_parse_tunnel(NULL, "t", "HostName h\n"
+	    "EventCommand  logger -t \"tunsup %s\" 100%  \n"
+	    "LocalCommand=echo '%n %h:%p %r %u %d %l %L %%'\n"
+	    "PermitLocalCommand yes\nForwardProbeInterval 2m\n", &errs);
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->event_command, "logger -t \"tunsup %s\" 100%");
+	cr_assert_str_eq(t->local_command, "echo '%n %h:%p %r %u %d %l %L %%'");
+	cr_assert_eq(t->permit_local_command, 1);
+	cr_assert_eq(t->forward_probe_interval_ms, 120000);
+	cr_assert_eq(t->event_command_timeout_ms, 10000);
+	tunnel_spec_free(t);
+
+	cr_assert_null(cfg_parse_tunnel(NULL, "t", "HostName h\n"
+	    "LocalCommand echo %z\nLocalCommand echo 5%\nEventCommand\n"
+	    "EventCommandTimeout 0\n", &errs));
+	msg = cfg_errors_join(&errs);
+	cr_assert_str_eq(msg,
+	    "<add>:2: LocalCommand: unknown token %z (it takes %d, %h, %l, "
+	    "%L, %n, %p, %r, %u and %%)\n"
+	    "<add>:3: LocalCommand: a % ends the line (%% is one %)\n"
+	    "<add>:4: EventCommand: missing argument\n"
+	    "<add>:5: EventCommandTimeout: must be greater than 0");
+	free(msg);
+	cfg_errors_clear(&errs);
 }

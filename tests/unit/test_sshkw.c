@@ -64,7 +64,8 @@ static const char *const ssh92[] = {
 static const char *const own[] = {
 	"ControlGroup", "Enabled", "RetryMin", "RetryMax", "RetryNetworkMax",
 	"ForwardProbe", "SshConfig", "IdentityPassphraseFile", "PasswordFile",
-	"StateFile",
+	"StateFile", "EventCommand", "EventCommandTimeout",
+	"ForwardProbeInterval", "FallbackHost",
 };
 
 static int

@@ -1103,6 +1103,24 @@ Test(sm, keepalive_round_probes_the_forwards)
 	cr_assert_eq(fwd(u, 0)->probes, 0);
 }
 
+/* ForwardProbeInterval 12s at 5 s rounds: the first round, then every third. */
+Test(sm, probe_interval_in_whole_rounds)
+{
+	struct tunnel	*t = mk(FWDS " ServerAliveInterval 5\n"
+	    " ForwardProbeInterval 12\n");
+	static const int want[] = { 1, 1, 1, 2, 2, 2, 3 };
+	size_t		 i;
+
+	drive_to(t, TS_UP);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		conn(t)->in++;		/* the server answers */
+		advance(5);
+		cr_assert_eq(fwd(t, 0)->probes, want[i], "round %zu: %d probes",
+		    i + 1, fwd(t, 0)->probes);
+	}
+	assert_state(t, TS_UP);
+}
+
 Test(sm, keepalive_not_in_whole_seconds_has_its_own_timer)
 {
 	struct tunnel	*t = mk(BASE " ServerAliveInterval 1500ms\n"
