@@ -886,7 +886,7 @@ bench_fleet() {
 
 # ---- 0. what this machine charges for a wake-up ----------------------------------
 # Idle CPU is wake-ups times their price; on some VMs the price is hundreds of us,
-# so the table shows it (bench/wakecost.c, built here with cc).
+# so the table shows it (tests/bench/wakecost.c, built here with cc).
 bench_machine() {
 	local w15 w1000 pg
 	cc -O2 -o "$T/wakecost" "$BENCH_DIR/wakecost.c" || fail "machine: cannot build wakecost.c"
