@@ -2795,8 +2795,13 @@ tunnel_spec_copy(const struct tunnel_spec *t)
 {
 	struct tunnel_spec	*c;
 
-	/* Every field of a new spec is unset: the merge takes them all. */
+	/*
+	 * Every field of a new spec is unset: the merge takes them all but
+	 * IgnoreUnknown, which is the parser's and not a default.
+	 */
 	c = spec_new(t->name, t->file, t->line);
+	if (t->ignore_unknown != NULL)
+		c->ignore_unknown = xstrdup(t->ignore_unknown);
 	spec_merge(c, t);
 	return c;
 }

@@ -1977,7 +1977,7 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "ForwardProbeInterval",	"0",		"1m" },
 	};
 	struct cfg_errors	 errs = { NULL, 0 };
-	struct tunnel_spec	*ta, *tb, *ta2;
+	struct tunnel_spec	*ta, *tb, *ta2, *tc;
 	const char		*kw, *vb;
 	char			 sshcfg[TPATH], *text, *msg;
 	size_t			 i, j;
@@ -2011,6 +2011,11 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 			free(msg);
 			cfg_errors_clear(&errs);
 			cr_assert(tunnel_spec_equal(ta, ta2), "%s", kw);
+			/* forward and cancel start from a copy: nothing lost */
+			tc = tunnel_spec_copy(tb);
+			cr_assert(tunnel_spec_equal(tb, tc),
+			    "%s: lost by tunnel_spec_copy", kw);
+			tunnel_spec_free(tc);
 			cr_assert(!tunnel_spec_equal(ta, tb),
 			    "%s %s and %s %s: same spec (not in the dump?)",
 			    kw, values[j].a, kw, vb);
