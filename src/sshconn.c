@@ -1729,13 +1729,13 @@ sc_auth_password(struct sshconn *c)
 	char		*why = NULL, echo;
 	int		 r, i, n, methods, done;
 
-	if (!c->none_tried) {
-		/* With no key tried, the server has not said what it takes. */
-		if (c->auth_tried == NULL &&
-		    (r = ssh_userauth_none(c->s, NULL)) == SSH_AUTH_AGAIN)
+	/* With no key tried, the server has not said what it takes. */
+	if (!c->none_tried && c->auth_tried == NULL) {
+		r = ssh_userauth_none(c->s, NULL);
+		if (r == SSH_AUTH_AGAIN)
 			return 1;
 		c->none_tried = 1;
-		if (c->auth_tried == NULL && r == SSH_AUTH_SUCCESS) {
+		if (r == SSH_AUTH_SUCCESS) {
 			sc_ready(c);
 			return 0;
 		}
