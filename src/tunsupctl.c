@@ -663,7 +663,12 @@ cmd_status(int argc, char **argv)
 
 	conn_open(REPLY_TIMEOUT_S);
 	reply = get_status(argc - 1, argv + 1, &raw, &status);
-	if (status == 0 && status_some_down(reply))
+	/*
+	 * The table's status says whether all is well; with --json the
+	 * states are in the reply, and a pipeline reading it must not fail
+	 * when a tunnel is down (tunsupctl(1), EXIT STATUS).
+	 */
+	if (status == 0 && !json_output && status_some_down(reply))
 		status = EXIT_REFUSED;
 	if (json_output) {
 		printf("%s\n", raw);
