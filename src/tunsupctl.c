@@ -1323,7 +1323,7 @@ cmd_check(int argc, char **argv)
 			down_s = now - jnum(t, "state_since", now);
 		else
 			down_s = now - down_since(t, started);
-		check_perf_label(&perf, name, "_down");
+		check_perf_label(&perf, name, " down");
 		sb_printf(&perf, "%.0fs;", down_s);
 		check_perf_limit(&perf, lim.warn_s);
 		check_perf_limit(&perf, lim.crit_s);

@@ -99,11 +99,11 @@ assert items["up"] == "1;;;0;2", items
 assert items["total"] == "2" and items["stopped"] == "1", items
 assert items["down"] == "1;1;2;0;2", items
 assert items["web"] == "1;;;0;1", items
-assert items["web_down"] == "0s;0;3600;0;", items
+assert items["web down"] == "0s;0;3600;0;", items
 assert items["dead"] == "0;;;0;1", items
-assert re.fullmatch(r"\d+s;0;3600;0;", items["dead_down"]), items
+assert re.fullmatch(r"\d+s;0;3600;0;", items["dead down"]), items
 assert items["off"] == "0;;;0;1", items
-assert "off_down" not in items, items
+assert "off down" not in items, items
 EOF
 	pass "perfdata: up, total, stopped, down with -W/-C, and per tunnel its state and seconds down with -w/-c"
 }
