@@ -3,7 +3,9 @@
  * control protocol of tunsupd(8) with blocking I/O: one connection, one request
  * line, one reply line, and for "watch" a stream of event lines.
  *
- * Exit status: 0 success, 1 the daemon refused, 2 usage, 3 no daemon.
+ * Exit status: 0 success, 1 the daemon refused (or, for status, a tunnel is
+ * not up), 2 usage, 3 no daemon; check has the statuses of a monitoring
+ * plugin (tunsupctl(1), EXIT STATUS).
  */
 #include "config.h"
 
@@ -40,6 +42,7 @@
 #define CHECK_CRITICAL		2
 #define CHECK_UNKNOWN		3
 #define CHECK_GRACE_DEFAULT	60.0
+#define CHECK_TIMEOUT_DEFAULT	10
 /* check warns of a forward whose last opens were all refused, this many. */
 #define CHECK_REFUSED_IN_ROW	3
 #define REPLY_TIMEOUT_S		30
@@ -51,6 +54,10 @@ struct client_cmd {
 	const char	*name;
 	const char	*args;
 	int		(*exec)(int, char **);
+	int		 flags;
+#define CC_NOJSON	0x1	/* has no JSON output: --json is refused */
+#define CC_PLUGIN	0x2	/* a monitoring plugin: errors are UNKNOWN */
+	const char	*help;	/* for "help COMMAND" and "COMMAND --help" */
 };
 
 static int	cmd_status(int, char **);
@@ -67,23 +74,61 @@ static int	cmd_check(int, char **);
 static int	cmd_authorized_keys(int, char **);
 static int	cmd_metrics(int, char **);
 static int	cmd_check_now(int, char **);
+static int	cmd_help(int, char **);
 
 static const struct client_cmd client_cmds[] = {
-	{ "status",		"[NAME ...]",			cmd_status },
-	{ "start",		"NAME ... | --all",		cmd_start },
-	{ "stop",		"NAME ... | --all",		cmd_stop },
-	{ "restart",		"NAME ... | --all",		cmd_restart },
-	{ "check-now",		"[NAME ... | --all]",		cmd_check_now },
-	{ "reload",		"",				cmd_reload },
+	{ "status",		"[NAME ...]",			cmd_status, 0,
+	  "Print a table of the tunnels, or of the named ones: state, since\n"
+	  "when down (or up), forwards, reconnects and the last error. Exits 0\n"
+	  "if every tunnel is up or stopped, 1 if some is not up or a name is\n"
+	  "unknown, 3 without a daemon." },
+	{ "start",		"NAME ... | --all",		cmd_start, 0,
+	  "Start the named tunnels, or all." },
+	{ "stop",		"NAME ... | --all",		cmd_stop, 0,
+	  "Stop the named tunnels, or all, until started again." },
+	{ "restart",		"NAME ... | --all",		cmd_restart, 0,
+	  "Close the named tunnels' sessions, or all, and connect anew." },
+	{ "check-now",		"[NAME ... | --all]",		cmd_check_now, 0,
+	  "Check the sessions now (a keepalive round), or retry at once the\n"
+	  "tunnels in backoff; without names, every tunnel." },
+	{ "reload",		"",				cmd_reload, 0,
+	  "Read the configuration file again and apply the changes; a broken\n"
+	  "file changes nothing and exits 1 with its errors." },
 	{ "add",		"[--print] NAME [ssh|autossh] [ssh options] "
-				"[user@]host",			cmd_add },
-	{ "remove",		"NAME",				cmd_remove },
-	{ "forward",		"NAME -L|-R|-D SPEC",		cmd_forward },
-	{ "cancel",		"NAME -L|-R|-D SPEC",		cmd_cancel },
-	{ "watch",		"",				cmd_watch },
-	{ "check",		"[-g SECONDS] [NAME ...]",	cmd_check },
-	{ "authorized-keys",	"NAME PUBKEY_FILE",		cmd_authorized_keys },
-	{ "metrics",		"[NAME ...]",			cmd_metrics },
+				"[user@]host",			cmd_add, 0,
+	  "Add a tunnel from an ssh or autossh command line; --print only\n"
+	  "prints its configuration block (no --json then)." },
+	{ "remove",		"NAME",				cmd_remove, 0,
+	  "Stop a tunnel and forget it." },
+	{ "forward",		"NAME -L|-R|-D SPEC",		cmd_forward, 0,
+	  "Add a forward, in ssh's form, to a tunnel." },
+	{ "cancel",		"NAME -L|-R|-D SPEC",		cmd_cancel, 0,
+	  "Remove a forward, in ssh's form, from a tunnel." },
+	{ "watch",		"",				cmd_watch, 0,
+	  "Print one line per event (state and forward changes) until\n"
+	  "interrupted." },
+	{ "check",		"[-t SECONDS] [-w SECONDS] [-c SECONDS] "
+				"[-W COUNT] [-C COUNT] [NAME ...]", cmd_check,
+	  CC_NOJSON | CC_PLUGIN,
+	  "A monitoring plugin (Nagios, Icinga): one line with performance\n"
+	  "data; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+	  "  -t, --timeout=SECONDS   give up after SECONDS (10), UNKNOWN\n"
+	  "  -w, --warning=SECONDS   WARNING for a tunnel down longer (0)\n"
+	  "  -c, --critical=SECONDS  CRITICAL for a tunnel down longer (60);\n"
+	  "                          -g, --grace is the same\n"
+	  "  -W, --warning-count=N   WARNING if more than N tunnels are down\n"
+	  "  -C, --critical-count=N  CRITICAL if more than N tunnels are down\n"
+	  "  -h, --help              this help (exit 3, as plugins do)\n"
+	  "  -V, --version           the version (exit 3, as plugins do)\n"
+	  "Stopped tunnels are counted apart and never alert." },
+	{ "authorized-keys",	"NAME PUBKEY_FILE",		cmd_authorized_keys,
+	  CC_NOJSON,
+	  "Print the authorized_keys line that lets the key do exactly what\n"
+	  "the tunnel needs." },
+	{ "metrics",		"[NAME ...]",			cmd_metrics, CC_NOJSON,
+	  "Print the tunnels' status as Prometheus metrics (text format)." },
+	{ "help",		"[COMMAND]",			cmd_help, CC_NOJSON,
+	  "Print the commands, or what COMMAND does." },
 };
 
 static char	*socket_path;
@@ -94,24 +139,42 @@ static char	*conn_buf;	/* bytes read past the last line */
 static size_t	 conn_len;
 static size_t	 conn_size;
 static volatile sig_atomic_t interrupted;
+/* check: every failure is one "TUNSUP UNKNOWN - ..." line on stdout. */
+static int	 plugin_mode;
+
+static void
+usage_print(FILE *fp)
+{
+	size_t	 i;
+
+	fprintf(fp, "usage: tunsupctl [-S socket] [--json] command "
+	    "[args]\n       tunsupctl -h | -V\n       tunsupctl help "
+	    "[command]\ncommands:\n");
+	for (i = 0; i < nitems(client_cmds); i++) {
+		fprintf(fp, "    %s%s%s\n", client_cmds[i].name,
+		    *client_cmds[i].args != '\0' ? " " : "",
+		    client_cmds[i].args);
+	}
+}
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	size_t	 i;
-
-	fprintf(stderr, "usage: tunsupctl [-S socket] [--json] command "
-	    "[args]\n       tunsupctl -h | -V\ncommands:\n");
-	for (i = 0; i < nitems(client_cmds); i++) {
-		fprintf(stderr, "    %s %s\n", client_cmds[i].name,
-		    client_cmds[i].args);
-	}
+	usage_print(stderr);
 	exit(EXIT_USAGE);
 }
 
+/* Stderr, or for a plugin the UNKNOWN line on stdout. */
 static void __attribute__((format(printf, 1, 0)))
 vwarnx(const char *fmt, va_list ap)
 {
+	if (plugin_mode) {
+		printf("TUNSUP UNKNOWN - ");
+		vprintf(fmt, ap);
+		printf("\n");
+		fflush(stdout);
+		return;
+	}
 	fprintf(stderr, "tunsupctl: ");
 	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
@@ -125,7 +188,7 @@ die(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnx(fmt, ap);
 	va_end(ap);
-	exit(status);
+	exit(plugin_mode ? CHECK_UNKNOWN : status);
 }
 
 static void __attribute__((format(printf, 1, 2), noreturn))
@@ -136,7 +199,47 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnx(fmt, ap);
 	va_end(ap);
+	if (plugin_mode)
+		exit(CHECK_UNKNOWN);
 	usage();
+}
+
+static const struct client_cmd *
+cmd_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(client_cmds); i++) {
+		if (strcmp(client_cmds[i].name, name) == 0)
+			return &client_cmds[i];
+	}
+	return NULL;
+}
+
+/* "COMMAND --help", "help COMMAND": its usage and what it does. */
+static void
+cmd_help_print(const struct client_cmd *cc)
+{
+	printf("usage: tunsupctl [-S socket]%s %s%s%s\n\n%s\n",
+	    cc->flags & CC_NOJSON ? "" : " [--json]", cc->name,
+	    *cc->args != '\0' ? " " : "", cc->args, cc->help);
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	const struct client_cmd	*cc;
+
+	if (argc > 2)
+		usage_error("help: give at most one command");
+	if (argc == 1) {
+		usage_print(stdout);
+		return 0;
+	}
+	if ((cc = cmd_find(argv[1])) == NULL)
+		usage_error("help: unknown command: %s", argv[1]);
+	cmd_help_print(cc);
+	return 0;
 }
 
 /* ---- the connection ---------------------------------------------------- */
@@ -442,6 +545,56 @@ jnum(json_t *obj, const char *key, double dflt)
 
 /* ---- status ------------------------------------------------------------ */
 
+/*
+ * Since when a tunnel that is not up has been down: its "down_since" if the
+ * daemon says, else the last keepalive answer, else the daemon's start.
+ */
+static double
+down_since(json_t *t, double started)
+{
+	json_t	*ka;
+	double	 since;
+
+	if ((since = jnum(t, "down_since", -1)) >= 0)
+		return since;
+	ka = json_object_get(t, "keepalive");
+	if ((since = jnum(ka, "last_ok", -1)) > 0)
+		return since;
+	return started;
+}
+
+/*
+ * Since when a tunnel is in its condition: up or stopped since its state
+ * changed, any other state since it was last up (backoff and connecting
+ * alternate meanwhile).
+ */
+static double
+status_since(json_t *t, double now, double started)
+{
+	const char	*state;
+
+	state = jstr(t, "state", "?");
+	if (strcmp(state, "up") == 0 || strcmp(state, "stopped") == 0)
+		return jnum(t, "state_since", now);
+	return down_since(t, started);
+}
+
+/* 1 if a tunnel of the reply is neither up nor stopped. */
+static int
+status_some_down(json_t *reply)
+{
+	json_t		*t;
+	const char	*state;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(reply, "tunnels"), i, t) {
+		state = jstr(t, "state", "?");
+		if (strcmp(state, "up") != 0 && strcmp(state, "stopped") != 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* A degraded tunnel says why in its forwards: the first forward error. */
 static const char *
 forward_error(json_t *t)
@@ -505,11 +658,18 @@ cmd_status(int argc, char **argv)
 	const char	*err;
 	char		*raw, ***rows, buf[64];
 	size_t		 i, j, n, up;
-	double		 now, connects;
+	double		 now, started, connects;
 	int		 width[ST_COLS], k, status;
 
 	conn_open(REPLY_TIMEOUT_S);
 	reply = get_status(argc - 1, argv + 1, &raw, &status);
+	/*
+	 * The table's status says whether all is well; with --json the
+	 * states are in the reply, and a pipeline reading it must not fail
+	 * when a tunnel is down (tunsupctl(1), EXIT STATUS).
+	 */
+	if (status == 0 && !json_output && status_some_down(reply))
+		status = EXIT_REFUSED;
 	if (json_output) {
 		printf("%s\n", raw);
 		goto out;
@@ -518,6 +678,7 @@ cmd_status(int argc, char **argv)
 		goto out;
 
 	now = now_wall();
+	started = now - jnum(reply, "uptime_s", 0);
 	list = json_object_get(reply, "tunnels");
 	n = json_array_size(list);
 	rows = xcalloc(n, sizeof(*rows));
@@ -527,7 +688,7 @@ cmd_status(int argc, char **argv)
 		rows[i] = xcalloc(ST_COLS, sizeof(**rows));
 		rows[i][0] = xstrdup(jstr(t, "name", "?"));
 		rows[i][1] = xstrdup(jstr(t, "state", "?"));
-		fmt_duration(now - jnum(t, "state_since", now), buf,
+		fmt_duration(now - status_since(t, now, started), buf,
 		    sizeof(buf));
 		rows[i][2] = xstrdup(buf);
 		fwds = json_object_get(t, "forwards");
@@ -842,6 +1003,9 @@ cmd_add(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (print) {
+		if (json_output)
+			usage_error("add --print prints a configuration "
+			    "block: it has no --json output");
 		r = add_print(argv[1], &sa);
 		sshargs_clear(&sa);
 		return r;
@@ -958,82 +1122,177 @@ cmd_watch(int argc, char **argv)
 
 /* ---- check ------------------------------------------------------------- */
 
-/*
- * Since when a tunnel that is not up has been down: its "down_since" if the
- * daemon says, else the last keepalive answer, else the daemon's start.
- */
-static double
-down_since(json_t *t, double started)
-{
-	json_t	*ka;
-	double	 since;
+/* check's thresholds: a tunnel down longer, more tunnels down, alerts. */
+struct check_limits {
+	double	 warn_s;
+	double	 crit_s;
+	long	 warn_n;	/* -1: none */
+	long	 crit_n;
+	long	 timeout;
+};
 
-	if ((since = jnum(t, "down_since", -1)) >= 0)
-		return since;
-	ka = json_object_get(t, "keepalive");
-	if ((since = jnum(ka, "last_ok", -1)) > 0)
-		return since;
-	return started;
+static char	 check_timeout_line[128];
+
+/* The whole check ran out of time: the UNKNOWN line, prepared before. */
+static void
+check_on_alarm(int sig)
+{
+	ssize_t	 n;
+
+	n = write(STDOUT_FILENO, check_timeout_line,
+	    strlen(check_timeout_line));
+	(void)n;
+	_exit(CHECK_UNKNOWN);
+}
+
+static double
+check_seconds(const char *opt, const char *v)
+{
+	char	*end;
+	double	 d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || errno != 0 || d < 0 || !isfinite(d))
+		usage_error("check: bad number of seconds for %s: %s", opt, v);
+	return d;
+}
+
+static long
+check_count(const char *opt, const char *v, long min)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < min ||
+	    n > 1000000)
+		usage_error("check: bad value for %s: %s", opt, v);
+	return n;
 }
 
 /*
- * The options of check: -g SECONDS, -gSECONDS, --grace SECONDS or
- * --grace=SECONDS. Returns the index of the first tunnel name.
+ * The options of check, a monitoring plugin's: tunsupctl(1). Returns the
+ * index of the first tunnel name.
  */
 static int
-check_options(int argc, char **argv, double *grace)
+check_options(int argc, char **argv, struct check_limits *lim)
 {
-	const char	*a, *v;
-	char		*end;
-	int		 i;
+	static const struct option longopts[] = {
+		{ "timeout",		required_argument,	NULL, 't' },
+		{ "warning",		required_argument,	NULL, 'w' },
+		{ "critical",		required_argument,	NULL, 'c' },
+		{ "grace",		required_argument,	NULL, 'g' },
+		{ "warning-count",	required_argument,	NULL, 'W' },
+		{ "critical-count",	required_argument,	NULL, 'C' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "version",		no_argument,		NULL, 'V' },
+		{ NULL,			0,			NULL, 0 },
+	};
+	int	 ch;
 
-	for (i = 1; i < argc; i++) {
-		a = argv[i];
-		if (strcmp(a, "--") == 0)
-			return i + 1;
-		if (a[0] != '-')
+	opterr = 0;
+	optind = 0;	/* getopt starts afresh on check's arguments */
+	while ((ch = getopt_long(argc, argv, "+:t:w:c:g:W:C:hV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			lim->timeout = check_count("-t", optarg, 1);
 			break;
-		if (strcmp(a, "-g") == 0 || strcmp(a, "--grace") == 0) {
-			if (++i >= argc)
-				usage_error("check: %s needs a value", a);
-			v = argv[i];
-		} else if (strncmp(a, "--grace=", 8) == 0)
-			v = a + 8;
-		else if (strncmp(a, "-g", 2) == 0)
-			v = a + 2;
-		else
-			usage_error("check: unknown option %s", a);
-		errno = 0;
-		*grace = strtod(v, &end);
-		if (*v == '\0' || *end != '\0' || errno != 0 || *grace < 0 ||
-		    !isfinite(*grace))
-			usage_error("check: bad grace period: %s", v);
+		case 'w':
+			lim->warn_s = check_seconds("-w", optarg);
+			break;
+		case 'c':
+		case 'g':
+			lim->crit_s = check_seconds(ch == 'c' ? "-c" : "-g",
+			    optarg);
+			break;
+		case 'W':
+			lim->warn_n = check_count("-W", optarg, 0);
+			break;
+		case 'C':
+			lim->crit_n = check_count("-C", optarg, 0);
+			break;
+		case 'h':
+			printf("tunsupctl check %s\n\n", PACKAGE_VERSION);
+			cmd_help_print(cmd_find("check"));
+			exit(CHECK_UNKNOWN);
+		case 'V':
+			printf("tunsupctl check %s\n", PACKAGE_VERSION);
+			exit(CHECK_UNKNOWN);
+		case ':':
+			usage_error("check: %s needs a value", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				usage_error("check: unknown option -%c", optopt);
+			usage_error("check: unknown option %s",
+			    argv[optind - 1]);
+		}
 	}
-	return i;
+	return optind;
+}
+
+/* 'NAME'=VALUE: a perfdata label, quoted, a quote in it doubled. */
+static void
+check_perf_label(struct strbuf *sb, const char *name, const char *suffix)
+{
+	const char	*cp;
+
+	sb_printf(sb, " '");
+	for (cp = name; *cp != '\0'; cp++) {
+		if (*cp == '\'')
+			sb_printf(sb, "''");
+		else
+			sb_printf(sb, "%c", *cp);
+	}
+	sb_printf(sb, "%s'=", suffix);
+}
+
+/* An empty threshold for "none", else the number. */
+static void
+check_perf_limit(struct strbuf *sb, double v)
+{
+	if (v >= 0)
+		sb_printf(sb, "%g", v);
+	sb_printf(sb, ";");
 }
 
 static int
 cmd_check(int argc, char **argv)
 {
 	static const char *label[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	struct check_limits	 lim = { 0, CHECK_GRACE_DEFAULT, -1, -1,
+				    CHECK_TIMEOUT_DEFAULT };
+	struct sigaction	 sa;
+	struct strbuf		 perf;
 	json_t		*reply, *t;
-	const char	*state, *err;
+	const char	*state, *err, *name;
 	char		*detail = NULL, *old, *refused, dur[64];
-	double		 grace = CHECK_GRACE_DEFAULT, now, started, since;
-	size_t		 i, total = 0, up = 0, stopped = 0;
+	double		 now, started, down_s;
+	size_t		 i, total = 0, up = 0, stopped = 0, down;
 	int		 status, level = CHECK_OK, bad, first;
 
-	first = check_options(argc, argv, &grace);
+	first = check_options(argc, argv, &lim);
 	argc -= first;
 	argv += first;
 
-	/* Nagios: anything that keeps us from knowing is UNKNOWN (3). */
-	if (conn_connect() != 0) {
-		printf("TUNSUP UNKNOWN - %s\n", conn_error);
-		return CHECK_UNKNOWN;
-	}
-	conn_open(REPLY_TIMEOUT_S);
+	/* -t: the whole check, connecting included. */
+	snprintf(check_timeout_line, sizeof(check_timeout_line),
+	    "TUNSUP UNKNOWN - no answer from tunsupd within %ld s\n",
+	    lim.timeout);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = check_on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(lim.timeout);
+
+	/* Anything that keeps us from knowing is UNKNOWN (3). */
+	if (conn_connect() != 0)
+		die(CHECK_UNKNOWN, "%s", conn_error);
+	conn_open(0);
 	reply = get_status(argc, argv, NULL, &status);
+	alarm(0);
 	if (status != 0) {
 		printf("TUNSUP UNKNOWN - %s\n", reply_ok(reply) ?
 		    "no such tunnel" : reply_error(reply));
@@ -1041,15 +1300,34 @@ cmd_check(int argc, char **argv)
 		return CHECK_UNKNOWN;
 	}
 
+	memset(&perf, 0, sizeof(perf));
 	now = now_wall();
 	started = now - jnum(reply, "uptime_s", 0);
 	json_array_foreach(json_object_get(reply, "tunnels"), i, t) {
 		state = jstr(t, "state", "?");
+		name = jstr(t, "name", "?");
+		check_perf_label(&perf, name, "");
+		sb_printf(&perf, "%d;;;0;1", strcmp(state, "up") == 0);
 		if (strcmp(state, "stopped") == 0) {
 			stopped++;
 			continue;
 		}
 		total++;
+		/*
+		 * Degraded keeps its state while the session lives; the
+		 * others cycle through connecting and backoff.
+		 */
+		if (strcmp(state, "up") == 0)
+			down_s = 0;
+		else if (strcmp(state, "degraded") == 0)
+			down_s = now - jnum(t, "state_since", now);
+		else
+			down_s = now - down_since(t, started);
+		check_perf_label(&perf, name, " down");
+		sb_printf(&perf, "%.0fs;", down_s);
+		check_perf_limit(&perf, lim.warn_s);
+		check_perf_limit(&perf, lim.crit_s);
+		sb_printf(&perf, "0;");
 		if (strcmp(state, "up") == 0) {
 			up++;
 			if ((refused = forward_refusals(t,
@@ -1059,41 +1337,46 @@ cmd_check(int argc, char **argv)
 				level = CHECK_WARNING;
 			old = detail;
 			xasprintf(&detail, "%s%s%s %s", old != NULL ? old : "",
-			    old != NULL ? ", " : "", jstr(t, "name", "?"),
-			    refused);
+			    old != NULL ? ", " : "", name, refused);
 			free(old);
 			free(refused);
 			continue;
 		}
-		/*
-		 * Degraded keeps its state while the session lives; the
-		 * others cycle through connecting and backoff.
-		 */
-		if (strcmp(state, "degraded") == 0)
-			since = jnum(t, "state_since", now);
-		else
-			since = down_since(t, started);
-		bad = now - since > grace ? CHECK_CRITICAL : CHECK_WARNING;
+		bad = down_s > lim.crit_s ? CHECK_CRITICAL :
+		    down_s > lim.warn_s ? CHECK_WARNING : CHECK_OK;
 		if (bad > level)
 			level = bad;
-		fmt_duration(now - since, dur, sizeof(dur));
+		fmt_duration(down_s, dur, sizeof(dur));
 		if ((err = jstr(t, "last_error", NULL)) == NULL)
 			err = forward_error(t);
 		old = detail;
 		xasprintf(&detail, "%s%s%s %s for %s%s%s%s",
 		    old != NULL ? old : "", old != NULL ? ", " : "",
-		    jstr(t, "name", "?"), state, dur,
+		    name, state, dur,
 		    err != NULL ? " (" : "", err != NULL ? err : "",
 		    err != NULL ? ")" : "");
 		free(old);
 	}
+	down = total - up;
+	if (lim.crit_n >= 0 && (long)down > lim.crit_n)
+		level = CHECK_CRITICAL;
+	else if (lim.warn_n >= 0 && (long)down > lim.warn_n &&
+	    level < CHECK_WARNING)
+		level = CHECK_WARNING;
 	printf("TUNSUP %s - %zu/%zu tunnels up", label[level], up, total);
 	if (stopped > 0)
 		printf(", %zu stopped", stopped);
 	if (detail != NULL)
 		printf("; %s", detail);
-	printf(" | up=%zu;;;0;%zu total=%zu stopped=%zu\n", up, total, total,
-	    stopped);
+	printf(" | up=%zu;;;0;%zu total=%zu stopped=%zu down=%zu;", up, total,
+	    total, stopped, down);
+	if (lim.warn_n >= 0)
+		printf("%ld", lim.warn_n);
+	printf(";");
+	if (lim.crit_n >= 0)
+		printf("%ld", lim.crit_n);
+	printf(";0;%zu%s\n", total, perf.s != NULL ? perf.s : "");
+	free(perf.s);
 	free(detail);
 	json_decref(reply);
 	return level;
@@ -1597,8 +1880,7 @@ main(int argc, char **argv)
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 },
 	};
-	const struct client_cmd	*cc = NULL;
-	size_t			 i;
+	const struct client_cmd	*cc;
 	int			 ch, r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1616,6 +1898,8 @@ main(int argc, char **argv)
 			printf("tunsupctl %s\n", PACKAGE_VERSION);
 			return 0;
 		case 'h':
+			usage_print(stdout);
+			return 0;
 		default:
 			usage();
 		}
@@ -1624,12 +1908,17 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc == 0)
 		usage_error("missing command");
-	for (i = 0; i < nitems(client_cmds); i++) {
-		if (strcmp(client_cmds[i].name, argv[0]) == 0)
-			cc = &client_cmds[i];
-	}
-	if (cc == NULL)
+	if ((cc = cmd_find(argv[0])) == NULL)
 		usage_error("unknown command: %s", argv[0]);
+	plugin_mode = (cc->flags & CC_PLUGIN) != 0;
+	/* A plugin answers -h itself, with a plugin's status. */
+	if (!plugin_mode && argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		cmd_help_print(cc);
+		return 0;
+	}
+	if (json_output && (cc->flags & CC_NOJSON))
+		usage_error("%s has no --json output", cc->name);
 	if (socket_path == NULL)
 		socket_path = ctl_default_path();
 

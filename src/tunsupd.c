@@ -23,25 +23,29 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: tunsupd [-f config] [-S socket] [-t] [-T] [-v]... "
-	    "[-q] [-V] [-h]\n");
+	fprintf(fp, "usage: tunsupd [-f config] [-S socket] [-t] [-v]... "
+	    "[-q] [-V] [-h]\n       tunsupd [-f config] -T [name]\n");
 }
 
 /*
- * -T: every tunnel's effective configuration; the ones the state file
- * added or removed, or whose forwards it changed, say so in a comment
- * (tunsupd.conf(5), STATE FILE).
+ * -T: every tunnel's effective configuration, or only, with a name, that
+ * tunnel's; the ones the state file added or removed, or whose forwards it
+ * changed, say so in a comment (tunsupd.conf(5), STATE FILE). 0, or 1 for
+ * a name the configuration does not have.
  */
-static void
-print_config(const struct cfg *cfg, const struct state *st)
+static int
+print_config(const struct cfg *cfg, const struct state *st, const char *only)
 {
 	const char	*name;
 	char		*dump, *notes;
 	size_t		 i;
+	int		 found = 0;
 
 	for (i = 0; i < cfg->ntunnels; i++) {
+		if (only != NULL && strcmp(cfg->tunnels[i]->name, only) != 0)
+			continue;
 		dump = tunnel_spec_dump(cfg->tunnels[i]);
-		if (i > 0)
+		if (found++ > 0)
 			printf("\n");
 		if (state_added(st, cfg->tunnels[i]->name))
 			printf("# added at runtime, kept in %s\n",
@@ -53,9 +57,18 @@ print_config(const struct cfg *cfg, const struct state *st)
 		free(notes);
 		free(dump);
 	}
-	for (i = 0; (name = state_removed(st, i)) != NULL; i++)
-		printf("\n# tunnel %s: removed at runtime, kept in %s\n", name,
-		    state_path(st));
+	for (i = 0; (name = state_removed(st, i)) != NULL; i++) {
+		if (only != NULL && strcmp(name, only) != 0)
+			continue;
+		printf("%s# tunnel %s: removed at runtime, kept in %s\n",
+		    found++ > 0 ? "\n" : "", name, state_path(st));
+	}
+	if (only != NULL && found == 0) {
+		fprintf(stderr, "tunsupd: no tunnel %s in the configuration\n",
+		    only);
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -68,7 +81,9 @@ main(int argc, char **argv)
 	struct daemon		*d;
 	struct state		*st = NULL;
 	struct ev_loop		*loop;
+	const char		*only = NULL;
 	int			 ch, check = 0, print = 0, level = LOG_LVL_INFO;
+	int			 r = 0;
 	size_t			 i;
 
 	while ((ch = getopt(argc, argv, "f:S:tTvqVh")) != -1) {
@@ -104,6 +119,9 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* -T NAME: one tunnel. */
+	if (print && optind == argc - 1)
+		only = argv[optind++];
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
@@ -137,14 +155,14 @@ main(int argc, char **argv)
 	}
 	if (check || print) {
 		if (print)
-			print_config(cfg, st);
+			r = print_config(cfg, st, only);
 		else
 			fprintf(stderr, "%s: configuration OK (%zu tunnels)\n",
 			    path, cfg->ntunnels);
 		cfg_free(cfg);
 		state_free(st);
 		free(sock);
-		return 0;
+		return r;
 	}
 
 	/* Each tunnel and each connection holds a descriptor: tunsupd(8). */

@@ -1,6 +1,8 @@
 # cli: tunsupctl(1) against a daemon with a real sshd: the status
-# table, --json, start/stop/restart, exit codes, add from an autossh command
-# line, remove, reload, check, authorized-keys and watch.
+# table, its SINCE column and exit status, --json, start/stop/restart, exit
+# codes, help and --help, add from an autossh command line, remove, reload,
+# check, authorized-keys, watch and tunsupd -T NAME. check as a monitoring
+# plugin: check_plugin.sh.
 set -eu
 . "$TESTLIB"
 tlib_init
@@ -84,7 +86,6 @@ start_stop_restart() {
 	expect_rc 2 ctl add onlyname
 	expect_rc 2 ctl add x -Z 127.0.0.1
 	expect_rc 2 ctl add x -W h:1 127.0.0.1
-	expect_rc 2 ctl check -g soon
 	pass "usage errors exit 2"
 
 	expect_rc 3 "$TUNSUPCTL" -S "$T/nothing.sock" status
@@ -213,6 +214,95 @@ authorized_keys() {
 	pass "authorized-keys rejects missing or bad key files and unknown tunnels"
 }
 
+# Help on stdout with status 0: tunsupctl --help, help [COMMAND] and
+# COMMAND --help; --json is refused by the commands that have no JSON.
+help_cmds() {
+	local c
+	for c in --help -h help; do
+		expect_rc 0 ctl $c
+		head -1 "$T/out" | grep -q '^usage: tunsupctl ' || fail "$c: $(cat "$T/out")"
+		grep -q '^    check-now ' "$T/out" || fail "$c lists no commands: $(cat "$T/out")"
+		[ ! -s "$T/err" ] || fail "$c wrote to stderr: $(cat "$T/err")"
+	done
+	expect_rc 0 ctl help status
+	grep -qx 'usage: tunsupctl \[-S socket\] \[--json\] status \[NAME ...\]' "$T/out" ||
+	    fail "help status: $(cat "$T/out")"
+	expect_rc 0 ctl status --help
+	grep -q '^usage: tunsupctl .* status ' "$T/out" && [ ! -s "$T/err" ] ||
+	    fail "status --help: $(cat "$T/out" "$T/err")"
+	for c in start stop restart check-now reload add remove forward cancel watch \
+	    authorized-keys metrics help; do
+		expect_rc 0 ctl "$c" --help
+		grep -q "^usage: tunsupctl .* $c" "$T/out" || fail "$c --help: $(cat "$T/out")"
+		[ "$(wc -l <"$T/out")" -ge 3 ] || fail "$c --help says nothing: $(cat "$T/out")"
+	done
+	expect_rc 2 ctl help nope
+	grep -q "unknown command: nope" "$T/err" || fail "help nope: $(cat "$T/err")"
+	pass "--help, help [COMMAND] and COMMAND --help print on stdout and exit 0"
+
+	expect_rc 2 ctl --json metrics
+	grep -q "metrics has no --json output" "$T/err" && [ ! -s "$T/out" ] ||
+	    fail "--json metrics: $(cat "$T/out" "$T/err")"
+	expect_rc 2 ctl --json authorized-keys web "$T/id_ed25519.pub"
+	grep -q "authorized-keys has no --json output" "$T/err" || fail "--json authorized-keys: $(cat "$T/err")"
+	expect_rc 2 ctl --json add --print x 127.0.0.1
+	grep -q "no --json output" "$T/err" || fail "--json add --print: $(cat "$T/err")"
+	expect_rc 0 ctl --json stop off
+	jget ok <"$T/out" | grep -qx true || fail "--json stop: $(cat "$T/out")"
+	expect_rc 0 ctl --json check-now web
+	jget ok <"$T/out" | grep -qx true || fail "--json check-now: $(cat "$T/out")"
+	pass "--json prints the reply, or is refused where there is no JSON"
+}
+
+# The table's exit status: 0 all up or stopped, 1 one is not up. SINCE: how
+# long a tunnel has been down, through its backoffs and attempts.
+status_exit_since() {
+	local want got
+	wait_state web up 20
+	expect_rc 0 ctl stop off
+	expect_rc 0 ctl status
+	expect_rc 0 ctl start off
+	wait_state off 'connecting|backoff' 10
+	expect_rc 1 ctl status
+	row off | grep -Eq '^off +(connecting|backoff) ' || fail "status: $(cat "$T/out")"
+	expect_rc 0 ctl status web
+	expect_rc 0 ctl --json status
+	pass "status exits 1 while a tunnel is not up, 0 with --json or when all are up or stopped"
+
+	# Attempts and backoffs have moved state_since on, at least 2 s after.
+	wait_for 30 'ctl --json status | python3 -c "
+import json, sys
+t = [t for t in json.load(sys.stdin)[\"tunnels\"] if t[\"name\"] == \"off\"][0]
+sys.exit(0 if t[\"state_since\"] - t[\"down_since\"] >= 2 else 1)"'
+	want=$(ctl --json status | python3 -c '
+import json, sys, time
+t = [t for t in json.load(sys.stdin)["tunnels"] if t["name"] == "off"][0]
+print(int(time.time() - t["down_since"]))')
+	expect_rc 1 ctl status off
+	got=$(row off | awk '{ print $3 }' | python3 -c '
+import re, sys
+m = re.fullmatch(r"(?:(\d+)m)?(\d+)s", sys.stdin.read().strip())
+print(int(m.group(1) or 0) * 60 + int(m.group(2)) if m else -1)')
+	[ "$got" -ge "$want" ] || fail "SINCE of off is ${got}s, down for ${want}s: $(cat "$T/out")"
+	expect_rc 0 ctl stop off
+	wait_state off stopped 10
+	pass "SINCE counts from when the tunnel went down (${got}s), not from its last attempt"
+}
+
+# tunsupd -T NAME: that tunnel's effective configuration only.
+dump_one() {
+	expect_rc 0 "$TUNSUPD" -T -f "$T/tunsupd.conf" web
+	[ "$(grep -c '^tunnel ' "$T/out")" = 1 ] && grep -qx 'tunnel web' "$T/out" ||
+	    fail "-T web: $(cat "$T/out")"
+	grep -q "localforward 127.0.0.1:$P_WEB " "$T/out" || fail "-T web lacks its forward: $(cat "$T/out")"
+	expect_rc 0 "$TUNSUPD" -T -f "$T/tunsupd.conf"
+	[ "$(grep -c '^tunnel ' "$T/out")" -ge 2 ] || fail "-T: $(cat "$T/out")"
+	expect_rc 1 "$TUNSUPD" -T -f "$T/tunsupd.conf" nope
+	grep -q "no tunnel nope" "$T/err" && [ ! -s "$T/out" ] || fail "-T nope: $(cat "$T/out" "$T/err")"
+	expect_rc 2 "$TUNSUPD" -T -f "$T/tunsupd.conf" web off
+	pass "tunsupd -T NAME prints that tunnel's configuration; an unknown one exits 1"
+}
+
 watch_cmd() {
 	local wpid jpid rc=0
 	# Not through ctl(): $! must be tunsupctl itself, not a subshell.
@@ -248,5 +338,8 @@ start_stop_restart
 add_remove
 reload_cmd
 check_cmd
+help_cmds
+status_exit_since
+dump_one
 authorized_keys
 watch_cmd

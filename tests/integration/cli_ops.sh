@@ -282,7 +282,7 @@ degraded() {
 	want 0 $fwd
 	fwd_field held 0 error | grep -q "server refused to listen on 127.0.0.1:$P_HELD" ||
 	    fail "forward error: $(fwd_field held 0 error)"
-	expect_rc 0 ctl status held
+	expect_rc 1 ctl status held	# not up
 	grep -Eq "^held +degraded +[0-9]+s +0/1 +0 +server refused to listen on 127.0.0.1:$P_HELD: " "$T/out" ||
 	    fail "status of a degraded tunnel: $(cat "$T/out")"
 	expect_rc 1 ctl check -g 3600
