@@ -10,6 +10,12 @@ tlib_init
 need_tool promtool
 
 req() { python3 "$TLIB_DIR/httpreq.py" "$@"; }
+# conns_on PORT: established TCP connections to local PORT.
+conns_on() {
+	awk -v h="$(printf '%04X' "$1")" 'FNR > 1 && $4 == "01" {
+	    n = split($2, a, ":"); if (a[n] == h) c++ } END { print c + 0 }' \
+	    /proc/net/tcp /proc/net/tcp6
+}
 
 start_sshd srv
 read -r MP LP EP MP2 <<<"$(free_ports 4 | xargs)"
@@ -90,7 +96,7 @@ wait_for 10 "[ -s '$T/held' ]"
 req "$MP" --drip >"$T/drip.out" 2>&1 &
 DRIP=$!
 track "$DRIP"
-wait_for 10 "[ \$(ss -Htn state established '( sport = :$MP )' | wc -l) -ge 8 ]"
+wait_for 10 "[ \$(conns_on $MP) -ge 8 ]"
 # Above the limit: 503 at once.
 check_status 'HTTP/1.1 503 Service Unavailable' 'GET /metrics HTTP/1.1\r\n\r\n'
 # Meanwhile the tunnels and the control socket are served as ever.
