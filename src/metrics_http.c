@@ -78,7 +78,6 @@ metrics_http_address(const char *spec, struct sockaddr_storage *ss,
 	struct addrinfo	 hints, *res = NULL;
 	const char	*port, *colon;
 	char		*host;
-	int		 r;
 
 	if ((colon = strrchr(spec, ':')) == NULL) {
 		host = xstrdup("127.0.0.1");
@@ -95,6 +94,12 @@ metrics_http_address(const char *spec, struct sockaddr_storage *ss,
 		host = xstrndup(spec, colon - spec);
 		port = colon + 1;
 	}
+	if (*host == '\0') {
+		xasprintf(err, "MetricsListen %s: the address is empty (a port "
+		    "alone listens on 127.0.0.1)", spec);
+		free(host);
+		return -1;
+	}
 	if (*port == '\0' || strspn(port, "0123456789") != strlen(port) ||
 	    strlen(port) > 5 || atoi(port) < 1 || atoi(port) > 65535) {
 		xasprintf(err, "MetricsListen %s: expected a port from 1 to "
@@ -106,9 +111,9 @@ metrics_http_address(const char *spec, struct sockaddr_storage *ss,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	/* Numbers only: a name would need the resolver and could block. */
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if ((r = getaddrinfo(*host != '\0' ? host : NULL, port, &hints,
-	    &res)) != 0 || res->ai_addrlen > sizeof(*ss)) {
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) != 0 ||
+	    res->ai_addrlen > sizeof(*ss)) {
 		xasprintf(err, "MetricsListen %s: expected a numeric address "
 		    "and a port", spec);
 		if (res != NULL)

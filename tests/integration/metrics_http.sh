@@ -135,7 +135,7 @@ awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b > a) }' || fail "success timestamp $
 pass "reload: failure shown (0, timestamp kept), success shown; MetricsListen moved to $MP2"
 
 # ---- the keyword ------------------------------------------------------------
-for bad in 0 65536 x:1 '[::1' localhost:9100 127.0.0.1:; do
+for bad in 0 65536 x:1 '[::1' localhost:9100 127.0.0.1: :$MP; do
 	printf 'MetricsListen %s\n' "$bad" >"$T/bad.conf"
 	expect_rc 1 "$TUNSUPD" -t -f "$T/bad.conf"
 	grep -q "bad.conf:1: MetricsListen" "$T/err" || fail "MetricsListen $bad: $(cat "$T/err")"

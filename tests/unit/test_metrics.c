@@ -163,6 +163,7 @@ Test(metrics_http, address)
 	static const char *const bad[] = {
 		"", "0", "65536", "x", "x:1", "localhost:9100", "[::1",
 		"[::1]", "::1:9100x", "127.0.0.1:", "1.2.3.4:-1", "123456",
+		":9100", "[]:9100",
 	};
 	size_t			 i;
 
