@@ -156,6 +156,7 @@ struct cfg {
 	char			 *path;
 	char			 *control_group;	/* top level only */
 	char			 *state_file;	/* top level only; NULL: default */
+	char			 *metrics_listen;	/* top level only, or NULL */
 	/*
 	 * Lines before the first Tunnel, as parsed (not filled: unset fields
 	 * stay CFG_UNSET/NULL; "none" may be kept as the string "none").

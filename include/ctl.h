@@ -77,6 +77,8 @@ json_t		*ctl_dispatch(struct daemon *, json_t *req,
 json_t		*ctl_dispatch_line(struct daemon *, const char *line, size_t len,
 		    const struct ctl_peer *, int *subscribe);
 /* The daemon's handler for ctl_open(): ctl_dispatch_line(), arg the daemon. */
+/* The status command's reply for every tunnel (tunsupctl(1), status). */
+json_t		*ctl_status(struct daemon *);
 json_t		*ctl_daemon_handler(void *arg, const char *line, size_t len,
 		    const struct ctl_peer *, int *subscribe);
 

@@ -16,6 +16,7 @@ struct cfg;
 struct cfg_errors;
 struct ctl;
 struct fdlimit;
+struct metrics_http;
 struct netwatch;
 struct resolver;
 struct state;
@@ -35,6 +36,7 @@ struct turn_stats {
 	uint64_t		 turns;
 	uint64_t		 over[TURN_LIMITS];
 	double			 longest_ms;
+	double			 sum_ms;
 };
 extern const int turn_limits_ms[TURN_LIMITS];
 
@@ -48,6 +50,10 @@ struct daemon {
 	struct resolver		*resolver;	/* async DNS for every tunnel */
 	struct fdlimit		*fdlimit;	/* every listener's accept pause */
 	double			 started;	/* wall clock */
+	const char		*libssh_version;	/* for status, or NULL */
+	struct metrics_http	*metrics;	/* MetricsListen, or NULL */
+	int			 reload_failed;	/* the last reload failed */
+	double			 loaded;	/* wall clock of the last load */
 
 	/* Handshakes in flight (tunsupd(8): bounded, 8). */
 	int			 handshakes;
@@ -125,6 +131,12 @@ int		 daemon_tunnel_remove(struct daemon *, const char *name,
  * with *err set to the file:line messages.
  */
 json_t		*daemon_reload(struct daemon *, char **err);
+/*
+ * Serve the metrics on the configuration's MetricsListen (none: close the
+ * endpoint); an unchanged address keeps its socket. 0, or -1 with *err.
+ */
+int		 daemon_metrics_listen(struct daemon *, const char *spec,
+		    char **err);
 
 /*
  * Check every session now, or only the named tunnel's (name not NULL: 0, or

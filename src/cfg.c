@@ -37,6 +37,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "sshconfig.h"
 #include "sshkw.h"
 #include "util.h"
@@ -94,6 +95,7 @@ enum opcode {
 	oSshConfig,
 	oProxyCommand,
 	oStateFile,
+	oMetricsListen,
 	oIgnoreUnknown,
 	oKexAlgorithms,
 	oHostKeyAlgorithms,
@@ -159,6 +161,7 @@ static const struct keyword {
 	/* The rest of its line, as it stands: see parse_line(). */
 	{ "ProxyCommand",		oProxyCommand,		1, CFG_MAX_ARGS, 0 },
 	{ "StateFile",			oStateFile,		1, 1, K_TOP },
+	{ "MetricsListen",		oMetricsListen,		1, 1, K_TOP },
 	{ "IgnoreUnknown",		oIgnoreUnknown,		1, 1, 0 },
 	{ "KexAlgorithms",		oKexAlgorithms,		1, 1, 0 },
 	{ "HostKeyAlgorithms",		oHostKeyAlgorithms,	1, 1, 0 },
@@ -1437,6 +1440,22 @@ kw_string(struct parse *p, const struct keyword *k, char **field,
 		*field = xstrdup(arg);
 }
 
+/* MetricsListen [addr:]port: checked here, opened by the daemon. */
+static void
+kw_metrics_listen(struct parse *p, const struct keyword *k, const char *arg)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			*err = NULL;
+
+	if (metrics_http_address(arg, &ss, &sslen, &err) != 0) {
+		lerr(p, "%s", err);
+		free(err);
+		return;
+	}
+	kw_string(p, k, &p->cfg->metrics_listen, arg);
+}
+
 static void
 kw_path(char **field, const char *arg)
 {
@@ -2004,6 +2023,9 @@ parse_keyword(struct parse *p, const char *kw, int argc, char **argv)
 	case oStateFile:
 		kw_path(&p->cfg->state_file, argv[0]);
 		break;
+	case oMetricsListen:
+		kw_metrics_listen(p, k, argv[0]);
+		break;
 	case oIgnoreUnknown:
 		kw_string(p, k, &t->ignore_unknown, argv[0]);
 		break;
@@ -2096,7 +2118,7 @@ static const enum opcode sshcfg_foreign_ops[] = {
 	oInclude, oControlGroup, oEnabled, oRetryMin, oRetryMax,
 	oRetryNetworkMax, oForwardProbe, oSshConfig, oEventCommand,
 	oEventCommandTimeout, oForwardProbeInterval, oFallbackHost,
-	oIdentityPassphraseFile, oPasswordFile, oStateFile,
+	oIdentityPassphraseFile, oPasswordFile, oStateFile, oMetricsListen,
 };
 
 static int
@@ -2679,6 +2701,7 @@ cfg_free(struct cfg *cfg)
 	cfg_errors_clear(&cfg->warnings);
 	free(cfg->control_group);
 	free(cfg->state_file);
+	free(cfg->metrics_listen);
 	free(cfg->path);
 	free(cfg);
 }

@@ -133,13 +133,19 @@ ctl_turn_stats(const struct turn_stats *ts)
 	char	 key[32];
 	int	 i;
 
-	o = json_pack("{s:I,s:f}", "turns", (json_int_t)ts->turns,
-	    "longest_turn_ms", ts->longest_ms);
+	o = json_pack("{s:I,s:f,s:f}", "turns", (json_int_t)ts->turns,
+	    "longest_turn_ms", ts->longest_ms, "turn_ms_sum", ts->sum_ms);
 	for (i = 0; i < TURN_LIMITS; i++) {
 		snprintf(key, sizeof(key), "turns_over_%dms", turn_limits_ms[i]);
 		json_object_set_new(o, key, json_integer((json_int_t)ts->over[i]));
 	}
 	return o;
+}
+
+json_t *
+ctl_status(struct daemon *d)
+{
+	return ctl_cmd_status(d, NULL, NULL);
 }
 
 static json_t *
@@ -163,11 +169,16 @@ ctl_cmd_status(struct daemon *d, json_t *req, int *subscribe)
 		TAILQ_FOREACH(t, &d->tunnels, entry)
 			json_array_append_new(list, tunnel_status(t));
 	}
-	reply = json_pack("{s:b,s:s,s:I,s:f,s:o,s:o}", "ok", 1,
-	    "version", PACKAGE_VERSION, "pid", (json_int_t)getpid(),
-	    "uptime_s", now_wall() - d->started,
+	reply = json_pack("{s:b,s:s,s:I,s:f,s:f,s:o,s:o,s:{s:b,s:f}}",
+	    "ok", 1, "version", PACKAGE_VERSION, "pid", (json_int_t)getpid(),
+	    "uptime_s", now_wall() - d->started, "started", d->started,
 	    "loop", ctl_turn_stats(&d->turn),
-	    "tunnels", list);	/* "o" steals both */
+	    "tunnels", list,	/* "o" steals both */
+	    "reload", "successful", !d->reload_failed,
+	    "success_time", d->loaded);
+	if (d->libssh_version != NULL)
+		json_object_set_new(reply, "libssh",
+		    json_string(d->libssh_version));	/* stolen */
 	return reply;
 }
 

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "netwatch.h"
 #include "resolver.h"
 #include "sshconn.h"
@@ -82,6 +83,7 @@ daemon_turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (ms > turn_limits_ms[i])
 			d->turn.over[i]++;
 	}
+	d->turn.sum_ms += ms;
 	if (ms > d->turn.longest_ms)
 		d->turn.longest_ms = ms;
 }
@@ -97,7 +99,7 @@ daemon_new(struct ev_loop *loop, struct cfg *cfg, const char *path)
 	d = xcalloc(1, sizeof(*d));
 	d->loop = loop;
 	d->config_path = path != NULL ? xstrdup(path) : NULL;
-	d->started = now_wall();
+	d->started = d->loaded = now_wall();
 	d->handshakes_max = HANDSHAKES_MAX;
 	d->resolver = resolver_new(loop);
 	d->fdlimit = fdlimit_new(loop);
@@ -157,6 +159,7 @@ daemon_free(struct daemon *d)
 	}
 	if (d->ctl != NULL)
 		ctl_close(d->ctl);
+	metrics_http_free(d->metrics);
 	resolver_free(d->resolver);
 	fdlimit_free(d->fdlimit);
 	cfg_free(d->cfg);
@@ -213,6 +216,8 @@ daemon_shutdown(struct daemon *d)
 		ctl_close(d->ctl);
 		d->ctl = NULL;
 	}
+	metrics_http_free(d->metrics);
+	d->metrics = NULL;
 	/*
 	 * The loop ends by itself once the sessions' sockets have closed
 	 * (their servers read our DISCONNECT), or at this deadline.
@@ -481,6 +486,7 @@ daemon_reload(struct daemon *d, char **err)
 		*err = xstrdup("no configuration file to reload");
 		return NULL;
 	}
+	d->reload_failed = 1;	/* until it succeeds */
 	if ((c = cfg_load(d->config_path, &errs)) == NULL ||
 	    (d->state != NULL && state_merge(d->state, c, &errs) != 0) ||
 	    daemon_cfg_check(c, &errs) != 0) {
@@ -491,6 +497,12 @@ daemon_reload(struct daemon *d, char **err)
 		cfg_errors_clear(&errs);
 		return NULL;
 	}
+	if (daemon_metrics_listen(d, c->metrics_listen, err) != 0) {
+		cfg_free(c);
+		return NULL;
+	}
+	d->reload_failed = 0;
+	d->loaded = now_wall();
 	for (i = 0; i < c->warnings.n; i++)
 		log_warn("%s", c->warnings.msg[i]);
 
@@ -562,6 +574,44 @@ daemon_reload(struct daemon *d, char **err)
 	    json_array_size(restarted), json_array_size(fwds_changed),
 	    json_array_size(unchanged));
 	return reply;
+}
+
+static json_t *
+daemon_metrics_status(void *arg)
+{
+	return ctl_status(arg);
+}
+
+int
+daemon_metrics_listen(struct daemon *d, const char *spec, char **err)
+{
+	char	*old = NULL, *oerr = NULL;
+	int	 r = 0;
+
+	if (metrics_http_spec(d->metrics) != NULL)
+		old = xstrdup(metrics_http_spec(d->metrics));
+	if ((spec == NULL && old == NULL) ||
+	    (spec != NULL && old != NULL && strcmp(spec, old) == 0))
+		goto out;
+	/* The old socket goes first: the new address may be the same. */
+	metrics_http_free(d->metrics);
+	d->metrics = NULL;
+	if (spec == NULL)
+		goto out;
+	d->metrics = metrics_http_open(d->loop, d->fdlimit, spec,
+	    daemon_metrics_status, d, err);
+	if (d->metrics == NULL) {
+		r = -1;
+		/* Keep serving where it did. */
+		if (old != NULL && (d->metrics = metrics_http_open(d->loop,
+		    d->fdlimit, old, daemon_metrics_status, d, &oerr)) == NULL) {
+			log_warn("%s", oerr);
+			free(oerr);
+		}
+	}
+ out:
+	free(old);
+	return r;
 }
 
 void

@@ -29,6 +29,7 @@
 
 #include "cfg.h"
 #include "ctl.h"
+#include "metrics.h"
 #include "sshargs.h"
 #include "util.h"
 
@@ -523,24 +524,6 @@ fmt_time(double ts, char *buf, size_t len)
 	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len,
 	    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, len, "%.3f", ts);
-}
-
-static const char *
-jstr(json_t *obj, const char *key, const char *dflt)
-{
-	const char	*s;
-
-	s = json_string_value(json_object_get(obj, key));
-	return s != NULL ? s : dflt;
-}
-
-static double
-jnum(json_t *obj, const char *key, double dflt)
-{
-	json_t	*v;
-
-	v = json_object_get(obj, key);
-	return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
 /* ---- status ------------------------------------------------------------ */
@@ -1568,280 +1551,6 @@ cmd_authorized_keys(int argc, char **argv)
 /* ---- metrics ----------------------------------------------------------- */
 
 /*
- * Prometheus text exposition (format 0.0.4), as node_exporter's textfile
- * collector reads it: each family's HELP and TYPE, then all its samples,
- * one family after the other.
- */
-
-/* The tunnel states (tunsupctl(1), STATES), each exported as 0 or 1. */
-static const char *const metric_states[] = {
-	"stopped", "connecting", "forwarding", "up", "degraded", "backoff",
-};
-
-/* Per forward families: the name, its help, its type and its status key. */
-static const struct fwd_metric {
-	const char	*name;
-	const char	*help;
-	const char	*type;
-	const char	*key;
-} fwd_metrics[] = {
-	{ "tunsup_forward_connections_active",
-	  "Connections open through the forward.", "gauge",
-	  "connections_active" },
-	{ "tunsup_forward_connections_total",
-	  "Connections accepted by the forward.", "counter",
-	  "connections_total" },
-	{ "tunsup_forward_bytes_in_total",
-	  "Bytes from the SSH channel to the local socket.", "counter",
-	  "bytes_in" },
-	{ "tunsup_forward_bytes_out_total",
-	  "Bytes from the local socket into the SSH channel.", "counter",
-	  "bytes_out" },
-};
-
-static void
-metric_family(const char *name, const char *help, const char *type)
-{
-	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* A label value, escaped as the exposition format wants: \\, \" and \n. */
-static void
-metric_label(const char *name, const char *value, int first)
-{
-	const char	*cp;
-
-	printf("%s%s=\"", first ? "" : ",", name);
-	for (cp = value; *cp != '\0'; cp++) {
-		if (*cp == '\\')
-			fputs("\\\\", stdout);
-		else if (*cp == '"')
-			fputs("\\\"", stdout);
-		else if (*cp == '\n')
-			fputs("\\n", stdout);
-		else
-			putchar(*cp);
-	}
-	putchar('"');
-}
-
-/* A sample value: integers exactly, reals with all their digits. */
-static void
-metric_value(json_t *v)
-{
-	if (json_is_integer(v))
-		printf(" %" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
-	else
-		printf(" %.17g\n", json_number_value(v));
-}
-
-/*
- * Forward i of a tunnel is exported unless an earlier one has the same kind
- * and listen address (the labels would repeat a series); that can only be
- * a forward that failed anyway.
- */
-static int
-metric_fwd_unique(json_t *fwds, size_t i)
-{
-	json_t	*f, *g;
-	size_t	 j;
-
-	f = json_array_get(fwds, i);
-	for (j = 0; j < i; j++) {
-		g = json_array_get(fwds, j);
-		if (strcmp(jstr(f, "kind", ""), jstr(g, "kind", "")) == 0 &&
-		    strcmp(jstr(f, "listen", ""), jstr(g, "listen", "")) == 0)
-			return 0;
-	}
-	return 1;
-}
-
-static void
-metric_fwd_labels(const char *name, json_t *t, json_t *f)
-{
-	printf("%s{", name);
-	metric_label("tunnel", jstr(t, "name", ""), 1);
-	metric_label("kind", jstr(f, "kind", ""), 0);
-	metric_label("listen", jstr(f, "listen", ""), 0);
-	putchar('}');
-}
-
-/* Per tunnel counters: NAME{tunnel="..."} VALUE, for a numeric KEY. */
-static void
-metric_tunnels(json_t *list, const char *name, const char *help,
-    const char *type, const char *key)
-{
-	json_t	*t, *v;
-	size_t	 i;
-
-	metric_family(name, help, type);
-	json_array_foreach(list, i, t) {
-		if (!json_is_number(v = json_object_get(t, key)))
-			continue;
-		printf("%s{", name);
-		metric_label("tunnel", jstr(t, "name", ""), 1);
-		putchar('}');
-		metric_value(v);
-	}
-}
-
-/* The daemon's loop turns (status "loop"), if it reports them. */
-static void
-metric_loop(json_t *loop)
-{
-	const char	*key;
-	json_t		*v;
-	int		 ms;
-
-	if (!json_is_object(loop))
-		return;
-	metric_family("tunsup_loop_turns_total", "Turns of tunsupd's event "
-	    "loop.", "counter");
-	printf("tunsup_loop_turns_total %.0f\n", jnum(loop, "turns", 0));
-	metric_family("tunsup_loop_turns_over_total", "Loop turns longer than "
-	    "ms milliseconds: nothing else was served meanwhile.", "counter");
-	json_object_foreach(loop, key, v) {
-		if (sscanf(key, "turns_over_%dms", &ms) == 1 &&
-		    json_is_number(v))
-			printf("tunsup_loop_turns_over_total{ms=\"%d\"} %.0f\n",
-			    ms, json_number_value(v));
-	}
-	metric_family("tunsup_loop_longest_turn_seconds", "The longest loop "
-	    "turn since tunsupd started.", "gauge");
-	printf("tunsup_loop_longest_turn_seconds %.6f\n",
-	    jnum(loop, "longest_turn_ms", 0) / 1000.0);
-}
-
-/* Names of a refused open's reasons in status, as label values. */
-static const char *const metric_refusal_reasons[] = {
-	"administratively prohibited", "connect failed",
-	"unknown channel type", "resource shortage", "other",
-};
-
-/* Refused channel opens of the forwards that open channels (-L, -D). */
-static void
-metric_refusals(json_t *list)
-{
-	const struct fwd_kind_info *kind;
-	json_t		*t, *f, *fwds, *counts;
-	char		 label[64], *cp;
-	size_t		 i, j, k;
-
-	metric_family("tunsup_forward_opens_refused_total", "Channel opens "
-	    "of the forward the server refused, by RFC 4254 reason.",
-	    "counter");
-	json_array_foreach(list, i, t) {
-		fwds = json_object_get(t, "forwards");
-		json_array_foreach(fwds, j, f) {
-			kind = fwd_kind_by_name(jstr(f, "kind", ""));
-			counts = json_object_get(f, "opens_refused");
-			if (kind == NULL || !(kind->flags & FK_HERE) ||
-			    !json_is_object(counts) ||
-			    !metric_fwd_unique(fwds, j))
-				continue;
-			for (k = 0; k < nitems(metric_refusal_reasons); k++) {
-				snprintf(label, sizeof(label), "%s",
-				    metric_refusal_reasons[k]);
-				for (cp = label; *cp != '\0'; cp++)
-					*cp = *cp == ' ' ? '_' : *cp;
-				printf("tunsup_forward_opens_refused_total{");
-				metric_label("tunnel", jstr(t, "name", ""), 1);
-				metric_label("kind", jstr(f, "kind", ""), 0);
-				metric_label("listen", jstr(f, "listen", ""),
-				    0);
-				metric_label("reason", label, 0);
-				printf("} %.0f\n", jnum(counts,
-				    metric_refusal_reasons[k], 0));
-			}
-		}
-	}
-}
-
-static void
-metric_print(json_t *reply)
-{
-	const struct fwd_metric	*m;
-	json_t			*list, *t, *f, *fwds, *rtt;
-	const char		*state;
-	size_t			 i, j, k;
-	int			 known;
-
-	list = json_object_get(reply, "tunnels");
-
-	metric_family("tunsup_up", "Whether tunsupd answered on its control "
-	    "socket.", "gauge");
-	printf("tunsup_up 1\n");
-	metric_family("tunsup_uptime_seconds", "Seconds since tunsupd "
-	    "started.", "gauge");
-	printf("tunsup_uptime_seconds %.3f\n", jnum(reply, "uptime_s", 0));
-	metric_loop(json_object_get(reply, "loop"));
-
-	metric_family("tunsup_tunnel_state", "Tunnel state: 1 for the "
-	    "current state, 0 for the others.", "gauge");
-	json_array_foreach(list, i, t) {
-		state = jstr(t, "state", "");
-		known = 0;
-		for (k = 0; k < nitems(metric_states); k++) {
-			known |= strcmp(state, metric_states[k]) == 0;
-			printf("tunsup_tunnel_state{");
-			metric_label("tunnel", jstr(t, "name", ""), 1);
-			metric_label("state", metric_states[k], 0);
-			printf("} %d\n", strcmp(state, metric_states[k]) == 0);
-		}
-		if (!known && *state != '\0') {
-			printf("tunsup_tunnel_state{");
-			metric_label("tunnel", jstr(t, "name", ""), 1);
-			metric_label("state", state, 0);
-			printf("} 1\n");
-		}
-	}
-	metric_tunnels(list, "tunsup_tunnel_connects_total", "SSH sessions "
-	    "established.", "counter", "connects");
-	metric_tunnels(list, "tunsup_tunnel_failures_total", "Connection "
-	    "attempts and sessions that failed.", "counter", "failures");
-
-	metric_family("tunsup_tunnel_keepalive_rtt_seconds", "Round trip "
-	    "time of the last keepalive answered (absent until one is).",
-	    "gauge");
-	json_array_foreach(list, i, t) {
-		rtt = json_object_get(json_object_get(t, "keepalive"),
-		    "rtt_ms");
-		if (!json_is_number(rtt))
-			continue;
-		printf("tunsup_tunnel_keepalive_rtt_seconds{");
-		metric_label("tunnel", jstr(t, "name", ""), 1);
-		printf("} %.9g\n", json_number_value(rtt) / 1000.0);
-	}
-
-	metric_family("tunsup_forward_up", "Whether the forward is "
-	    "established.", "gauge");
-	json_array_foreach(list, i, t) {
-		fwds = json_object_get(t, "forwards");
-		json_array_foreach(fwds, j, f) {
-			if (!metric_fwd_unique(fwds, j))
-				continue;
-			metric_fwd_labels("tunsup_forward_up", t, f);
-			printf(" %d\n", strcmp(jstr(f, "state", ""), "up") == 0);
-		}
-	}
-	metric_refusals(list);
-	for (k = 0; k < nitems(fwd_metrics); k++) {
-		m = &fwd_metrics[k];
-		metric_family(m->name, m->help, m->type);
-		json_array_foreach(list, i, t) {
-			fwds = json_object_get(t, "forwards");
-			json_array_foreach(fwds, j, f) {
-				if (!metric_fwd_unique(fwds, j) ||
-				    !json_is_number(json_object_get(f, m->key)))
-					continue;
-				metric_fwd_labels(m->name, t, f);
-				metric_value(json_object_get(f, m->key));
-			}
-		}
-	}
-}
-
-/*
  * Without a daemon, say so in the metrics too (tunsup_up 0) so that a
  * textfile collector exports it, and exit 3.
  */
@@ -1855,15 +1564,13 @@ cmd_metrics(int argc, char **argv)
 		usage_error("metrics: unknown option %s", argv[1]);
 	if (conn_connect() != 0) {
 		fprintf(stderr, "tunsupctl: %s\n", conn_error);
-		metric_family("tunsup_up", "Whether tunsupd answered on its "
-		    "control socket.", "gauge");
-		printf("tunsup_up 0\n");
+		metrics_print_down(stdout);
 		return EXIT_NODAEMON;
 	}
 	conn_open(REPLY_TIMEOUT_S);
 	reply = get_status(argc - 1, argv + 1, NULL, &status);
 	if (status == 0)
-		metric_print(reply);
+		metrics_print(stdout, reply, 0);
 	json_decref(reply);
 	return status;
 }

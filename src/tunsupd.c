@@ -172,6 +172,7 @@ main(int argc, char **argv)
 	loop = ev_default_loop(EVFLAG_AUTO);
 	d = daemon_new(loop, cfg, path);
 	d->state = st;	/* the daemon's now */
+	d->libssh_version = ssh_version(0);
 	if (state_flush(st, &err) != 0) {
 		log_warn("%s", err);
 		free(err);
@@ -182,6 +183,13 @@ main(int argc, char **argv)
 	if (d->ctl == NULL) {
 		fprintf(stderr, "tunsupd: %s\n", err != NULL ? err :
 		    "cannot open the control socket");
+		free(err);
+		daemon_free(d);
+		free(sock);
+		return 1;
+	}
+	if (daemon_metrics_listen(d, d->cfg->metrics_listen, &err) != 0) {
+		fprintf(stderr, "tunsupd: %s\n", err);
 		free(err);
 		daemon_free(d);
 		free(sock);

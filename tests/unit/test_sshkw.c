@@ -65,7 +65,7 @@ static const char *const own[] = {
 	"ControlGroup", "Enabled", "RetryMin", "RetryMax", "RetryNetworkMax",
 	"ForwardProbe", "SshConfig", "IdentityPassphraseFile", "PasswordFile",
 	"StateFile", "EventCommand", "EventCommandTimeout",
-	"ForwardProbeInterval", "FallbackHost",
+	"ForwardProbeInterval", "FallbackHost", "MetricsListen",
 };
 
 static int
