@@ -61,8 +61,25 @@ void		 ctl_broadcast(struct ctl *, json_t *event);
 /* The peer of a connected Unix socket: 0, or -1 with errno. */
 int		 ctl_peer_creds(int fd, uid_t *, gid_t *, pid_t *);
 
-/* The default socket path (caller frees). */
+/*
+ * The system daemon's socket and its directory, the same for tunsupd,
+ * tunsupctl and the unit (tunsupd(8), FILES).
+ */
+#define CTL_SYSTEM_DIR	"/run/tunsupd"
+#define CTL_SYSTEM_PATH	CTL_SYSTEM_DIR "/tunsupd.sock"
+
+/* The daemon's default socket path (caller frees). */
 char		*ctl_default_path(void);
+/*
+ * tunsupctl's: $TUNSUP_SOCKET, else ctl_default_path(), else, for a user
+ * without a daemon of their own, the system daemon's (caller frees).
+ */
+char		*ctl_client_path(void);
+/*
+ * Is uid the owner of CTL_SYSTEM_DIR, path's directory, which only root
+ * can have made? Then it runs the system daemon (a dedicated user).
+ */
+int		 ctl_system_owner(const char *path, uid_t uid);
 
 /* ---- the commands (ctl_cmds.c) ---- */
 

@@ -102,7 +102,7 @@ ctl_default_path(void)
 	char		*path;
 
 	if (geteuid() == 0)
-		return xstrdup(RUNSTATEDIR "/tunsupd.sock");
+		return xstrdup(CTL_SYSTEM_PATH);
 	dir = getenv("XDG_RUNTIME_DIR");
 	if (dir != NULL && *dir == '/') {
 		xasprintf(&path, "%s/tunsupd.sock", dir);
@@ -111,6 +111,45 @@ ctl_default_path(void)
 	/* A directory of our own (the daemon makes it), as tmux does. */
 	xasprintf(&path, "/tmp/tunsupd-%lu/tunsupd.sock", (u_long)geteuid());
 	return path;
+}
+
+char *
+ctl_client_path(void)
+{
+	const char	*env = getenv("TUNSUP_SOCKET");
+	struct stat	 sb;
+	char		*path;
+
+	if (env != NULL && *env != '\0')
+		return xstrdup(env);
+	path = ctl_default_path();
+	if (geteuid() != 0 && lstat(path, &sb) != 0 && errno == ENOENT) {
+		free(path);
+		path = xstrdup(CTL_SYSTEM_PATH);
+	}
+	return path;
+}
+
+int
+ctl_system_owner(const char *path, uid_t uid)
+{
+	struct stat	 run, dir;
+	const char	*slash;
+	size_t		 len = strlen(CTL_SYSTEM_DIR);
+
+	if (strncmp(path, CTL_SYSTEM_DIR "/", len + 1) != 0)
+		return 0;
+	slash = strchr(path + len + 1, '/');
+	if (slash != NULL || path[len + 1] == '\0')
+		return 0;	/* not directly in it */
+	/* Its parent (/run) is root's alone: nobody else made the directory. */
+	if (lstat("/run", &run) != 0 || !S_ISDIR(run.st_mode) ||
+	    run.st_uid != 0 || (run.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return 0;
+	if (lstat(CTL_SYSTEM_DIR, &dir) != 0 || !S_ISDIR(dir.st_mode) ||
+	    (dir.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return 0;
+	return dir.st_uid == uid;
 }
 
 /* Queue one line (without its newline) for a client. */
@@ -605,23 +644,37 @@ ctl_dir_private(const char *dir, uid_t uid, char **why)
 }
 
 /*
- * The socket's directory: made (mode 0700) if it does not exist yet, and
- * private (ctl_dir_private). 0 or -1 with *err set.
+ * The socket's directory: made if it does not exist yet, and private
+ * (ctl_dir_private); one that exists is left as it is. CTL_SYSTEM_DIR is
+ * made 0755 (0750 with a ControlGroup), as systemd's RuntimeDirectory;
+ * any other 0700 (0710 with a ControlGroup: members may reach the socket,
+ * not list). 0 or -1 with *err set.
  */
 static int
 ctl_socket_dir(struct ctl *ctl, char **err)
 {
 	char	*copy, *dir, *why = NULL;
+	mode_t	 mode, gmode;
 	int	 r = -1;
 
 	copy = xstrdup(ctl->path);
 	dir = dirname(copy);
+	if (strcmp(dir, CTL_SYSTEM_DIR) == 0) {
+		mode = 0755;
+		gmode = 0750;
+	} else {
+		mode = 0700;
+		gmode = 0710;
+	}
 	if (mkdir(dir, 0700) == 0) {
 		log_info("control: created directory %s", dir);
-		/* Group members may reach the socket, not list or write. */
-		if (ctl->has_group && (chown(dir, (uid_t)-1, ctl->gid) != 0 ||
-		    chmod(dir, 0710) != 0)) {
+		if (ctl->has_group && chown(dir, (uid_t)-1, ctl->gid) != 0) {
 			xasprintf(err, "cannot set group of %s: %s", dir,
+			    strerror(errno));
+			goto out;
+		}
+		if (chmod(dir, ctl->has_group ? gmode : mode) != 0) {
+			xasprintf(err, "cannot set mode of %s: %s", dir,
 			    strerror(errno));
 			goto out;
 		}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -37,6 +38,7 @@ static void	daemon_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	daemon_alive_tick_cb(struct ev_loop *, ev_timer *, int);
 static void	daemon_alive_cb(struct ev_loop *, ev_prepare *, int);
 static void	daemon_sd_notify(struct daemon *, const char *);
+static json_t	*daemon_reload_config(struct daemon *, char **);
 static void	daemon_netwatch_cb(void *, const char *);
 
 /*
@@ -341,6 +343,7 @@ void
 daemon_notify_ready(struct daemon *d)
 {
 	const char	*usec = getenv("WATCHDOG_USEC");
+	const char	*wpid = getenv("WATCHDOG_PID");
 	double		 interval;
 
 	d->notify = getenv("NOTIFY_SOCKET") != NULL;
@@ -348,6 +351,12 @@ daemon_notify_ready(struct daemon *d)
 		return;
 	daemon_sd_notify(d, "READY=1");
 	daemon_tunnels_changed(d);
+	/* The watchdog may be meant for another process (sd_notify(3)). */
+	if (wpid != NULL && *wpid != '\0' &&
+	    strtoll(wpid, NULL, 10) != (long long)getpid()) {
+		log_debug("WATCHDOG_PID=%s is not us: no watchdog", wpid);
+		return;
+	}
 	if (usec != NULL && (interval = strtod(usec, NULL) / 1e6) > 0) {
 		ev_timer_init(&d->watchdog, daemon_watchdog_cb, interval / 2,
 		    interval / 2);
@@ -468,8 +477,33 @@ daemon_cfg_check(const struct cfg *c, struct cfg_errors *errs)
 	return r;
 }
 
+/*
+ * A reload, told to systemd as sd_notify(3) asks: RELOADING=1 with the
+ * time it began, READY=1 when done, whether it worked or not.
+ */
 json_t *
 daemon_reload(struct daemon *d, char **err)
+{
+	struct timespec	 ts;
+	json_t		*reply;
+	char		*msg;
+
+	if (d->notify) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		xasprintf(&msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)ts.tv_sec * 1000000ULL +
+		    (unsigned long long)ts.tv_nsec / 1000);
+		daemon_sd_notify(d, msg);
+		free(msg);
+	}
+	reply = daemon_reload_config(d, err);
+	if (d->notify)
+		daemon_sd_notify(d, "READY=1");
+	return reply;
+}
+
+static json_t *
+daemon_reload_config(struct daemon *d, char **err)
 {
 	struct cfg_errors	 errs = { NULL, 0 };
 	struct cfg		*c;

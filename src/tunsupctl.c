@@ -246,9 +246,11 @@ cmd_help(int argc, char **argv)
 /* ---- the connection ---------------------------------------------------- */
 
 /*
- * Talk only to a daemon run by root or by us: whoever else listens on the
- * path (a socket put there first in a shared directory) hears nothing and
- * is not believed. 0, or -1 with errno.
+ * Talk only to a daemon run by root, by us, or by the owner of
+ * /run/tunsupd for the socket in it (the system daemon's dedicated user;
+ * only root can make that directory): whoever else listens on the path (a
+ * socket put there first in a shared directory) hears nothing and is not
+ * believed. 0, or -1 with errno.
  */
 static int
 conn_peer_trusted(int fd)
@@ -262,9 +264,11 @@ conn_peer_trusted(int fd)
 		    "peer's credentials: %s", socket_path, strerror(errno));
 		return -1;
 	}
-	if (uid != 0 && uid != geteuid()) {
+	if (uid != 0 && uid != geteuid() &&
+	    !ctl_system_owner(socket_path, uid)) {
 		snprintf(conn_error, sizeof(conn_error), "%s is served by uid "
-		    "%lu, neither root nor you: not talking to it",
+		    "%lu, neither root, nor you, nor the owner of "
+		    CTL_SYSTEM_DIR ": not talking to it",
 		    socket_path, (u_long)uid);
 		return -1;
 	}
@@ -1627,7 +1631,7 @@ main(int argc, char **argv)
 	if (json_output && (cc->flags & CC_NOJSON))
 		usage_error("%s has no --json output", cc->name);
 	if (socket_path == NULL)
-		socket_path = ctl_default_path();
+		socket_path = ctl_client_path();
 
 	r = cc->exec(argc, argv);
 	if (fflush(stdout) != 0 && r == 0)

@@ -134,7 +134,7 @@ for who in root "$OP"; do
 		runuser -u "$who" -- "$T/bin/tunsupctl" -S "$T/mallory/ctl.sock" "$cmd" \
 		    >"$T/ctl.out" 2>&1 || rc=$?
 		[ "$rc" = 3 ] || { cat "$T/ctl.out"; fail "$cmd as $who believed uid $MALLORY (exit $rc)"; }
-		grep -q "is served by uid $MALLORY, neither root nor you" "$T/ctl.out" ||
+		grep -q "is served by uid $MALLORY, neither root, nor you" "$T/ctl.out" ||
 			fail "$cmd as $who: $(cat "$T/ctl.out")"
 	done
 done

@@ -257,10 +257,13 @@ fi
 # ---- systemd units ---------------------------------------------------------
 
 if command -v systemd-analyze >/dev/null 2>&1; then
-	for u in tunsupd.service tunsupd-user.service; do
+	# tunsupd.service is made from its .in with the configured paths.
+	for u in "$TOP_BUILDDIR/contrib/tunsupd.service" "$TOP_SRCDIR/contrib/tunsupd-user.service"; do
 		# The real ExecStart is the installed path: point it at the build.
-		sed -e "s#/usr/local/sbin/tunsupd#$TUNSUPD#" -e '/^Documentation=/d' \
-		    "$TOP_SRCDIR/contrib/$u" >"$TMP/$u"
+		sed -e "s#^ExecStart=[^ ]*/tunsupd #ExecStart=$TUNSUPD #" \
+		    -e "s#^ExecReload=[^ ]*/tunsupctl #ExecReload=$TUNSUPCTL #" \
+		    -e '/^Documentation=/d' "$u" >"$TMP/${u##*/}"
+		u=${u##*/}
 		out=$(systemd-analyze verify "$TMP/$u" 2>&1)
 		rc=$?
 		if [ $rc -eq 0 ] && ! printf '%s\n' "$out" | grep -q "$u"; then

@@ -733,14 +733,14 @@ Test(ctl_cmds, default_path)
 	setenv("XDG_RUNTIME_DIR", "/run/user/4242", 1);
 	path = ctl_default_path();
 	if (geteuid() == 0)
-		cr_assert_str_eq(path, RUNSTATEDIR "/tunsupd.sock");
+		cr_assert_str_eq(path, "/run/tunsupd/tunsupd.sock");
 	else
 		cr_assert_str_eq(path, "/run/user/4242/tunsupd.sock");
 	free(path);
 	unsetenv("XDG_RUNTIME_DIR");
 	path = ctl_default_path();
 	if (geteuid() == 0)
-		want = xstrdup(RUNSTATEDIR "/tunsupd.sock");
+		want = xstrdup("/run/tunsupd/tunsupd.sock");
 	else
 		xasprintf(&want, "/tmp/tunsupd-%u/tunsupd.sock",
 		    (u_int)geteuid());
@@ -750,6 +750,39 @@ Test(ctl_cmds, default_path)
 	if (old != NULL)
 		setenv("XDG_RUNTIME_DIR", old, 1);
 	free(old);
+}
+
+Test(ctl_cmds, client_path)
+{
+	char	*path, *old;
+
+	old = getenv("TUNSUP_SOCKET") != NULL ?
+	    xstrdup(getenv("TUNSUP_SOCKET")) : NULL;
+	setenv("TUNSUP_SOCKET", "/srv/t.sock", 1);
+	path = ctl_client_path();
+	cr_assert_str_eq(path, "/srv/t.sock");
+	free(path);
+	setenv("TUNSUP_SOCKET", "", 1);
+	path = ctl_client_path();
+	if (geteuid() == 0)
+		cr_assert_str_eq(path, "/run/tunsupd/tunsupd.sock");
+	free(path);
+	if (old != NULL)
+		setenv("TUNSUP_SOCKET", old, 1);
+	else
+		unsetenv("TUNSUP_SOCKET");
+	free(old);
+}
+
+Test(ctl_cmds, system_owner_paths)
+{
+	/* Only a socket right inside /run/tunsupd names its owner. */
+	cr_assert_eq(ctl_system_owner("/tmp/tunsupd.sock", 0), 0);
+	cr_assert_eq(ctl_system_owner("/run/tunsupd", 0), 0);
+	cr_assert_eq(ctl_system_owner("/run/tunsupd/", 0), 0);
+	cr_assert_eq(ctl_system_owner("/run/tunsupd/a/b.sock", 0), 0);
+	cr_assert_eq(ctl_system_owner("/run/tunsupdx/t.sock", 0), 0);
+	cr_assert_eq(ctl_system_owner("/run/tunsupd/../x.sock", 0), 0);
 }
 
 /* ---- the transport ------------------------------------------------------ */
