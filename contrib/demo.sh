@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # demo.sh: tunsup in one minute, on loopback only (run by `make demo`).
 #
 # Starts a throwaway sshd on 127.0.0.1 with generated keys, a small HTTP

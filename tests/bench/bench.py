@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 """Measuring helpers for tunsup's `make bench` (stdlib only, 127.0.0.1 only).
 
     bench.py recover  --sshd-port P --port F [--sock S --tunnel N] [--timeout T]

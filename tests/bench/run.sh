@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tunsup benchmark (`make bench`): measures the speed targets against the stock tools
 # and prints one table "metric | tunsupd | reference | target | verdict". Not part of
 # `make check`: it asserts nothing, it reports.

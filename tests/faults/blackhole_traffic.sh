@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # blackhole_traffic (fault suite): the path to the server turns into a black
 # hole (the relay in front of sshd gets SIGSTOP) while a transfer runs
 # through a LocalForward. Keepalives must declare the session dead within

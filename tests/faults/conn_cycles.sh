@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # conn_cycles (fault suite): 1000 connect/disconnect cycles through a
 # LocalForward must leave the daemon as it found it: the same number of open
 # file descriptors (±2) and less than 2 MiB more resident memory, read from

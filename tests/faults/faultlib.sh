@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # faultlib.sh: helpers shared by the fault suite, sourced after "$TESTLIB".
 
 # stream_clients PORT N OUTFILE: N clients connect to 127.0.0.1:PORT (an echo

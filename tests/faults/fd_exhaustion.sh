@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # fd_exhaustion (fault suite): out of descriptors, the daemon rests instead of
 # spinning. tunsupd runs with an open files limit of 64 (soft and hard: it
 # raises its soft limit to the hard one); 200 clients connect to its

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # key_removed (fault suite): the tunnel's key is removed from authorized_keys
 # while the tunnel is up, then sshd restarts (the session dies). The daemon
 # must keep retrying at RetryMax without hammering the server: with RetryMax

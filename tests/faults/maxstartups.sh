@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # maxstartups (fault suite): 20 tunnels to one sshd that accepts at most 3
 # unauthenticated connections at a time (MaxStartups 3). sshd drops the
 # excess; every tunnel must come up all the same, by retrying (tunsupd(8), Liveness and retries: the

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # netchange (fault suite): a network change makes every session check itself
 # at once (tunsupd(8) NETWORK CHANGES). sshd and tunsupd sit in two network
 # namespaces of their own joined by a veth pair, the session has

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # probe_listener (fault suite): the server's listener of a RemoteForward stops
 # working while the session lives (a firewall there now refuses connections
 # to it). Keepalives still pass; only ForwardProbe can notice. The forward must

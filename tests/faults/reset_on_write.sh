@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # reset_on_write (fault suite): the server's per-connection sshd processes
 # are killed with SIGKILL while a client uploads through a LocalForward, so
 # the reset is mostly seen by a write of the session socket. The session must

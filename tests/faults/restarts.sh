@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # restarts (fault suite): 200 session restarts by command (`tunsupctl restart`,
 # waiting for up each time) leave the daemon's file descriptors as they were.
 : "${TLIB_TIMEOUT:=150}"

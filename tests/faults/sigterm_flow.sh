@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # sigterm_flow (fault suite): SIGTERM while 8 transfers flow through a
 # LocalForward. The daemon exits 0 without a sanitizer report, removes its
 # socket, every client connection is closed (none left hanging), and sshd

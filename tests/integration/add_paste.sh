@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # add_paste: `tunsupctl add` takes ssh and autossh lines as guides print them
 # (the program and its path, AUTOSSH_* variables, autossh's -M, ssh's options
 # before and after the host), against a real sshd; refusals quote the user's

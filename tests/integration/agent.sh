@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # The ssh-agent is asked off the loop (tunsupd.conf(5), IdentityAgent): a key
 # held only by an agent authenticates; an agent that takes its time holds up
 # only its own tunnel (no loop turn over 100 ms, another tunnel restarts and

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 """An ssh-agent in front of another, slow or silent, for the agent tests:
 each request is passed to the agent at UPSTREAM after DELAY seconds and its
 answer passed back; with "hang" instead of a delay, requests are read and

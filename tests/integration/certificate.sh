@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # OpenSSH user certificates (CertificateFile in tunsupd.conf(5)): a server
 # that trusts only a certificate authority (TrustedUserCAKeys, no
 # authorized_keys) lets in a tunnel whose key has its certificate beside it

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Checks of the session on demand (tunsupd(8) NETWORK CHANGES, tunsupctl(1)
 # check-now): SIGUSR1 and `tunsupctl check-now` make every session (or the
 # named one) send a keepalive that must be answered within 3 s, instead of

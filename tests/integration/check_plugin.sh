@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # check_plugin: tunsupctl check as a monitoring plugin (tunsupctl(1), check):
 # -h and -V, usage errors and timeouts UNKNOWN with one line on stdout, -t,
 # -w/-c on the seconds a tunnel has been down, -W/-C on the number down,

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # cli: tunsupctl(1) against a daemon with a real sshd: the status
 # table, its SINCE column and exit status, --json, start/stop/restart, exit
 # codes, help and --help, add from an autossh command line, remove, reload,

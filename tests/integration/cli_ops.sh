@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # cli_ops: tunsupctl metrics (Prometheus text exposition for node_exporter's
 # textfile collector) against live tunnels to a private sshd: the format
 # checked by a small parser (HELP and TYPE before the samples, families in one

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # ctl_abuse: the control socket under load and abuse (tunsupd(8), Control socket): hundreds of
 # concurrent clients, slow clients holding half lines, junk, oversized lines
 # and a subscriber that never reads. The daemon must answer throughout.

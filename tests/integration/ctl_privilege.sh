@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # ctl_privilege: who may do what on the control socket, with real second users
 # (tunsupd(8), CONTROL SOCKET). A ControlGroup member may look, start, stop,
 # restart and check-now, and nothing that names a path, a key or an address; tunsupctl talks

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 """A raw control-protocol client for the tunsup integration tests (stdlib only).
 
     ctlclient.py SOCK request JSON_LINE     send one line, print the reply line

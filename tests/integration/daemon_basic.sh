@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # daemon_basic: the control socket's life cycle (tunsupd(8)): hello and status,
 # the socket's mode, stale and live sockets, junk that must not kill the
 # daemon, and a clean SIGTERM.

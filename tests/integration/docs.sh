@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # docs.sh: the manual pages, the bash completion and the systemd units are
 # well-formed and document what the programs really have:
 #   - each page renders without a groff warning (man --warnings; also

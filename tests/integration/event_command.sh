@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # EventCommand and LocalCommand (tunsupd.conf(5)). A hook that records its
 # environment sees every change of state of a tunnel through connect, up, a
 # server gone (backoff) and back up, in the order of the log, with the port

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # FallbackHost (tunsupd.conf(5)): a primary that cannot be reached sends the
 # tunnel to its fallback, where a LocalForward and a RemoteForward serve; status
 # names the server; the primary is tried beside the working session every

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # The open files limit: tunsupd raises its soft RLIMIT_NOFILE to the hard
 # limit at start (each tunnel takes a descriptor, each connection two), and
 # says so at debug level.

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # forward_cmd: `tunsupctl forward` and `tunsupctl cancel` change one forward of a
 # live tunnel inside its session (tunsupctl(1)), as a reload does: a transfer
 # through another forward runs on intact, the session stays. The change is kept

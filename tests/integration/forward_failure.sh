@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # A forward that cannot be established: by default the session stays and the
 # tunnel is degraded (the forward retried inside it); with
 # ExitOnForwardFailure yes the session is torn down and retried in backoff.

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # forward_reload: a reload that only adds, removes or changes forwards keeps the
 # session (tunsupd(8), SIGNALS; tunsupctl(1) reload): a transfer through an
 # unchanged forward of the same tunnel runs on intact, the new forwards carry,

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Host key checking and authentication failures (tunsupd.conf(5) StrictHostKeyChecking, tunsupd(8) Liveness and retries:
 # "a host key mismatch or an authentication failure keeps retrying at RetryMax and
 # says so in last_error").

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # known_hosts marker lines and the file a learned key goes into (tunsupd.conf(5),
 # StrictHostKeyChecking and UserKnownHostsFile): a key marked @revoked is refused
 # under every StrictHostKeyChecking (hashed host names, a ProxyJump hop and a

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 """An HTTP CONNECT proxy on 127.0.0.1 for the ProxyCommand tests: each
 request line is printed ("CONNECT host:port"), the target connected and the
 bytes relayed both ways until either side closes; a target that refuses

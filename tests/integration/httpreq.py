@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 """httpreq.py: raw HTTP requests to tunsupd's metrics endpoint (tests).
 
   httpreq.py PORT REQUEST       send REQUEST (Python escapes allowed: \\r\\n),

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Identity files others can read are refused, with ssh's words (tunsupd.conf(5),
 # IdentityFile): a key of ours with any group or other bit, or any key readable by
 # everyone, never authenticates, and last_error and the log say why. Made private

@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # install.sh: `make install DESTDIR=...` from the build directory (a VPATH
 # one too) puts every file in its conventional place: the two programs, the
 # three manual pages, the commented example configuration, the bash

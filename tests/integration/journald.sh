@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # journald (tunsupd(8), LOGGING): when stderr is journald's stream
 # (JOURNAL_STREAM), each line goes to journald's native socket with
 # PRIORITY, SYSLOG_IDENTIFIER=tunsupd and TUNSUP_TUNNEL for a tunnel's line,

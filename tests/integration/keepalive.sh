@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Keepalive rounds (tunsupd(8) Liveness and retries, README "Performance"): with a ServerAliveInterval in
 # whole seconds, the rounds of all tunnels fall on one shared one-second grid, so
 # many tunnels' rounds are served in one wake-up; the interval itself and the

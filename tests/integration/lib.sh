@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tunsup integration test library, in the spirit of OpenSSH's regress/test-exec.sh.
 #
 # Every integration test does

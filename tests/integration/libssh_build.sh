@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # libssh_build.sh: the machinery of the bundled libssh (README.md, "The
 # bundled libssh"): contrib/get-libssh refuses a tarball whose SHA-256 is not
 # the pinned one, and contrib/build-libssh applies the patches of the series

@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # libssh_version.sh: `tunsupd -V` names the libssh the build was configured
 # with (tunsupd(8), README.md "The bundled libssh"): the bundled release and
 # its patches, or the system's, and the library linked in is that one.

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # LocalForward (ssh -L) end to end against a real sshd: bulk data both ways, many
 # concurrent connections, a refused target, rekeying, and the status counters.
 . "$TESTLIB"

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Loop turns (tunsupctl(1) status "loop", metrics tunsup_loop_*): the daemon
 # counts the turns of its event loop and those longer than 1, 10 and 100 ms, and
 # keeps the longest. A stall is shown with one of the things that still block

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # tunsupd's own metrics endpoint (tunsupd.conf(5) MetricsListen, tunsupd(8)
 # METRICS): GET and HEAD /metrics only, the families of tunsupctl metrics and
 # those only the daemon knows, a valid exposition (promtool check metrics),

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # non_utf8: text that is not UTF-8 (here a HostName with two such bytes, as the
 # report had it) never makes a tunnel vanish from status or its events from
 # watch: the daemon writes such bytes as \xNN.

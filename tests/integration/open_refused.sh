@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Channel opens the server refuses (permitopen= on the key): the client of a
 # LocalForward or DynamicForward gets an end, the session and the other
 # forwards carry on, and the refusals are counted per forward with their

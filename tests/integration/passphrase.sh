@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Keys protected by a passphrase, without an agent (IdentityPassphraseFile in
 # tunsupd.conf(5)): the passphrase comes from a file only tunsupd's user may
 # read, or from a systemd credential (credential:NAME under

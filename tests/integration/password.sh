@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Password and keyboard-interactive authentication from a file only tunsupd's
 # user may read, or a systemd credential (PasswordFile in tunsupd.conf(5)),
 # for servers that take nothing else: tried after the keys, in ssh's order.

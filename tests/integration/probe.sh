@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # ForwardProbe (tunsupd.conf(5)): each keepalive round, a remote forward is checked end
 # to end through the server; the probe connection is never counted or sent
 # on to the target; a key whose permitopen forbids the probe still works.

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # ForwardProbeInterval (tunsupd.conf(5)): the end-to-end probe of a remote
 # forward runs on every keepalive round by default, and with
 # ForwardProbeInterval on every Nth round only (the interval rounded up to

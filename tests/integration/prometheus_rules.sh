@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # contrib/prometheus: the alert rules pass `promtool check rules` and their
 # unit tests (`promtool test rules`: a stopped tunnel never alerts, a tunnel
 # down for 5 minutes does, the daemon down or absent, ...), and the Grafana

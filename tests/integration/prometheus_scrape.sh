@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # A real Prometheus server (Debian's prometheus, started here on a free
 # loopback port with its own configuration and storage, never the system
 # service) scrapes tunsupd's endpoint (tunsupd.conf(5) MetricsListen) and

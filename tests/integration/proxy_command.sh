@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # ProxyCommand (tunsupd.conf(5)): the session speaks through a command's
 # standard input and output, as ssh does. The guides' line through an HTTP
 # proxy (nc -X connect -x PROXY %h %p) reaches the bridge and carries a

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # ProxyJump in process: each hop a session over a direct-tcpip channel of the
 # previous one. Two jump hosts whose keys only allow the next hop
 # (permitopen), an HTTP download through a LocalForward at the far end, the

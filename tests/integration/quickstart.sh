@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # quickstart.sh: contrib/quickstart (README.md, "Quick start"). Usage errors
 # exit 2; it asks dpkg which packages are missing and installs exactly those
 # with apt-get (as root; through sudo, or a clear error, otherwise); `check`

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # The receive path (doc/design.md, "The receive path"): the bundled libssh
 # reads 64 KiB at a time and hands channel data to the pump from the packet,
 # copying only what the local socket does not take; channels the server opens

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 """TCP relay on 127.0.0.1 for tunsup's integration tests.
 
     relay.py [--pidfile FILE] [--rate BYTES_PER_SEC] [--hold SECONDS] LISTEN_PORT TARGET_PORT

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Reload (tunsupd(8), SIGNALS): SIGHUP and the reload command diff the file by tunnel name.
 # An unchanged tunnel keeps its session and the connections open through it;
 # a changed one restarts; a removed one stops; a new one starts; a file with

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # RemoteForward (ssh -R) end to end: the bridge setup of tunsupd.conf(5) with a locked-down
 # key, bulk data, and a remote port still held by a stale session.
 . "$TESTLIB"

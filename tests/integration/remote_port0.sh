@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # RemoteForward 0: the port each forward reports (status bound_port) is the one
 # sshd bound for that very request (tunsupd.conf(5), RemoteForward). Three
 # RemoteForward 0 in one tunnel, each to its own target, through a relay that

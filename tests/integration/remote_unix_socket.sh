@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # RemoteForward from a unix socket on the server (streamlocal-forward@openssh.com,
 # the bundled libssh's patch): sshd creates the socket, and it reaches a local TCP
 # service and a local unix socket; status, counters and the end-to-end probe; the

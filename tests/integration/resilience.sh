@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Liveness (tunsupd(8), Liveness and retries): a server that dies and comes back, a black hole that
 # keepalives must detect, a connect that never gets a banner, and `restart` cutting a
 # long backoff short.

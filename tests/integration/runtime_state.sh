@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # runtime_state: what `tunsupctl add` and `remove` change survives `reload` and a
 # daemon restart, kept in the state file (tunsupd.conf(5), STATE FILE), until it
 # is undone; the file is written whole, mode 0600, and never through a symlink;

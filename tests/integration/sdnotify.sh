@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # systemd Type=notify: READY=1, STATUS= "N of M tunnels up" following the
 # tunnels, WATCHDOG=1 from the loop when WATCHDOG_USEC is set and
 # WATCHDOG_PID is unset or ours (never when it names another process),

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Security posture: an identity file others can read is refused (until made
 # private; identity_perms.sh has the details), no key material in the logs at
 # the highest level, local listeners on loopback

@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # socket_path.sh: one socket path (tunsupd(8), FILES; tunsupctl(1), -S).
 # Root's tunsupd and tunsupctl default to /run/tunsupd/tunsupd.sock; the
 # daemon makes /run/tunsupd (0755, 0750 with ControlGroup's group) and

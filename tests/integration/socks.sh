@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # DynamicForward (SOCKS4, SOCKS4a, SOCKS5 CONNECT; names resolved by the
 # server side as curl --socks5-hostname expects), correct error replies, junk
 # closed without disturbing the tunnel, and reverse SOCKS (RemoteForward with

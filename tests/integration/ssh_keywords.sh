@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # ssh_config(5) keywords in a Tunnel block (tunsupd.conf(5), SSH_CONFIG
 # KEYWORDS): a real ~/.ssh/config block pasted in loads and connects; the
 # keywords tunsupd honours have their effect on a real sshd (KexAlgorithms,

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # SshConfig FILE: a tunnel names a host alias; HostName, Port, User,
 # IdentityFile and UserKnownHostsFile come from an ssh_config file, values in
 # the tunnel block win, and tunsupd -T shows the result.

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 """Compare tunsupd's SshConfig resolution with ssh -F FILE -G HOST.
 
 usage: sshconfig_compare.py TUNSUPD CORPUS WORKDIR

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # SshConfig resolves a host as "ssh -F FILE -G HOST" does: over a corpus of
 # ssh_config files as people write them (tests/sshconfig/corpus: the VPN-hub
 # guide's ProxyJump aliases, conf.d Includes, Match blocks, defaults at the

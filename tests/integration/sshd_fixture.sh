@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # The fixture itself: a private sshd on 127.0.0.1 that the stock client can use, so
 # that a failing engine test is about tunsup and not about the test setup.
 . "$TESTLIB"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # streamlocal_support.sh: whether `tunsupd -t` takes a RemoteForward on a unix
 # socket of the server follows from the libssh the build has (tunsupd.conf(5),
 # RemoteForward; README.md, "The bundled libssh"). With the bundled libssh and

@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # unit_offline.sh: the tunnel state machine's unit tests (t_tunnel_sm) need
 # no network at all: they run in a new network namespace (`unshare -n`: not
 # even loopback is up), pass there, and take seconds, not minutes.

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The tunsup authors
+# SPDX-License-Identifier: ISC (see LICENSE)
 # Unix domain sockets: LocalForward from a local socket (created 0600,
 # StreamLocalBindUnlink honoured, removed on stop), LocalForward to a socket
 # on the server (direct-streamlocal@openssh.com), RemoteForward to a local
