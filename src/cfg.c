@@ -2742,7 +2742,7 @@ cfg_take_tunnel(struct cfg *cfg, size_t i)
  */
 static struct tunnel_spec *
 body_begin(struct parse *p, struct cfg_loc *retry, struct cfg_errors *errs,
-    const char *name, const char *file, int line)
+    struct cfg_errors *warns, const char *name, const char *file, int line)
 {
 	if (!tunnel_name_valid(name)) {
 		cfg_errors_add(errs, file, line, "invalid tunnel name '%s' "
@@ -2753,6 +2753,7 @@ body_begin(struct parse *p, struct cfg_loc *retry, struct cfg_errors *errs,
 	memset(retry, 0, sizeof *retry);
 	memset(p, 0, sizeof *p);
 	p->errs = errs;
+	p->warns = warns;
 	p->cur = spec_new(name, file, line);
 	p->cur_retry = retry;
 	p->in_block = 1;
@@ -2781,14 +2782,14 @@ body_end(struct parse *p, struct cfg_loc *retry, const struct cfg *base,
 
 struct tunnel_spec *
 cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
-    struct cfg_errors *errs)
+    struct cfg_errors *errs, struct cfg_errors *warns)
 {
 	struct parse		 p;
 	struct tunnel_spec	*t;
 	struct cfg_loc		 retry;
 	char			*copy;
 
-	if ((t = body_begin(&p, &retry, errs, name, "<add>", 0)) == NULL)
+	if ((t = body_begin(&p, &retry, errs, warns, name, "<add>", 0)) == NULL)
 		return NULL;
 	copy = xstrdup(text == NULL ? "" : text);
 	parse_text(&p, "<add>", copy);
@@ -2799,7 +2800,7 @@ cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
 struct tunnel_spec *
 cfg_parse_tunnel_lines(const struct cfg *base, const char *name,
     const char *file, int line, const struct cfg_line *lines, size_t n,
-    struct cfg_errors *errs)
+    struct cfg_errors *errs, struct cfg_errors *warns)
 {
 	struct parse		 p;
 	struct tunnel_spec	*t;
@@ -2807,7 +2808,7 @@ cfg_parse_tunnel_lines(const struct cfg *base, const char *name,
 	char			*copy;
 	size_t			 i;
 
-	if ((t = body_begin(&p, &retry, errs, name, file, line)) == NULL)
+	if ((t = body_begin(&p, &retry, errs, warns, name, file, line)) == NULL)
 		return NULL;
 	for (i = 0; i < n && p.nerr < CFG_MAX_ERRORS; i++) {
 		/* Each line's messages read "origin: message". */

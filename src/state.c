@@ -454,7 +454,7 @@ merge_tunnel(struct state *st, struct state_rec *r, struct cfg *cfg,
 		return 0;
 	}
 	spec = cfg_parse_tunnel_lines(cfg, r->name, st->path, r->line,
-	    r->lines, r->nlines, errs);
+	    r->lines, r->nlines, errs, NULL);
 	if (spec == NULL)
 		return -1;
 	cfg->tunnels = xreallocarray(cfg->tunnels, cfg->ntunnels + 1,

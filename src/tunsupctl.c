@@ -927,22 +927,25 @@ print_notes(const char *notes)
  * to be pasted into the file; nothing is sent.
  */
 static int
-add_print(const char *name, const struct sshargs *sa)
+add_print(const char *name, struct sshargs *sa)
 {
 	struct tunnel_spec	*spec;
-	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg_errors	 errs = { NULL, 0 }, warns = { NULL, 0 };
 	char			*block;
 	size_t			 i;
 
 	spec = cfg_parse_tunnel_lines(NULL, name, "tunsupctl add", 0,
-	    sa->lines, sa->nlines, &errs);
+	    sa->lines, sa->nlines, &errs, &warns);
 	if (spec == NULL) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "tunsupctl: %s\n", errs.msg[i]);
 		cfg_errors_clear(&errs);
+		cfg_errors_clear(&warns);
 		return EXIT_REFUSED;
 	}
 	tunnel_spec_free(spec);
+	sshargs_add_notes(sa, &warns);
+	cfg_errors_clear(&warns);
 	print_notes(sa->notes);
 	block = sshargs_block(sa, "    ");
 	printf("Tunnel %s\n%s", name, block);
