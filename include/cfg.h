@@ -134,6 +134,7 @@ struct tunnel_spec {
 	int		  forward_probe;	/* default yes */
 	char		 *ssh_config;		/* path or NULL ("none") */
 	char		 *proxy_command;	/* for /bin/sh, or NULL ("none") */
+	int		  proxy_use_fdpass;	/* it passes a socket back */
 	/* ssh_config(5) keywords with the same meaning (see tunsupd.conf(5)). */
 	char		 *kex_algorithms;	/* NULL: libssh's defaults */
 	char		 *host_key_algorithms;

@@ -1444,6 +1444,7 @@ Test(cfg, dump_exact)
 	    "retrynetworkmax 5\n"
 	    "forwardprobe yes\n"
 	    "sshconfig none\n"
+	    "proxyusefdpass no\n"
 	    "rekeylimit 0 0\n"
 	    "tcpkeepalive yes\n"
 	    "addressfamily any\n"
@@ -1980,6 +1981,7 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "MACs",			"hmac-sha2-256", "hmac-sha1" },
 		{ "RekeyLimit",			"1G",		"1G 1h" },
 		{ "TCPKeepAlive",		"yes",		"no" },
+		{ "ProxyUseFdpass",		"yes",		"no" },
 		{ "BindAddress",		"127.0.0.2",	"::1" },
 		{ "BindInterface",		"lo",		"eth0" },
 		{ "AddressFamily",		"inet",		"any" },
