@@ -104,7 +104,8 @@ struct agent_job;
 
 struct sshconn {
 	struct ev_loop		*loop;
-	const struct tunnel_spec *spec;
+	const struct tunnel_spec *spec;	/* the root's own_spec */
+	struct tunnel_spec	*own_spec;	/* root: freed with it */
 	struct sshconn_cbs	 cbs;
 	void			*arg;
 

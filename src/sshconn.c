@@ -734,15 +734,23 @@ sc_proxy_fail(struct sshconn *c, const char *err)
 
 struct sshconn *
 sshconn_new(struct ev_loop *loop, struct resolver *res,
-    const struct tunnel_spec *spec, size_t server,
+    const struct tunnel_spec *tspec, size_t server,
     const struct sshconn_cbs *cbs, void *arg)
 {
 	struct sshconn		*c, *hop, *prev = NULL;
 	const struct jump_hop	*j, *fb;
+	struct tunnel_spec	*spec;
 	size_t			 i;
 
 	sc_log_init();
+	/*
+	 * The session and its hops point into a copy of their own: a reload
+	 * that changes only forwards frees the tunnel's spec and keeps the
+	 * session (tunsupd(8), SIGNALS).
+	 */
+	spec = tunnel_spec_copy(tspec);
 	c = sc_alloc(loop, res, spec, NULL);
+	c->own_spec = spec;
 	c->cbs = *cbs;
 	c->arg = arg;
 	c->host = spec->hostname;
@@ -969,6 +977,7 @@ sc_destroy(struct sshconn *c)
 		c->outer->next = NULL;
 		sc_destroy(c->outer);
 	}
+	tunnel_spec_free(c->own_spec);	/* the root's, once every hop is gone */
 	free(c);
 }
 

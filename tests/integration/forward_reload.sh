@@ -135,3 +135,30 @@ wait_state t up 15
 pass "reload: forwards and ServerAliveInterval changed together restart the session"
 
 stop_tunsupd || fail "tunsupd exit status $?"
+
+# The session outlives the spec a forward-only reload replaced: through a
+# jump host whose session then dies, the message names the hop from the
+# session's own copy (the freed spec's strings before; ASan saw it).
+start_sshd jmp
+me=$(id -un)
+jump_conf() {
+	{
+		conf_header
+		tunnel_conf j bridge
+		echo "    ProxyJump $me@127.0.0.1:$SSHD_PORT_JMP"
+		echo "    LocalForward $LKEEP 127.0.0.1:$ECHO"
+		[ -z "${1:-}" ] || echo "    LocalForward $LNEW 127.0.0.1:$ECHO"
+	} >"$T/j.conf"
+}
+jump_conf
+start_tunsupd "$T/j.conf"
+wait_state j up 20
+jump_conf more
+ctl reload >"$T/reload.out" || fail "reload: $(cat "$T/reload.out")"
+grep -qx "forwards_changed: j" "$T/reload.out" || fail "tunsupctl reload: $(cat "$T/reload.out")"
+echo_check "$LNEW" 1 1000 >/dev/null || fail "no echo through the new forward"
+stop_sshd jmp
+wait_for 20 '[ "$(tfield j failures)" -ge 1 ]'
+expect_error j "^jump host $me@127.0.0.1:$SSHD_PORT_JMP: " >/dev/null
+stop_tunsupd || fail "tunsupd exit status $?"
+pass "reload: a forward-only reload through a jump host; the jump host's end is named from the session's own copy"
