@@ -234,8 +234,16 @@ void	tunnel_spec_free(struct tunnel_spec *);
 char	*tunnel_spec_dump(const struct tunnel_spec *);
 /* 1 if both specs mean the same tunnel (reload keeps it), else 0. */
 int	tunnel_spec_equal(const struct tunnel_spec *, const struct tunnel_spec *);
-/* The same, their forwards aside (reload changes those in the session). */
-int	tunnel_spec_equal_but_forwards(const struct tunnel_spec *,
+/*
+ * The same session, their forwards and what a live session takes as it
+ * changes aside (RetryMin, RetryMax, RetryNetworkMax, ForwardProbeInterval,
+ * EventCommand, EventCommandTimeout, LocalCommand, PermitLocalCommand):
+ * reload changes those without a new session.
+ */
+int	tunnel_spec_session_equal(const struct tunnel_spec *,
+	    const struct tunnel_spec *);
+/* Equal but for those live keywords: the forwards are the same. */
+int	tunnel_spec_equal_but_live(const struct tunnel_spec *,
 	    const struct tunnel_spec *);
 /* A copy, as filled as the original. */
 struct tunnel_spec *tunnel_spec_copy(const struct tunnel_spec *);

@@ -252,9 +252,10 @@ enum tunnel_check tunnel_check_now(struct tunnel *, const char *why);
 
 /*
  * Reload, tunsupctl forward and cancel: a changed spec (taken). One that
- * differs only in its forwards keeps the session and the connections of
- * the forwards it keeps, cancels the ones gone and asks for the new ones:
- * 1. Else t restarts if it was wanted (or stops, disabled): 0.
+ * differs only in its forwards and in what a live session takes as it
+ * changes (cfg.h, tunnel_spec_session_equal) keeps the session and the
+ * connections of the forwards it keeps, cancels the ones gone and asks for
+ * the new ones: 1. Else t restarts if it was wanted (or stops, disabled): 0.
  */
 int		 tunnel_replace_spec(struct tunnel *, struct tunnel_spec *);
 

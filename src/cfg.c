@@ -3065,9 +3065,16 @@ sb_forward(struct strbuf *sb, const struct fwd_spec *fwd)
 	sb_printf(sb, "\n");
 }
 
-/* The -T dump; without its forward lines when forwards is 0. */
+/*
+ * The -T dump, of what: its forward lines (SD_FORWARDS) and the keywords a
+ * live session takes as they change (SD_LIVE: the retry times, the forward
+ * probes' interval, the commands), besides what needs a new session.
+ */
+#define SD_FORWARDS	0x1
+#define SD_LIVE		0x2
+
 static char *
-spec_dump(const struct tunnel_spec *t, int forwards)
+spec_dump(const struct tunnel_spec *t, int what)
 {
 	static const char	*shk[] = { "no", "yes", "accept-new" };
 	struct strbuf		 sb;
@@ -3106,16 +3113,18 @@ spec_dump(const struct tunnel_spec *t, int forwards)
 	sb_time(&sb, "connecttimeout", t->connect_timeout_ms);
 	sb_time(&sb, "serveraliveinterval", t->server_alive_interval_ms);
 	sb_printf(&sb, "serveralivecountmax %d\n", t->server_alive_count_max);
-	for (i = 0; forwards && i < t->nforwards; i++)
+	for (i = 0; (what & SD_FORWARDS) && i < t->nforwards; i++)
 		sb_forward(&sb, &t->forwards[i]);
 	sb_flag(&sb, "exitonforwardfailure", t->exit_on_forward_failure);
 	sb_flag(&sb, "gatewayports", t->gateway_ports);
 	sb_flag(&sb, "streamlocalbindunlink", t->stream_local_bind_unlink);
 	sb_opt(&sb, "ciphers", t->ciphers);
 	sb_flag(&sb, "compression", t->compression);
-	sb_time(&sb, "retrymin", t->retry_min_ms);
-	sb_time(&sb, "retrymax", t->retry_max_ms);
-	sb_time(&sb, "retrynetworkmax", t->retry_network_max_ms);
+	if (what & SD_LIVE) {
+		sb_time(&sb, "retrymin", t->retry_min_ms);
+		sb_time(&sb, "retrymax", t->retry_max_ms);
+		sb_time(&sb, "retrynetworkmax", t->retry_network_max_ms);
+	}
 	sb_flag(&sb, "forwardprobe", t->forward_probe);
 	sb_kv(&sb, "sshconfig", t->ssh_config);
 	/* Taken whole when read back: no quoting. */
@@ -3137,6 +3146,8 @@ spec_dump(const struct tunnel_spec *t, int forwards)
 	sb_flag(&sb, "hashknownhosts", t->hash_known_hosts);
 	sb_printf(&sb, "requiredrsasize %d\n", t->required_rsa_size);
 	sb_opt(&sb, "ignoreunknown", t->ignore_unknown);
+	if (!(what & SD_LIVE))
+		return sb.s;
 	sb_time(&sb, "forwardprobeinterval", t->forward_probe_interval_ms);
 	if (t->event_command != NULL)
 		sb_printf(&sb, "eventcommand %s\n", t->event_command);
@@ -3150,12 +3161,12 @@ spec_dump(const struct tunnel_spec *t, int forwards)
 char *
 tunnel_spec_dump(const struct tunnel_spec *t)
 {
-	return spec_dump(t, 1);
+	return spec_dump(t, SD_FORWARDS | SD_LIVE);
 }
 
 static int
 spec_dumps_equal(const struct tunnel_spec *a, const struct tunnel_spec *b,
-    int forwards)
+    int what)
 {
 	char	*da, *db;
 	int	 r;
@@ -3164,8 +3175,8 @@ spec_dumps_equal(const struct tunnel_spec *a, const struct tunnel_spec *b,
 		return 1;
 	if (a == NULL || b == NULL)
 		return 0;
-	da = spec_dump(a, forwards);
-	db = spec_dump(b, forwards);
+	da = spec_dump(a, what);
+	db = spec_dump(b, what);
 	r = strcmp(da, db) == 0;
 	free(da);
 	free(db);
@@ -3175,12 +3186,19 @@ spec_dumps_equal(const struct tunnel_spec *a, const struct tunnel_spec *b,
 int
 tunnel_spec_equal(const struct tunnel_spec *a, const struct tunnel_spec *b)
 {
-	return spec_dumps_equal(a, b, 1);
+	return spec_dumps_equal(a, b, SD_FORWARDS | SD_LIVE);
 }
 
 int
-tunnel_spec_equal_but_forwards(const struct tunnel_spec *a,
+tunnel_spec_session_equal(const struct tunnel_spec *a,
     const struct tunnel_spec *b)
 {
 	return spec_dumps_equal(a, b, 0);
+}
+
+int
+tunnel_spec_equal_but_live(const struct tunnel_spec *a,
+    const struct tunnel_spec *b)
+{
+	return spec_dumps_equal(a, b, SD_FORWARDS);
 }

@@ -525,11 +525,11 @@ daemon_reload_config(struct daemon *d, char **err)
 	struct tunnel		*t, *tnext;
 	struct tunnel_spec	*spec;
 	json_t			*added, *removed, *restarted, *unchanged;
-	json_t			*fwds_changed;
+	json_t			*fwds_changed, *updated, *list;
 	char			*ferr = NULL;
 	json_t			*reply;
 	size_t			 i;
-	int			 found;
+	int			 found, live;
 
 	if (d->config_path == NULL) {
 		*err = xstrdup("no configuration file to reload");
@@ -566,6 +566,7 @@ daemon_reload_config(struct daemon *d, char **err)
 	restarted = json_array();
 	unchanged = json_array();
 	fwds_changed = json_array();
+	updated = json_array();
 
 	/* Removed: running tunnels the new file does not name. */
 	TAILQ_FOREACH_SAFE(t, &d->tunnels, entry, tnext) {
@@ -598,13 +599,13 @@ daemon_reload_config(struct daemon *d, char **err)
 			    json_string(spec->name));
 			tunnel_spec_free(spec);
 		} else {
+			live = tunnel_spec_equal_but_live(t->spec, spec);
 			/* Taken with spec: the name is t's now. */
-			if (tunnel_replace_spec(t, spec) == 1)
-				json_array_append_new(fwds_changed,
-				    json_string(t->spec->name));
+			if (tunnel_replace_spec(t, spec) == 0)
+				list = restarted;
 			else
-				json_array_append_new(restarted,
-				    json_string(t->spec->name));
+				list = live ? updated : fwds_changed;
+			json_array_append_new(list, json_string(t->spec->name));
 		}
 	}
 	cfg_free(d->cfg);
@@ -617,10 +618,12 @@ daemon_reload_config(struct daemon *d, char **err)
 	json_object_set_new(reply, "restarted", restarted);
 	json_object_set_new(reply, "unchanged", unchanged);
 	json_object_set_new(reply, "forwards_changed", fwds_changed);
+	json_object_set_new(reply, "updated", updated);
 	log_info("reloaded %s: %zu added, %zu removed, %zu restarted, "
-	    "%zu with forwards changed in the session, %zu unchanged",
-	    d->config_path, json_array_size(added), json_array_size(removed),
-	    json_array_size(restarted), json_array_size(fwds_changed),
+	    "%zu with forwards changed in the session, %zu updated in the "
+	    "session, %zu unchanged", d->config_path, json_array_size(added),
+	    json_array_size(removed), json_array_size(restarted),
+	    json_array_size(fwds_changed), json_array_size(updated),
 	    json_array_size(unchanged));
 	return reply;
 }

@@ -863,7 +863,7 @@ tunnel_forwards_swap(struct tunnel *t, struct tunnel_spec *spec)
 int
 tunnel_replace_spec(struct tunnel *t, struct tunnel_spec *spec)
 {
-	if (tunnel_spec_equal_but_forwards(t->spec, spec)) {
+	if (tunnel_spec_session_equal(t->spec, spec)) {
 		tunnel_forwards_swap(t, spec);
 		return 1;
 	}

@@ -873,7 +873,7 @@ cmd_reload(int argc, char **argv)
 {
 	static const char *keys[] = {
 		"added", "removed", "restarted", "forwards_changed",
-		"unchanged"
+		"updated", "unchanged"
 	};
 	json_t	*reply, *list, *v;
 	char	*raw;

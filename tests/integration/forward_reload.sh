@@ -25,6 +25,10 @@ write_conf() {
 		conf_header
 		tunnel_conf t bridge
 		[ "${2:-}" = "" ] || echo "    ServerAliveInterval $2"
+		# live: keywords a live session takes as they change
+		[ "${3:-}" = "" ] || printf '    %s\n' "RetryMax 7s" \
+		    "EventCommand echo \$TUNSUP_STATE >>$T/events" "EventCommandTimeout 9s" \
+		    "ForwardProbeInterval 11s"
 		echo "    LocalForward $LKEEP 127.0.0.1:$RELAY"
 		if [ "$1" = old ]; then
 			echo "    RemoteForward $RGONE 127.0.0.1:$ECHO"
@@ -117,12 +121,29 @@ ctl reload >"$T/reload.out" || fail "reload: $(cat "$T/reload.out")"
 grep -qx "forwards_changed: -" "$T/reload.out" || fail "tunsupctl reload: $(cat "$T/reload.out")"
 pass "reload: a transfer through an unchanged forward of the same tunnel completes intact; the session stays (connects 1)"
 
+# Only keywords a live session takes: updated, the session stays, and the
+# new EventCommand is the one the next event runs.
+write_conf new "" live
+ctl reload >"$T/reload.out" || fail "reload: $(cat "$T/reload.out")"
+grep -qx "updated: t" "$T/reload.out" && grep -qx "restarted: -" "$T/reload.out" &&
+    grep -qx "forwards_changed: -" "$T/reload.out" || fail "tunsupctl reload: $(cat "$T/reload.out")"
+"$TUNSUPD" -T -f "$T/t.conf" | grep -qx "retrymax 7" || fail "-T: no retrymax 7"
+ctl restart t >/dev/null
+wait_state t up 15
+wait_for 10 'grep -qx up "$T/events" 2>/dev/null'
+[ "$(tfield t connects)" = 2 ] || fail "connects $(tfield t connects): the reload restarted the session"
+write_conf new
+ctl reload >"$T/reload.out" || fail "reload: $(cat "$T/reload.out")"
+grep -qx "updated: t" "$T/reload.out" || fail "tunsupctl reload back: $(cat "$T/reload.out")"
+[ "$(tfield t connects)" = 2 ] || fail "connects $(tfield t connects) after the reload back"
+pass "reload: RetryMax, EventCommand, EventCommandTimeout, ForwardProbeInterval changed: updated in the session, the new command runs"
+
 # Anything else changed: the session restarts as before.
 write_conf new 2
 ctl reload >"$T/reload.out" || fail "reload: $(cat "$T/reload.out")"
 grep -qx "restarted: t" "$T/reload.out" || fail "tunsupctl reload: $(cat "$T/reload.out")"
 grep -qx "forwards_changed: -" "$T/reload.out" || fail "tunsupctl reload: $(cat "$T/reload.out")"
-connected_twice() { [ "$(tfield t connects)" = 2 ]; }
+connected_twice() { [ "$(tfield t connects)" = 3 ]; }
 wait_for 15 connected_twice
 wait_state t up 15
 pass "reload: a changed ServerAliveInterval still restarts the session"
