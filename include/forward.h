@@ -96,6 +96,8 @@ struct forward {
 	char			*refusal;
 	double			 refusal_ts;	/* wall clock */
 	double			 refusal_noticed; /* loop time of the notice */
+	unsigned long		 refusals_unsaid; /* since, told by the timer */
+	ev_timer		 refusal_timer;
 
 	struct flistener	*lis;
 	size_t			 nlis;

@@ -47,6 +47,8 @@
 #include "sshconn.h"
 #include "util.h"
 
+static void	forward_refusal_cb(struct ev_loop *, ev_timer *, int);
+
 static const char *const forward_state_names[] = {
 	"pending", "up", "failed",
 };
@@ -74,6 +76,8 @@ forward_new(const struct forward_env *env, const struct fwd_spec *spec)
 	f->state = FWD_PENDING;
 	TAILQ_INIT(&f->conns);
 	TAILQ_INIT(&f->classify);
+	ev_init(&f->refusal_timer, forward_refusal_cb);
+	f->refusal_timer.data = f;
 	return f;
 }
 
@@ -83,6 +87,7 @@ forward_free(struct forward *f)
 	if (f == NULL)
 		return;
 	forward_session_down(f);
+	ev_timer_stop(f->env->loop, &f->refusal_timer);
 	free(f->error);
 	free(f->refusal);
 	free(f);
@@ -142,9 +147,26 @@ forward_refusal_name(int reason)
 }
 
 /*
+ * Refusals kept quiet since the last notice, while the row goes on: one
+ * notice for them all, with the count in a row by then.
+ */
+static void
+forward_refusal_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct forward	*f = w->data;
+
+	if (f->refusals_unsaid == 0 || f->refused_in_row == 0)
+		return;
+	f->refusals_unsaid = 0;
+	f->refusal_noticed = ev_now(loop);
+	f->env->notice(f->env->arg, f, FWD_NOTICE_REFUSED);
+}
+
+/*
  * Count a refused open with the server's words; the tunnel hears of it
  * (a log line and an event) at most once a second per forward, so that a
- * client retrying in a loop cannot flood the log or the subscribers.
+ * client retrying in a loop cannot flood the log or the subscribers; the
+ * ones kept quiet are told in one notice when the second is over.
  */
 void
 forward_open_refused(struct forward *f, const struct sshchan_refusal *why)
@@ -165,8 +187,16 @@ forward_open_refused(struct forward *f, const struct sshchan_refusal *why)
 	else
 		f->refusal = xstrdup(forward_refusal_name(r));
 	f->refusal_ts = now_wall();
-	if (f->refused_in_row > 1 && now - f->refusal_noticed < 1.)
+	if (f->refused_in_row > 1 && now - f->refusal_noticed < 1.) {
+		f->refusals_unsaid++;
+		if (!ev_is_active(&f->refusal_timer)) {
+			ev_timer_set(&f->refusal_timer,
+			    1. - (now - f->refusal_noticed), 0.);
+			ev_timer_start(f->env->loop, &f->refusal_timer);
+		}
 		return;
+	}
+	f->refusals_unsaid = 0;
 	f->refusal_noticed = now;
 	f->env->notice(f->env->arg, f, FWD_NOTICE_REFUSED);
 }

@@ -56,7 +56,10 @@ grep "\"event\":\"open_refused\"" "$T/watch.out" | head -1 |
 	fail "event: $(grep open_refused "$T/watch.out" | head -1)"
 grep -q "forward localhost:$L_NO: the server refused a channel to 127.0.0.1:$FORBIDDEN: administratively prohibited" \
     "$T/tunsupd.log" || fail "no log line for the refusal"
-pass "a forbidden LocalForward target: counted as administratively prohibited, an event, a log line"
+# Refusals inside the second after a notice are told together when it ends:
+# the last event carries the row as it stands.
+wait_for 10 'grep "\"event\":\"open_refused\"" "$T/watch.out" | grep -q "\"in_row\":$((n + 2)),"'
+pass "a forbidden LocalForward target: counted as administratively prohibited, an event, a log line; the ones within a second told in one trailing event"
 
 [ "$(printf 'ping\n' | timeout 10 socat -t 5 - "TCP:127.0.0.1:$L_OK")" = ping ] ||
 	fail "the allowed forward does not carry"
