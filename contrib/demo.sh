@@ -49,7 +49,7 @@ ALIVE=2
 ALIVE_COUNT=2
 SERVER_ALIVE=2
 SERVER_ALIVE_COUNT=2
-OUTAGE=3	# seconds the server stays away in (a)
+OUTAGE=2	# seconds the server stays away in (a)
 AUTOSSH_WAIT_A=15	# seconds after the server's return we wait for autossh in (a)
 AUTOSSH_WAIT_B=28	# and after the fault in (b), before moving on without it
 
@@ -168,13 +168,14 @@ first_after() {
 # relative to T0: tunsupctl watch (its own UTC time left out), autossh, probes.
 timeline() {
 	{
-		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { t = $1; $1 = ""; $2 = ""; print t, "tunsup ", substr($0, 3) }' "$T/watch.out"
+		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { t = $1; $1 = ""; $2 = ""; print t, "tunsup", substr($0, 3) }' "$T/watch.out"
 		[ -z "$AUTOSSH" ] ||
 		    awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && !/ssh child pid is/ { t = $1; $1 = ""; l = substr($0, 2)
 			sub(/^[0-9\/]+ [0-9:]+ autossh\[[0-9]+\]: /, "", l); print t, "autossh", l }' "$T/autossh.out"
-		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { t = $1; $1 = ""; $2 = ""; print t, "probe  ", substr($0, 3) }' "$T/probe.out"
-		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { t = $1; $1 = ""; print t, "demo   ", substr($0, 2) }' "$T/events.out"
-	} | sort -s -n -k1,1 | awk -v a="$1" '{ t = $1; $1 = ""; printf "  %+6.1fs %s\n", t - a, substr($0, 2) }' |
+		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { t = $1; $1 = ""; $2 = ""; print t, "probe", substr($0, 3) }' "$T/probe.out"
+		awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { t = $1; $1 = ""; print t, "demo", substr($0, 2) }' "$T/events.out"
+	} | sort -s -n -k1,1 | awk -v a="$1" '{ t = $1; w = $2; $1 = ""; $2 = ""
+	    printf "  %+6.1fs %-7s %s\n", t - a, w, substr($0, 3) }' |
 	    cut -c1-150
 }
 
@@ -184,13 +185,14 @@ if [ -z "${DEMO_NO_AUTOSSH:-}" ] && command -v autossh >/dev/null 2>&1; then
 	AUTOSSH=$(command -v autossh)
 fi
 tlib_init 2>/dev/null
-# On any exit, also the sessions sshd forked (a black-holed one may still
-# run), then the library's cleanup: every process started, ports, $T.
+# On any exit, the library's cleanup (every process started, ports, $T),
+# and with them the sessions sshd forked (a black-holed one may still run),
+# so that they are stopped first, after the status at a failure is shown.
 demo_cleanup() {
 	local rc=$? p
 	set +e	# (exit "$rc") below must not end the handler
 	for p in $( [ -f "$T/bridge/pid" ] && _tlib_descendants "$(cat "$T/bridge/pid")"); do
-		kill -TERM "$p" 2>/dev/null || true
+		track "$p"
 	done
 	(exit "$rc")
 	tlib_cleanup
@@ -322,10 +324,10 @@ kill_pid "$RELAY_PID" 5
 stop_sshd bridge 2>/dev/null
 sleep "$OUTAGE"	# the outage itself, not a wait for something
 _tlib_start_sshd bridge 2>/dev/null
+tb=$(now)	# nothing can work again before this
 event "sshd back, same port"
 start_relay "$P_PATH" "$SSHD_PORT_bridge" 2>/dev/null
-tb=$(now)
-event "the path back: the server is back"
+event "the path to it back"
 for n in bridge web proxy; do
 	went_down "$n" "$ta" 15
 	wait_state "$n" up 30
