@@ -483,7 +483,12 @@ enter_up(struct tunnel *t, const struct tunnel_move *m, const char *reason)
 	tunnel_primary_arm(t);
 }
 
-/* degraded: as up, and TT_FWD_RETRY retries the refused forwards. */
+/*
+ * degraded: as up, and TT_FWD_RETRY retries the refused forwards. Asking
+ * again is one request in a live session, as cheap as an attempt to reach
+ * an unreachable server: the wait grows up to RetryNetworkMax, so a port a
+ * dead session held is taken soon after the server lets it go.
+ */
 static void
 enter_degraded(struct tunnel *t, const struct tunnel_move *m,
     const char *reason)
@@ -497,7 +502,7 @@ enter_degraded(struct tunnel *t, const struct tunnel_move *m,
 	tunnel_primary_arm(t);
 	if (!t->ops->timer_active(t, TT_FWD_RETRY)) {
 		t->fwd_attempt++;
-		delay = tunnel_retry_delay(t->spec, TF_SESSION, t->fwd_attempt,
+		delay = tunnel_retry_delay(t->spec, TF_NETWORK, t->fwd_attempt,
 		    t->ops->unit());
 		t->ops->timer_start(t, TT_FWD_RETRY, delay / 1000.0, 0.);
 	}

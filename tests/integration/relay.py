@@ -13,6 +13,12 @@ never see a banner), `kill -CONT` resumes it. `--rate` throttles each direction 
 each connection to about BYTES_PER_SEC. `--hold` keeps what the target sends and
 passes it on every SECONDS in one write, so that packets the target sent apart
 arrive together (tests/integration/remote_port0.sh).
+
+SIGUSR1 black-holes the connections open at that moment and only those: the relay
+stops reading and writing them but keeps both sockets open, so neither end sees an
+error or a close; connections accepted later are relayed as usual (a client whose
+path went silent while the server still holds its session: contrib/demo.sh). It
+says "relay: black-holed N connections" on stderr.
 """
 
 import argparse
@@ -47,6 +53,7 @@ class Pair:
         self.b.connected = False
         self.peer = {self.a: self.b, self.b: self.a}
         self.closed = False
+        self.frozen = False
         # rate limiting: bytes allowed per direction (token bucket, 1 s burst)
         self.tokens = {self.a: 0.0, self.b: 0.0}
         self.last = time.monotonic()
@@ -81,7 +88,7 @@ class Pair:
         return not self.relay.hold or side is not self.a or self.release > 0
 
     def update(self):
-        if self.closed:
+        if self.closed or self.frozen:
             return
         for side in (self.a, self.b):
             ev = self.events(side)
@@ -102,6 +109,13 @@ class Pair:
                 self.relay.sel.unregister(side.sock)
             side.sock.close()
         self.relay.pairs.discard(self)
+
+    def freeze(self):
+        """Never read or write again; keep both sockets open (the relay holds us)."""
+        self.frozen = True
+        for side in (self.a, self.b):
+            if side.sock in self.relay.sel.get_map():
+                self.relay.sel.unregister(side.sock)
 
     def handle(self, side, mask):
         other = self.peer[side]
@@ -163,6 +177,13 @@ class Relay:
         self.next_release = time.monotonic() + hold
         self.sel = selectors.DefaultSelector()
         self.pairs = set()
+        self.frozen = []  # black-holed pairs, kept so that their sockets stay open
+        self.freeze_asked = False
+        # SIGUSR1 wakes the loop through this pair (signal.set_wakeup_fd)
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+        self.sel.register(self.wake_r, selectors.EVENT_READ, "wake")
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind((HOST, lport))
@@ -187,6 +208,14 @@ class Relay:
         self.pairs.add(p)
         p.update()
 
+    def freeze(self):
+        n = len(self.pairs)
+        for p in list(self.pairs):
+            p.freeze()
+            self.pairs.discard(p)
+            self.frozen.append(p)
+        print("relay: black-holed %d connections" % n, file=sys.stderr, flush=True)
+
     def run(self):
         while True:
             # with a rate, wake up to refill buckets of throttled connections
@@ -194,12 +223,20 @@ class Relay:
             if self.hold:
                 timeout = max(0.0, self.next_release - time.monotonic())
             for key, mask in self.sel.select(timeout):
-                if key.data is None:
+                if key.data == "wake":
+                    try:
+                        self.wake_r.recv(512)
+                    except BlockingIOError:
+                        pass
+                elif key.data is None:
                     self.accept()
                 else:
                     pair, side = key.data
                     if not pair.closed:
                         pair.handle(side, mask)
+            if self.freeze_asked:
+                self.freeze_asked = False
+                self.freeze()
             if self.rate:
                 for p in list(self.pairs):
                     p.refill()
@@ -221,6 +258,9 @@ def main():
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     relay = Relay(args.listen_port, args.target_port, args.rate, args.hold)
+    # the handler only asks; the loop freezes between two rounds
+    signal.set_wakeup_fd(relay.wake_w.fileno())
+    signal.signal(signal.SIGUSR1, lambda *_: setattr(relay, "freeze_asked", True))
     if args.pidfile:
         with open(args.pidfile, "w") as f:
             f.write("%d\n" % os.getpid())

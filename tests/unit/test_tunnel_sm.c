@@ -970,6 +970,29 @@ Test(sm, forward_retries_back_off_quietly_while_degraded)
 	cr_assert_eq(timer_of(t, TT_FWD_RETRY)->starts, 2);
 }
 
+/*
+ * Asking again costs one request in a live session: the wait between asks
+ * stops growing at RetryNetworkMax (5 s here), not RetryMax (60 s), so a
+ * port freed by the server is taken within seconds (tunsupd.conf(5)).
+ */
+Test(sm, forward_retries_wait_at_most_retry_network_max)
+{
+	struct tunnel	*t = mk(FWDS);
+	int		 i;
+
+	fake_unit = 0.999999;
+	drive_to(t, TS_DEGRADED);
+	for (i = 0; i < 8; i++) {
+		cr_assert(timer_of(t, TT_FWD_RETRY)->after <= 5.0,
+		    "ask %d waits %f s", i + 1,
+		    timer_of(t, TT_FWD_RETRY)->after);
+		advance(timer_of(t, TT_FWD_RETRY)->after);
+		assert_state(t, TS_DEGRADED);
+	}
+	cr_assert_eq(t->fwd_attempt, 9);
+	cr_assert(timer_of(t, TT_FWD_RETRY)->after > 4.9);
+}
+
 Test(sm, up_to_degraded_when_a_forward_fails)
 {
 	struct tunnel	*t = mk(FWDS);
