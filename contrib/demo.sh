@@ -125,7 +125,9 @@ def loop(name, port):
     last = "?"
     while True:
         t0 = time.time()
-        if not held(name):
+        if held(name):
+            last = "held"    # the first answer after the pause is said
+        else:
             why = probe(port)
             if why != last:
                 with lock:
