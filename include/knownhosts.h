@@ -44,6 +44,11 @@ struct kh_marks {
 	char	*changed;		/* an entry with another key of its type */
 	int	 other;			/* an entry with a key of another type */
 	char	*types;			/* the key types known, comma separated */
+	/* For a host certificate: the keys of those marker lines (base64). */
+	char	**cas;			/* @cert-authority covering the host */
+	size_t	  ncas;
+	char	**revoked_keys;		/* @revoked covering the host */
+	size_t	  nrevoked_keys;
 };
 
 /* The outcome of a host key check, as ssh(1) decides it. */

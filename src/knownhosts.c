@@ -374,6 +374,13 @@ kh_scan_plain(const struct kh_entry *e, const char *where, ssh_key key,
 		m->other = 1;
 }
 
+static void
+kh_add_blob(char ***list, size_t *n, const char *blob)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[(*n)++] = xstrdup(blob);
+}
+
 void
 kh_scan(const char *path, const char *name, ssh_key key, struct kh_marks *m)
 {
@@ -390,6 +397,10 @@ kh_scan(const char *path, const char *name, ssh_key key, struct kh_marks *m)
 		    !kh_host_match(e.hosts, name))
 			continue;
 		xasprintf(&where, "%s:%zu", path, lineno);
+		if (e.marker == KH_MARK_CERT_AUTHORITY)
+			kh_add_blob(&m->cas, &m->ncas, e.blob);
+		else if (e.marker == KH_MARK_REVOKED)
+			kh_add_blob(&m->revoked_keys, &m->nrevoked_keys, e.blob);
 		if (e.marker == KH_MARK_NONE)
 			kh_scan_plain(&e, where, key, m);
 		else if (e.marker == KH_MARK_CERT_AUTHORITY &&
@@ -414,6 +425,12 @@ kh_marks_clear(struct kh_marks *m)
 	free(m->cert_authority);
 	free(m->changed);
 	free(m->types);
+	while (m->ncas > 0)
+		free(m->cas[--m->ncas]);
+	free(m->cas);
+	while (m->nrevoked_keys > 0)
+		free(m->revoked_keys[--m->nrevoked_keys]);
+	free(m->revoked_keys);
 	memset(m, 0, sizeof(*m));
 }
 

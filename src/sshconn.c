@@ -51,6 +51,7 @@
 #include <libssh/server.h>	/* ssh_send_keepalive */
 
 #include "cfg.h"
+#include "hostcert.h"
 #include "knownhosts.h"
 #include "log.h"
 #include "proc.h"
@@ -1198,29 +1199,59 @@ sshconn_check_spec(const struct tunnel_spec *sp, char **why)
 	return r;
 }
 
+/* Host certificates, as OpenSSH offers them first when a CA is known. */
+#define SC_CERT_ALGOS	"ssh-ed25519-cert-v01@openssh.com," \
+			"ecdsa-sha2-nistp521-cert-v01@openssh.com," \
+			"ecdsa-sha2-nistp384-cert-v01@openssh.com," \
+			"ecdsa-sha2-nistp256-cert-v01@openssh.com," \
+			"rsa-sha2-512-cert-v01@openssh.com," \
+			"rsa-sha2-256-cert-v01@openssh.com"
+#define SC_PLAIN_ALGOS	"ssh-ed25519,ecdsa-sha2-nistp521," \
+			"ecdsa-sha2-nistp384,ecdsa-sha2-nistp256," \
+			"rsa-sha2-512,rsa-sha2-256"
+
+static void
+sc_algos_add(char **algos, const char *list)
+{
+	char	*copy, *a, *next;
+
+	copy = xstrdup(list);
+	for (a = copy; a != NULL; a = next) {
+		if ((next = strchr(a, ',')) != NULL)
+			*next++ = '\0';
+		if (*algos == NULL || !list_has_word(*algos, ',', a))
+			sc_note(algos, ",", a);
+	}
+	free(copy);
+}
+
 /*
- * The algorithms of the key types known_hosts has for name, for a name
- * libssh never sees (see sc_options): libssh would put them first itself.
- * NULL when there are none.
+ * The host key algorithms to ask for, as ssh orders them, when libssh
+ * cannot: with a @cert-authority for the host, certificates first (then
+ * plain keys, so a server without one still connects); when libssh
+ * refused the name, the key types known for it first. NULL: libssh's.
  */
 static char *
-sc_known_algos(struct sshconn *c, const char *name)
+sc_host_algos(struct sshconn *c, const char *name, int refused)
 {
 	struct kh_marks	 m;
-	char		*algos = NULL, *type, *next, *list;
+	char		*algos = NULL, *type, *next;
 
 	memset(&m, 0, sizeof(m));
 	sc_kh_scan(c, name, NULL, &m);
-	if (m.types != NULL) {
-		list = m.types;
-		for (type = list; type != NULL; type = next) {
+	if (m.cert_authority != NULL)
+		sc_algos_add(&algos, SC_CERT_ALGOS);
+	if ((refused || m.cert_authority != NULL) && m.types != NULL) {
+		for (type = m.types; type != NULL; type = next) {
 			if ((next = strchr(type, ',')) != NULL)
 				*next++ = '\0';
 			/* An RSA key signs with SHA-2 too. */
-			sc_note(&algos, ",", strcmp(type, "ssh-rsa") == 0 ?
+			sc_algos_add(&algos, strcmp(type, "ssh-rsa") == 0 ?
 			    "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : type);
 		}
 	}
+	if (m.cert_authority != NULL)
+		sc_algos_add(&algos, SC_PLAIN_ALGOS);
 	kh_marks_clear(&m);
 	return algos;
 }
@@ -1231,7 +1262,7 @@ sc_options(struct sshconn *c, char **why)
 	const struct tunnel_spec *sp = c->spec;
 	ssh_session		 s = c->s;
 	socket_t		 fd = c->fd;
-	int			 zero = 0, port = c->port;
+	int			 zero = 0, port = c->port, refused;
 	char			*name, *algos, buf[16];
 
 	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &zero) != 0)
@@ -1257,18 +1288,22 @@ sc_options(struct sshconn *c, char **why)
 	 */
 	if (c->alias != NULL)
 		port = 22;
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, c->alias != NULL ? c->alias :
-	    c->host) == 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &port) == 0)
+	refused = ssh_options_set(s, SSH_OPTIONS_HOST, c->alias != NULL ?
+	    c->alias : c->host) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0;
+	if (refused) {
+		tlog_debug(c, "libssh refuses the name %s: host keys are "
+		    "checked under it all the same", c->alias != NULL ?
+		    c->alias : c->host);
+		snprintf(buf, sizeof(buf), "%d", port);
+		if (ssh_options_set(s, SSH_OPTIONS_HOST, "0.0.0.0") != 0 ||
+		    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0)
+			return sc_opt_fail(s, why, "Port", buf);
+	}
+	if (sp->host_key_algorithms != NULL)
 		return 0;
-	tlog_debug(c, "libssh refuses the name %s: host keys are checked "
-	    "under it all the same", c->alias != NULL ? c->alias : c->host);
-	snprintf(buf, sizeof(buf), "%d", port);
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, "0.0.0.0") != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0)
-		return sc_opt_fail(s, why, "Port", buf);
 	name = sc_kh_name(c);
-	algos = sp->host_key_algorithms == NULL ? sc_known_algos(c, name) :
-	    NULL;
+	algos = sc_host_algos(c, name, refused);
 	free(name);
 	if (algos != NULL && ssh_options_set(s, SSH_OPTIONS_HOSTKEYS,
 	    algos) != 0) {
@@ -1342,7 +1377,7 @@ sc_check_host_key(struct sshconn *c)
 	const char		*h = c->alias != NULL ? c->alias : c->host;
 	struct kh_marks		 m;
 	ssh_key			 key = NULL;
-	char			*fp, *name;
+	char			*fp, *name, *why = NULL;
 	int			 r = -1;
 
 	memset(&m, 0, sizeof(m));
@@ -1354,6 +1389,17 @@ sc_check_host_key(struct sshconn *c)
 		goto out;
 	}
 	sc_kh_scan(c, name, key, &m);
+	if (hostcert_is_cert(key)) {
+		/* Asked for only with a @cert-authority: it must vouch. */
+		if (hostcert_check(key, h, m.cas, m.ncas, m.revoked_keys,
+		    m.nrevoked_keys, time(NULL), &why) == 0)
+			r = 0;
+		else
+			sc_fail(c, SCF_AUTH, "host certificate of %s (%s) "
+			    "refused: %s", h, fp, why);
+		free(why);
+		goto out;
+	}
 	switch (kh_marks_verdict(&m)) {
 	case KH_REVOKED:
 		/* Whatever StrictHostKeyChecking says, as ssh. */
