@@ -1365,15 +1365,19 @@ sc_options(struct sshconn *c, char **why)
 static char *
 sc_fingerprint(struct sshconn *c)
 {
-	ssh_key		 key = NULL;
+	ssh_key		 key = NULL, plain = NULL;
 	unsigned char	*hash = NULL;
 	size_t		 hlen;
 	char		*fp, *ret;
 
 	if (ssh_get_server_publickey(c->s, &key) != SSH_OK)
 		return xstrdup("(no key)");
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) != 0) {
+	/* A certificate's is its key's, as ssh prints it. */
+	if (hostcert_is_cert(key))
+		plain = hostcert_plain_key(key);
+	if (ssh_get_publickey_hash(plain != NULL ? plain : key,
+	    SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0) {
+		ssh_key_free(plain);
 		ssh_key_free(key);
 		return xstrdup("(no fingerprint)");
 	}
@@ -1382,6 +1386,7 @@ sc_fingerprint(struct sshconn *c)
 	    fp != NULL ? fp : "?");
 	ssh_string_free_char(fp);
 	ssh_clean_pubkey_hash(&hash);
+	ssh_key_free(plain);
 	ssh_key_free(key);
 	return ret;
 }
