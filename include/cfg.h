@@ -134,6 +134,7 @@ struct tunnel_spec {
 	int		  forward_probe;	/* default yes */
 	char		 *ssh_config;		/* path or NULL ("none") */
 	char		 *proxy_command;	/* for /bin/sh, or NULL ("none") */
+	int		  proxy_use_fdpass;	/* it passes a socket back */
 	/* ssh_config(5) keywords with the same meaning (see tunsupd.conf(5)). */
 	char		 *kex_algorithms;	/* NULL: libssh's defaults */
 	char		 *host_key_algorithms;
@@ -205,10 +206,12 @@ struct tunnel_spec *cfg_take_tunnel(struct cfg *, size_t i);
 /*
  * Parse the body of one tunnel block (the control "add" command): lines
  * separated by newlines, no "Tunnel" line. base (may be NULL) supplies the
- * top-level defaults. Returns a filled spec or NULL with errs set.
+ * top-level defaults. Returns a filled spec or NULL with errs set; what
+ * -t would warn of ("ignored: ...") goes to warns (may be NULL).
  */
 struct tunnel_spec *cfg_parse_tunnel(const struct cfg *base, const char *name,
-		    const char *text, struct cfg_errors *errs);
+		    const char *text, struct cfg_errors *errs,
+		    struct cfg_errors *warns);
 
 /* One line of a tunnel block and the user's words it came from. */
 struct cfg_line {
@@ -222,7 +225,7 @@ struct cfg_line {
 struct tunnel_spec *cfg_parse_tunnel_lines(const struct cfg *base,
 		    const char *name, const char *file, int line,
 		    const struct cfg_line *lines, size_t n,
-		    struct cfg_errors *errs);
+		    struct cfg_errors *errs, struct cfg_errors *warns);
 /* 1 if name is a keyword of the parser's table (any case), else 0. */
 int	cfg_keyword_known(const char *name);
 

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 
+struct cfg_errors;
 struct cfg_line;
 
 struct sshargs {
@@ -45,6 +46,8 @@ struct sshargs {
 int	sshargs_parse(struct sshargs *sa, int argc, char *const *argv,
 	    const char *cwd, char **err);
 void	sshargs_clear(struct sshargs *sa);
+/* The parser's warnings (what -t would say) join the notes. */
+void	sshargs_add_notes(struct sshargs *sa, const struct cfg_errors *warns);
 /* The lines, each after indent and ending in a newline (caller frees). */
 char	*sshargs_block(const struct sshargs *sa, const char *indent);
 

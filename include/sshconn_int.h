@@ -43,6 +43,7 @@ enum sc_phase {
 	SC_RESOLVE = 0,
 	SC_TCP,
 	SC_PROXY,	/* ProxyCommand: started on the next loop turn */
+	SC_FDPASS,	/* ProxyUseFdpass: waiting for its socket */
 	SC_KEX,
 	SC_AUTH,
 	SC_READY,

@@ -118,6 +118,7 @@ enum opcode {
 	oMACs,
 	oRekeyLimit,
 	oTCPKeepAlive,
+	oProxyUseFdpass,
 	oBindAddress,
 	oBindInterface,
 	oAddressFamily,
@@ -185,6 +186,7 @@ static const struct keyword {
 	{ "MACs",			oMACs,			1, 1, 0 },
 	{ "RekeyLimit",			oRekeyLimit,		1, 2, 0 },
 	{ "TCPKeepAlive",		oTCPKeepAlive,		1, 1, 0 },
+	{ "ProxyUseFdpass",		oProxyUseFdpass,	1, 1, 0 },
 	{ "BindAddress",		oBindAddress,		1, 1, 0 },
 	{ "BindInterface",		oBindInterface,		1, 1, 0 },
 	{ "AddressFamily",		oAddressFamily,		1, 1, 0 },
@@ -947,6 +949,7 @@ spec_init(struct tunnel_spec *t)
 	t->rekey_data = CFG_UNSET;
 	t->rekey_time_ms = CFG_UNSET;
 	t->tcp_keep_alive = CFG_UNSET;
+	t->proxy_use_fdpass = CFG_UNSET;
 	t->address_family = CFG_UNSET;
 	t->hash_known_hosts = CFG_UNSET;
 	t->required_rsa_size = CFG_UNSET;
@@ -2062,6 +2065,9 @@ parse_keyword(struct parse *p, const char *kw, int argc, char **argv)
 	case oTCPKeepAlive:
 		kw_flag(p, k, &t->tcp_keep_alive, argv[0]);
 		break;
+	case oProxyUseFdpass:
+		kw_flag(p, k, &t->proxy_use_fdpass, argv[0]);
+		break;
 	case oBindAddress:
 		kw_bind_address(p, &t->bind_address, argv[0]);
 		break;
@@ -2408,6 +2414,7 @@ spec_merge(struct tunnel_spec *t, const struct tunnel_spec *d)
 	merge_long(&t->rekey_data, d->rekey_data);
 	merge_long(&t->rekey_time_ms, d->rekey_time_ms);
 	merge_int(&t->tcp_keep_alive, d->tcp_keep_alive);
+	merge_int(&t->proxy_use_fdpass, d->proxy_use_fdpass);
 	merge_str(&t->bind_address, d->bind_address);
 	merge_str(&t->bind_interface, d->bind_interface);
 	merge_int(&t->address_family, d->address_family);
@@ -2538,6 +2545,7 @@ spec_fill(struct parse *p, struct tunnel_spec *t)
 	merge_long(&t->rekey_data, 0);
 	merge_long(&t->rekey_time_ms, 0);
 	merge_int(&t->tcp_keep_alive, 1);
+	merge_int(&t->proxy_use_fdpass, 0);
 	merge_int(&t->address_family, CFG_AF_ANY);
 	merge_int(&t->hash_known_hosts, 0);
 	merge_int(&t->required_rsa_size, DEF_RSA_MIN);
@@ -2742,7 +2750,7 @@ cfg_take_tunnel(struct cfg *cfg, size_t i)
  */
 static struct tunnel_spec *
 body_begin(struct parse *p, struct cfg_loc *retry, struct cfg_errors *errs,
-    const char *name, const char *file, int line)
+    struct cfg_errors *warns, const char *name, const char *file, int line)
 {
 	if (!tunnel_name_valid(name)) {
 		cfg_errors_add(errs, file, line, "invalid tunnel name '%s' "
@@ -2753,6 +2761,7 @@ body_begin(struct parse *p, struct cfg_loc *retry, struct cfg_errors *errs,
 	memset(retry, 0, sizeof *retry);
 	memset(p, 0, sizeof *p);
 	p->errs = errs;
+	p->warns = warns;
 	p->cur = spec_new(name, file, line);
 	p->cur_retry = retry;
 	p->in_block = 1;
@@ -2781,14 +2790,14 @@ body_end(struct parse *p, struct cfg_loc *retry, const struct cfg *base,
 
 struct tunnel_spec *
 cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
-    struct cfg_errors *errs)
+    struct cfg_errors *errs, struct cfg_errors *warns)
 {
 	struct parse		 p;
 	struct tunnel_spec	*t;
 	struct cfg_loc		 retry;
 	char			*copy;
 
-	if ((t = body_begin(&p, &retry, errs, name, "<add>", 0)) == NULL)
+	if ((t = body_begin(&p, &retry, errs, warns, name, "<add>", 0)) == NULL)
 		return NULL;
 	copy = xstrdup(text == NULL ? "" : text);
 	parse_text(&p, "<add>", copy);
@@ -2799,7 +2808,7 @@ cfg_parse_tunnel(const struct cfg *base, const char *name, const char *text,
 struct tunnel_spec *
 cfg_parse_tunnel_lines(const struct cfg *base, const char *name,
     const char *file, int line, const struct cfg_line *lines, size_t n,
-    struct cfg_errors *errs)
+    struct cfg_errors *errs, struct cfg_errors *warns)
 {
 	struct parse		 p;
 	struct tunnel_spec	*t;
@@ -2807,7 +2816,7 @@ cfg_parse_tunnel_lines(const struct cfg *base, const char *name,
 	char			*copy;
 	size_t			 i;
 
-	if ((t = body_begin(&p, &retry, errs, name, file, line)) == NULL)
+	if ((t = body_begin(&p, &retry, errs, warns, name, file, line)) == NULL)
 		return NULL;
 	for (i = 0; i < n && p.nerr < CFG_MAX_ERRORS; i++) {
 		/* Each line's messages read "origin: message". */
@@ -3112,6 +3121,7 @@ spec_dump(const struct tunnel_spec *t, int forwards)
 	/* Taken whole when read back: no quoting. */
 	if (t->proxy_command != NULL)
 		sb_printf(&sb, "proxycommand %s\n", t->proxy_command);
+	sb_flag(&sb, "proxyusefdpass", t->proxy_use_fdpass);
 	sb_opt(&sb, "kexalgorithms", t->kex_algorithms);
 	sb_opt(&sb, "hostkeyalgorithms", t->host_key_algorithms);
 	sb_opt(&sb, "pubkeyacceptedalgorithms", t->pubkey_accepted_algorithms);

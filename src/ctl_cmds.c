@@ -304,7 +304,7 @@ static json_t *
 ctl_cmd_add(struct daemon *d, json_t *req, int *subscribe)
 {
 	struct tunnel_spec	*spec;
-	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg_errors	 errs = { NULL, 0 }, warns = { NULL, 0 };
 	struct sshargs		 sa;
 	json_t			*config, *argv, *reply;
 	const char		*name;
@@ -326,14 +326,14 @@ ctl_cmd_add(struct daemon *d, json_t *req, int *subscribe)
 		return ctl_error("argument config must be a string");
 	if (config != NULL) {
 		block = xstrdup(json_string_value(config));
-		spec = cfg_parse_tunnel(d->cfg, name, block, &errs);
+		spec = cfg_parse_tunnel(d->cfg, name, block, &errs, &warns);
 	} else {
 		if (ctl_argv_parse(argv, json_object_get(req, "cwd"), &sa,
 		    &err) != 0)
 			return ctl_error_take(err, "invalid argv");
 		block = sshargs_block(&sa, "");
 		spec = cfg_parse_tunnel_lines(d->cfg, name, "tunsupctl add", 0,
-		    sa.lines, sa.nlines, &errs);
+		    sa.lines, sa.nlines, &errs, &warns);
 	}
 	if (spec == NULL) {
 		err = cfg_errors_join(&errs);
@@ -358,10 +358,13 @@ ctl_cmd_add(struct daemon *d, json_t *req, int *subscribe)
 		goto out;
 	}
 	reply = ctl_ok();
+	/* What ssh would do and tunsupd does not, as tunsupd -t says it. */
+	sshargs_add_notes(&sa, &warns);
 	if (sa.notes != NULL)
 		json_object_set_new(reply, "note", json_text(sa.notes));
 out:
 	cfg_errors_clear(&errs);
+	cfg_errors_clear(&warns);
 	sshargs_clear(&sa);
 	free(block);
 	return reply;

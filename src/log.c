@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ static log_hook_fn	 log_hook;
 static void		*log_hook_arg;
 static int		 journal = -1;	/* -1: not looked at yet */
 static int		 journal_fd = -1;
+static pthread_mutex_t	 log_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {
 	"error", "warning", "info", "debug", "trace",
@@ -133,21 +135,29 @@ log_journal(enum log_level level, const char *tunnel, const char *line)
 	return n == len ? 0 : -1;
 }
 
+/*
+ * Lines come from the loop and from the threads that ask an agent (libssh's
+ * own log at -vvvv): one at a time, the journal looked at once.
+ */
 static void
 log_line(enum log_level level, const char *tunnel, const char *line)
 {
-	if (log_hook != NULL) {
+	pthread_mutex_lock(&log_mtx);
+	if (log_hook != NULL)
 		log_hook(level, line, log_hook_arg);
-		return;
+	else {
+		if (journal == -1)
+			log_journal_init();
+		if (!journal || log_journal(level, tunnel, line) != 0) {
+			if (journal)
+				fprintf(stderr, "<%d>%s\n", level_prio[level],
+				    line);
+			else
+				fprintf(stderr, "tunsupd[%s]: %s\n",
+				    level_names[level], line);
+		}
 	}
-	if (journal == -1)
-		log_journal_init();
-	if (journal && log_journal(level, tunnel, line) == 0)
-		return;
-	if (journal)
-		fprintf(stderr, "<%d>%s\n", level_prio[level], line);
-	else
-		fprintf(stderr, "tunsupd[%s]: %s\n", level_names[level], line);
+	pthread_mutex_unlock(&log_mtx);
 }
 
 /*

@@ -365,6 +365,9 @@ metrics_print(FILE *out, json_t *reply, int flags)
 	    "sessions established.", "counter", "connects");
 	metric_tunnels(out, list, "tunsup_tunnel_failures_total", "Connection "
 	    "attempts and sessions that failed.", "counter", "failures");
+	metric_tunnels(out, list, "tunsup_tunnel_fallback", "The server in "
+	    "use or tried: 0 the HostName, N the Nth FallbackHost.", "gauge",
+	    "fallback");
 
 	metric_family(out, "tunsup_tunnel_keepalive_rtt_seconds", "Round trip "
 	    "time of the last keepalive answered (absent until one is).",

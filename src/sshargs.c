@@ -668,6 +668,23 @@ sshargs_clear(struct sshargs *sa)
 	memset(sa, 0, sizeof(*sa));
 }
 
+void
+sshargs_add_notes(struct sshargs *sa, const struct cfg_errors *warns)
+{
+	char	*w, *all;
+
+	if ((w = cfg_errors_join(warns)) == NULL)
+		return;
+	if (sa->notes == NULL)
+		sa->notes = w;
+	else {
+		xasprintf(&all, "%s\n%s", sa->notes, w);
+		free(sa->notes);
+		free(w);
+		sa->notes = all;
+	}
+}
+
 char *
 sshargs_block(const struct sshargs *sa, const char *indent)
 {

@@ -85,7 +85,7 @@ static const int sc_families[] = { AF_UNSPEC, AF_INET, AF_INET6 };
 static const char *const sc_family_names[] = { "any", "inet", "inet6" };
 
 static const char *const sc_phase_names[] = {
-	"resolving", "tcp", "proxy", "kex", "auth", "ready", "dead", "jump",
+	"resolving", "tcp", "proxy", "proxy socket", "kex", "auth", "ready", "dead", "jump",
 };
 
 enum greq_kind {
@@ -134,6 +134,8 @@ static struct cached_key *key_load(const char *, const char *, int);
 static int	sc_options(struct sshconn *, char **);
 static void	sc_note(char **, const char *, const char *);
 static void	sc_start_ssh(struct sshconn *);
+static void	sc_socket_setup(struct sshconn *);
+static const char *sc_proxy_why(struct sshconn *);
 static void	sc_hop_ready(struct sshconn *);
 static int	sc_socket_closed(struct sshconn *);
 static void	sc_closed_fail(struct sshconn *);
@@ -598,7 +600,9 @@ sc_begin(struct sshconn *c)
 
 /*
  * ProxyCommand: the session speaks through the command's standard input
- * and output (a socketpair); nothing is resolved or connected here.
+ * and output (a socketpair); nothing is resolved or connected here. With
+ * ProxyUseFdpass the command passes a connected socket instead, read from
+ * the pair by sc_fdpass_read().
  */
 static void
 sc_proxy_start(struct sshconn *c)
@@ -626,6 +630,83 @@ sc_proxy_start(struct sshconn *c)
 		    "%s", strerror(errno));
 		return;
 	}
+	if (c->spec->proxy_use_fdpass) {
+		sc_set_phase(c, SC_FDPASS);
+		ev_io_set(&c->io, c->fd, EV_READ);
+		ev_io_start(c->loop, &c->io);
+		return;
+	}
+	sc_start_ssh(c);
+}
+
+/*
+ * ProxyUseFdpass: one byte carrying a descriptor (SCM_RIGHTS) on the
+ * command's standard output, as ssh(1) reads it. The pair is closed and the
+ * session speaks over that socket; the command may exit (proc_stop() ends
+ * it with the session otherwise).
+ */
+static void
+sc_fdpass_read(struct sshconn *c)
+{
+	union {
+		struct cmsghdr	h;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	}		 ctl;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	const char	*why;
+	char		 b;
+	ssize_t		 n;
+	size_t		 i, nfd;
+	int		 fd = -1, got, type = 0;
+	socklen_t	 len = sizeof(type);
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = &b;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* Every descriptor that came is ours to close but the first. */
+	for (cm = CMSG_FIRSTHDR(&msg); n > 0 && cm != NULL;
+	    cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&got, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(got));
+			if (fd == -1)
+				fd = got;
+			else
+				close(got);
+		}
+	}
+	ev_io_stop(c->loop, &c->io);
+	if (fd == -1) {
+		why = sc_proxy_why(c);
+		sc_fail(c, SCF_NETWORK, "ProxyUseFdpass: the ProxyCommand "
+		    "passed no socket (%s)%s%s", n == -1 ? strerror(errno) :
+		    n == 0 ? "it closed its output" : "data without a "
+		    "descriptor", *why != '\0' ? "; the command " : "", why);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM) {
+		close(fd);
+		sc_fail(c, SCF_NETWORK, "ProxyUseFdpass: the ProxyCommand "
+		    "passed a descriptor that is not a stream socket");
+		return;
+	}
+	close(c->fd);
+	c->fd = fd;
+	tlog_debug(c, "proxy command passed its socket");
+	sc_socket_setup(c);
 	sc_start_ssh(c);
 }
 
@@ -988,6 +1069,13 @@ sc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    "after %.0f s", c->host, c->port,
 		    c->spec->connect_timeout_ms / 1000.0);
 		break;
+	case SC_FDPASS:
+		why = sc_proxy_why(c);
+		sc_fail(c, SCF_NETWORK, "timeout after %.0f s waiting for the "
+		    "ProxyCommand to pass a socket (ProxyUseFdpass)%s%s",
+		    c->spec->connect_timeout_ms / 1000.0,
+		    *why != '\0' ? "; the command " : "", why);
+		break;
 	case SC_KEX:
 		if (c->proxy != NULL) {
 			why = sc_proxy_why(c);
@@ -1028,14 +1116,37 @@ sc_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	snprintf(buf, len, "%s", host);
 }
 
+/*
+ * c->fd is the server's TCP socket (ours, or one a ProxyUseFdpass command
+ * passed: on another kind of socket the TCP options simply fail).
+ */
+static void
+sc_socket_setup(struct sshconn *c)
+{
+	int		 one = 1, fl;
+	unsigned int	 uto;
+
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (c->spec->tcp_keep_alive)
+		setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (c->spec->server_alive_interval_ms > 0) {
+		/* The kernel gives up on unacknowledged data when we would. */
+		uto = (unsigned int)(c->spec->server_alive_interval_ms *
+		    c->spec->server_alive_count_max);
+		setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto,
+		    sizeof(uto));
+	}
+	/* libssh wants a blocking fd: it treats EAGAIN as fatal. */
+	if ((fl = fcntl(c->fd, F_GETFL)) != -1)
+		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
 /* The connector's answer: a connected socket, or why there is none. */
 static void
 sc_tcp_done(void *arg, const struct connector_result *r)
 {
 	struct sshconn	*c = arg;
 	char		 addr[INET6_ADDRSTRLEN];
-	int		 one = 1, fl;
-	unsigned int	 uto;
 
 	sc_enter(c);
 	if (r->fd == -1) {
@@ -1063,19 +1174,7 @@ sc_tcp_done(void *arg, const struct connector_result *r)
 		goto out;
 	}
 	c->fd = r->fd;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (c->spec->tcp_keep_alive)
-		setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	if (c->spec->server_alive_interval_ms > 0) {
-		/* The kernel gives up on unacknowledged data when we would. */
-		uto = (unsigned int)(c->spec->server_alive_interval_ms *
-		    c->spec->server_alive_count_max);
-		setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto,
-		    sizeof(uto));
-	}
-	/* libssh wants a blocking fd: it treats EAGAIN as fatal. */
-	if ((fl = fcntl(c->fd, F_GETFL)) != -1)
-		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+	sc_socket_setup(c);
 	sc_start_ssh(c);
 out:
 	sc_leave(c);
@@ -2184,6 +2283,9 @@ sc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	sc_enter(c);
 	switch (c->phase) {
+	case SC_FDPASS:
+		sc_fdpass_read(c);
+		break;
 	case SC_KEX:
 	case SC_AUTH:
 		sc_step(c);

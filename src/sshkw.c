@@ -155,7 +155,7 @@ static const struct sshkw sshkw[] = {
 	    "ServerAliveInterval: use that"),
 	H("ProxyCommand", W_OWN),
 	H("ProxyJump", W_OWN),
-	SAME("ProxyUseFdpass", "only with ProxyCommand"),
+	H("ProxyUseFdpass", W_OWN),
 	H("PubkeyAcceptedAlgorithms", W_OWN),
 	H("PubkeyAcceptedKeyTypes", "the old name of PubkeyAcceptedAlgorithms"),
 	REF("PubkeyAuthentication", "yes|true",

@@ -454,7 +454,7 @@ merge_tunnel(struct state *st, struct state_rec *r, struct cfg *cfg,
 		return 0;
 	}
 	spec = cfg_parse_tunnel_lines(cfg, r->name, st->path, r->line,
-	    r->lines, r->nlines, errs);
+	    r->lines, r->nlines, errs, NULL);
 	if (spec == NULL)
 		return -1;
 	cfg->tunnels = xreallocarray(cfg->tunnels, cfg->ntunnels + 1,
@@ -513,6 +513,25 @@ rec_forward(struct state *st, struct state_rec *r, const struct tunnel_spec *t,
 }
 
 /*
+ * The tunnel of a Forward or Cancelled record in cfg and the record's
+ * forward as that tunnel reads it: 1; 0 if the file has no such tunnel any
+ * more (the record is stale); -1 with errs set.
+ */
+static int
+rec_forward_in(struct state *st, struct state_rec *r, struct cfg *cfg,
+    struct tunnel_spec **tp, struct fwd_spec *fwd, struct cfg_errors *errs)
+{
+	ssize_t	 i;
+
+	if ((i = cfg_index(cfg, r->name)) == -1) {
+		r->stale = 1;
+		return 0;
+	}
+	*tp = cfg->tunnels[i];
+	return rec_forward(st, r, *tp, fwd, errs) == 0 ? 1 : -1;
+}
+
+/*
  * A forward added at runtime joins its tunnel, unless the configuration
  * file has that forward now (the file owns it from then on: the record is
  * dropped) or another one listening there (the file wins).
@@ -523,15 +542,10 @@ merge_forward(struct state *st, struct state_rec *r, struct cfg *cfg,
 {
 	struct tunnel_spec	*t;
 	struct fwd_spec		 fwd;
-	ssize_t			 i;
+	int			 rc;
 
-	if ((i = cfg_index(cfg, r->name)) == -1) {
-		r->stale = 1;
-		return 0;
-	}
-	t = cfg->tunnels[i];
-	if (rec_forward(st, r, t, &fwd, errs) != 0)
-		return -1;
+	if ((rc = rec_forward_in(st, r, cfg, &t, &fwd, errs)) != 1)
+		return rc;
 	if (tunnel_spec_forward_find(t, &fwd, 0) != -1) {
 		log_info("%s: tunnel %s has %s in %s now: its runtime copy is "
 		    "dropped", st->path, r->name, r->lines[0].text, cfg->path);
@@ -560,15 +574,11 @@ merge_cancelled(struct state *st, struct state_rec *r, struct cfg *cfg,
 {
 	struct tunnel_spec	*t;
 	struct fwd_spec		 fwd;
-	ssize_t			 i, j;
+	ssize_t			 j;
+	int			 rc;
 
-	if ((i = cfg_index(cfg, r->name)) == -1) {
-		r->stale = 1;
-		return 0;
-	}
-	t = cfg->tunnels[i];
-	if (rec_forward(st, r, t, &fwd, errs) != 0)
-		return -1;
+	if ((rc = rec_forward_in(st, r, cfg, &t, &fwd, errs)) != 1)
+		return rc;
 	if ((j = tunnel_spec_forward_find(t, &fwd, 0)) == -1)
 		r->stale = 1;
 	else {

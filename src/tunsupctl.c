@@ -77,14 +77,11 @@ struct client_cmd {
 };
 
 static int	cmd_status(int, char **);
-static int	cmd_start(int, char **);
-static int	cmd_stop(int, char **);
-static int	cmd_restart(int, char **);
+static int	each_tunnel(int, char **);
 static int	cmd_reload(int, char **);
 static int	cmd_add(int, char **);
 static int	cmd_remove(int, char **);
-static int	cmd_forward(int, char **);
-static int	cmd_cancel(int, char **);
+static int	forward_change(int, char **);
 static int	cmd_watch(int, char **);
 static int	cmd_check(int, char **);
 static int	cmd_authorized_keys(int, char **);
@@ -98,11 +95,11 @@ static const struct client_cmd client_cmds[] = {
 	  "when down (or up), forwards, reconnects and the last error. Exits 0\n"
 	  "if every tunnel is up or stopped, 1 if some is not up or a name is\n"
 	  "unknown, 3 without a daemon." },
-	{ "start",		"NAME ... | --all",		cmd_start, 0,
+	{ "start",		"NAME ... | --all",		each_tunnel, 0,
 	  "Start the named tunnels, or all." },
-	{ "stop",		"NAME ... | --all",		cmd_stop, 0,
+	{ "stop",		"NAME ... | --all",		each_tunnel, 0,
 	  "Stop the named tunnels, or all, until started again." },
-	{ "restart",		"NAME ... | --all",		cmd_restart, 0,
+	{ "restart",		"NAME ... | --all",		each_tunnel, 0,
 	  "Close the named tunnels' sessions, or all, and connect anew." },
 	{ "check-now",		"[NAME ... | --all]",		cmd_check_now, 0,
 	  "Check the sessions now (a keepalive round), or retry at once the\n"
@@ -116,9 +113,9 @@ static const struct client_cmd client_cmds[] = {
 	  "prints its configuration block (no --json then)." },
 	{ "remove",		"NAME",				cmd_remove, 0,
 	  "Stop a tunnel and forget it." },
-	{ "forward",		"NAME -L|-R|-D SPEC",		cmd_forward, 0,
+	{ "forward",		"NAME -L|-R|-D SPEC",		forward_change, 0,
 	  "Add a forward, in ssh's form, to a tunnel." },
-	{ "cancel",		"NAME -L|-R|-D SPEC",		cmd_cancel, 0,
+	{ "cancel",		"NAME -L|-R|-D SPEC",		forward_change, 0,
 	  "Remove a forward, in ssh's form, from a tunnel." },
 	{ "watch",		"",				cmd_watch, 0,
 	  "Print one line per event (state and forward changes) until\n"
@@ -736,10 +733,12 @@ out:
 
 /* ---- start, stop, restart, remove, reload ------------------------------ */
 
+/* argv[0] is the command: start, stop or restart. */
 static int
-each_tunnel(int argc, char **argv, const char *cmd)
+each_tunnel(int argc, char **argv)
 {
-	int	 i, all = 0, r = 0, names = 0;
+	const char	*cmd = argv[0];
+	int		 i, all = 0, r = 0, names = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0)
@@ -762,24 +761,6 @@ each_tunnel(int argc, char **argv, const char *cmd)
 			r = EXIT_REFUSED;
 	}
 	return r;
-}
-
-static int
-cmd_start(int argc, char **argv)
-{
-	return each_tunnel(argc, argv, "start");
-}
-
-static int
-cmd_stop(int argc, char **argv)
-{
-	return each_tunnel(argc, argv, "stop");
-}
-
-static int
-cmd_restart(int argc, char **argv)
-{
-	return each_tunnel(argc, argv, "restart");
 }
 
 /* One check-now request; its tunnels named on stdout unless --json. */
@@ -849,11 +830,11 @@ cmd_remove(int argc, char **argv)
 }
 
 /*
- * forward, cancel: one forward of a live tunnel in ssh's form ("-L
- * 8080:db:5432"), sent as the line of a tunnel block it would be.
+ * forward, cancel (argv[0]): one forward of a live tunnel in ssh's form
+ * ("-L 8080:db:5432"), sent as the line of a tunnel block it would be.
  */
 static int
-forward_change(int argc, char **argv, const char *cmd)
+forward_change(int argc, char **argv)
 {
 	static const struct {
 		const char	*opt;
@@ -863,6 +844,7 @@ forward_change(int argc, char **argv, const char *cmd)
 		{ "-R", "RemoteForward" },
 		{ "-D", "DynamicForward" },
 	};
+	const char	*cmd = argv[0];
 	struct strbuf	 sb;
 	size_t		 i;
 	int		 r;
@@ -884,18 +866,6 @@ forward_change(int argc, char **argv, const char *cmd)
 	    argv[1], "forward", sb.s));
 	free(sb.s);
 	return r;
-}
-
-static int
-cmd_forward(int argc, char **argv)
-{
-	return forward_change(argc, argv, "forward");
-}
-
-static int
-cmd_cancel(int argc, char **argv)
-{
-	return forward_change(argc, argv, "cancel");
 }
 
 static int
@@ -957,22 +927,25 @@ print_notes(const char *notes)
  * to be pasted into the file; nothing is sent.
  */
 static int
-add_print(const char *name, const struct sshargs *sa)
+add_print(const char *name, struct sshargs *sa)
 {
 	struct tunnel_spec	*spec;
-	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg_errors	 errs = { NULL, 0 }, warns = { NULL, 0 };
 	char			*block;
 	size_t			 i;
 
 	spec = cfg_parse_tunnel_lines(NULL, name, "tunsupctl add", 0,
-	    sa->lines, sa->nlines, &errs);
+	    sa->lines, sa->nlines, &errs, &warns);
 	if (spec == NULL) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "tunsupctl: %s\n", errs.msg[i]);
 		cfg_errors_clear(&errs);
+		cfg_errors_clear(&warns);
 		return EXIT_REFUSED;
 	}
 	tunnel_spec_free(spec);
+	sshargs_add_notes(sa, &warns);
+	cfg_errors_clear(&warns);
 	print_notes(sa->notes);
 	block = sshargs_block(sa, "    ");
 	printf("Tunnel %s\n%s", name, block);

@@ -222,7 +222,7 @@ fuzz_dump(const struct tunnel_spec *spec)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cfg_errors	 errs = { NULL, 0 };
+	struct cfg_errors	 errs = { NULL, 0 }, warns = { NULL, 0 };
 	struct cfg		*cfg;
 	struct tunnel_spec	*spec;
 	char			*text;
@@ -246,8 +246,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    cfg->tunnels[j]->name) != 0);
 	}
 
-	spec = cfg_parse_tunnel(NULL, "t", text, &errs);
+	spec = cfg_parse_tunnel(NULL, "t", text, &errs, &warns);
 	fuzz_check_errors(&errs, spec == NULL);
+	cfg_errors_clear(&warns);
 	if (spec != NULL) {
 		fuzz_dump(spec);
 		tunnel_spec_free(spec);

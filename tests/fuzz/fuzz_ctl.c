@@ -109,7 +109,7 @@ fuzz_add_t(struct daemon *d)
 	struct tunnel_spec	*spec;
 	char			*err = NULL;
 
-	spec = cfg_parse_tunnel(d->cfg, FUZZ_TUNNEL, FUZZ_BODY, &errs);
+	spec = cfg_parse_tunnel(d->cfg, FUZZ_TUNNEL, FUZZ_BODY, &errs, NULL);
 	check(spec != NULL && errs.n == 0);
 	check(daemon_tunnel_add(d, spec, &err) == 0);	/* spec stolen */
 }

@@ -158,7 +158,28 @@ print_block() {
 	pass "add --print prints a block tunsupd -t loads, with its notes, and adds nothing"
 }
 
+# What ssh would do and tunsupd does not is added with the note tunsupd -t
+# would print as a warning, through the daemon and with --print.
+catalogue_notes() {
+	local pr
+	pr=$(free_port)
+	(cd "$T" && expect_rc 0 ctl add noted ssh -N -o ForwardX11=yes \
+	    -o VisualHostKey=yes -R "$pr:127.0.0.1:$SSHD_PORT_BR" \
+	    "$ME@127.0.0.1" -p "$SSHD_PORT_BR" -i id_ed25519)
+	grep -qx "note: -o ForwardX11=yes: ignored: ForwardX11 yes: tunsupd never forwards X11" "$T/err" &&
+	    grep -qx "note: -o VisualHostKey=yes: ignored: VisualHostKey yes: tunsupd shows no host key art" "$T/err" ||
+	    fail "add: no catalogue notes: $(cat "$T/err")"
+	wait_state noted up 20
+	expect_rc 0 ctl remove noted
+	expect_rc 0 "$TUNSUPCTL" -S "$T/nothing.sock" add --print p ssh -N \
+	    -o SendEnv=LANG "$ME@127.0.0.1"
+	grep -qx "note: -o SendEnv=LANG: ignored: SendEnv LANG: tunsupd never opens a session: no shell, command or terminal" "$T/err" ||
+	    fail "add --print: no catalogue note: $(cat "$T/err")"
+	pass "options tunsupd ignores are added with tunsupd -t's warning as a note (daemon and --print)"
+}
+
 bridge_guide
+catalogue_notes
 autossh_env
 ssh_lines
 refusals

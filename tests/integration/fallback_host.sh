@@ -105,7 +105,9 @@ to_fallback_at_start() {
 	served_by fb "$R" || fail "the RemoteForward does not listen on the fallback's sshd"
 	ctl status | grep -qx "t: on FallbackHost 1, $me@127.0.0.1:$FB" ||
 	    fail "tunsupctl status does not name the fallback: $(ctl status)"
-	pass "primary down: up through the fallback within RetryNetworkMax + 5 s; -L and -R carry data there; status names it"
+	ctl metrics | grep -qx 'tunsup_tunnel_fallback{tunnel="t"} 1' ||
+	    fail "metrics: $(ctl metrics | grep fallback)"
+	pass "primary down: up through the fallback within RetryNetworkMax + 5 s; -L and -R carry data there; status and tunsup_tunnel_fallback name it"
 }
 
 host_keys_per_server() {

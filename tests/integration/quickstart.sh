@@ -17,7 +17,7 @@ S=$(cd "$TOP_SRCDIR" && pwd -P)	# as quickstart names it
 Q=$S/contrib/quickstart
 
 # ---- usage ------------------------------------------------------------------
-for args in "" "bogus" "demo check" "-x demo"; do
+for args in "" "bogus" "demo check" "-x demo" "check --enable-werror"; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$Q" $args >"$T/out" 2>"$T/err" || rc=$?
@@ -56,6 +56,10 @@ grep -q "apt-get install -y --no-install-recommends socat libcriterion-dev\$" "$
 grep -qx "\\\$ make -C $T/b -j[0-9]* check" "$T/out" && grep -qx "\\\$ make -C $T/b check-faults" "$T/out" ||
 	fail "check does not run both suites: $(cat "$T/out")"
 pass "the missing packages, and only those, go to apt-get; check wants the test suite's too and runs it"
+"$Q" -n -B "$T/b" check -- --enable-werror --prefix=/opt/t >"$T/out" 2>&1 || fail "check -- ARGS: $(cat "$T/out")"
+grep -qx "\\\$ $S/configure --with-libssh=bundled --enable-werror --prefix=/opt/t" "$T/out" ||
+	fail "check -- ARGS: not given to configure: $(cat "$T/out")"
+pass "arguments after -- go to configure (CI's --enable-werror)"
 # not root, no sudo: a clear error before anything is done
 chmod 0711 "$T"
 mkdir -m 0755 "$T/nosudo"

@@ -1335,7 +1335,7 @@ Test(cfg, parse_tunnel_basic)
 	struct tunnel_spec	*t;
 
 	t = cfg_parse_tunnel(NULL, "vpn", "HostName vpn.example.com\n"
-	    "RemoteForward 2220 localhost:22\nPort 2222", &errs);
+	    "RemoteForward 2220 localhost:22\nPort 2222", &errs, NULL);
 	cr_assert_not_null(t, "%s", cfg_errors_join(&errs));
 	cr_assert_str_eq(t->name, "vpn");
 	cr_assert_str_eq(t->file, "<add>");
@@ -1356,7 +1356,7 @@ Test(cfg, parse_tunnel_with_base)
 	base = load_ok("User tunnel\nIdentityFile /etc/tunsup/id\n"
 	    "ServerAliveInterval 5\nTunnel other\nUser nobody\n");
 	t = cfg_parse_tunnel(base, "new", "IdentityFile /k2\n"
-	    "ServerAliveInterval 9\n", &errs);
+	    "ServerAliveInterval 9\n", &errs, NULL);
 	cr_assert_not_null(t);
 	cr_assert_str_eq(t->user, "tunnel");
 	cr_assert_eq(t->server_alive_interval_ms, 9000);
@@ -1374,7 +1374,7 @@ Test(cfg, parse_tunnel_errors)
 
 	cr_assert_null(cfg_parse_tunnel(NULL, "x", "HostName h\n"
 	    "Tunnel y\nControlGroup g\nInclude /etc/*\nPort 0\n"
-	    "RetryMin 2m", &errs));
+	    "RetryMin 2m", &errs, NULL));
 	msg = cfg_errors_join(&errs);
 	cr_assert_str_eq(msg,
 	    "<add>:2: Tunnel is not allowed here: the add command names the "
@@ -1389,11 +1389,11 @@ Test(cfg, parse_tunnel_errors)
 	free(msg);
 	cfg_errors_clear(&errs);
 
-	cr_assert_null(cfg_parse_tunnel(NULL, "bad name", "", &errs));
+	cr_assert_null(cfg_parse_tunnel(NULL, "bad name", "", &errs, NULL));
 	cr_assert_str_eq(errs.msg[0], "<add>: invalid tunnel name 'bad name' "
 	    "(expected 1 to 64 of A-Z a-z 0-9 . _ -)");
 	cfg_errors_clear(&errs);
-	cr_assert_null(cfg_parse_tunnel(NULL, NULL, "", &errs));
+	cr_assert_null(cfg_parse_tunnel(NULL, NULL, "", &errs, NULL));
 	cfg_errors_clear(&errs);
 }
 
@@ -1444,6 +1444,7 @@ Test(cfg, dump_exact)
 	    "retrynetworkmax 5\n"
 	    "forwardprobe yes\n"
 	    "sshconfig none\n"
+	    "proxyusefdpass no\n"
 	    "rekeylimit 0 0\n"
 	    "tcpkeepalive yes\n"
 	    "addressfamily any\n"
@@ -1478,7 +1479,7 @@ Test(cfg, dump_round_trip)
 	t = only(cfg);
 	dump = tunnel_spec_dump(t);
 	body = strchr(dump, '\n') + 1;
-	u = cfg_parse_tunnel(NULL, "rt", body, &errs);
+	u = cfg_parse_tunnel(NULL, "rt", body, &errs, NULL);
 	cr_assert_not_null(u, "%s\n%s", cfg_errors_join(&errs), body);
 	cr_assert(tunnel_spec_equal(t, u));
 	free(dump);
@@ -1980,6 +1981,7 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 		{ "MACs",			"hmac-sha2-256", "hmac-sha1" },
 		{ "RekeyLimit",			"1G",		"1G 1h" },
 		{ "TCPKeepAlive",		"yes",		"no" },
+		{ "ProxyUseFdpass",		"yes",		"no" },
 		{ "BindAddress",		"127.0.0.2",	"::1" },
 		{ "BindInterface",		"lo",		"eth0" },
 		{ "AddressFamily",		"inet",		"any" },
@@ -2014,11 +2016,11 @@ Test(cfg, every_keyword_changes_the_spec, .init = setup, .fini = teardown)
 			    values[j].b;
 			/* The keyword's line first: the first value wins. */
 			xasprintf(&text, "%s %s\nHostName h\n", kw, values[j].a);
-			ta = cfg_parse_tunnel(NULL, "t", text, &errs);
-			ta2 = cfg_parse_tunnel(NULL, "t", text, &errs);
+			ta = cfg_parse_tunnel(NULL, "t", text, &errs, NULL);
+			ta2 = cfg_parse_tunnel(NULL, "t", text, &errs, NULL);
 			free(text);
 			xasprintf(&text, "%s %s\nHostName h\n", kw, vb);
-			tb = cfg_parse_tunnel(NULL, "t", text, &errs);
+			tb = cfg_parse_tunnel(NULL, "t", text, &errs, NULL);
 			free(text);
 			msg = cfg_errors_join(&errs);
 			cr_assert(ta != NULL && ta2 != NULL && tb != NULL,
@@ -2053,7 +2055,7 @@ Test(cfg, commands)
 	t = cfg_parse_tunnel(NULL, "t", "HostName h\n"
 	    "EventCommand  logger -t \"tunsup %s\" 100%  \n"
 	    "LocalCommand=echo '%n %h:%p %r %u %d %l %L %%'\n"
-	    "PermitLocalCommand yes\nForwardProbeInterval 2m\n", &errs);
+	    "PermitLocalCommand yes\nForwardProbeInterval 2m\n", &errs, NULL);
 	cr_assert_not_null(t);
 	cr_assert_str_eq(t->event_command, "logger -t \"tunsup %s\" 100%");
 	cr_assert_str_eq(t->local_command, "echo '%n %h:%p %r %u %d %l %L %%'");
@@ -2064,7 +2066,7 @@ Test(cfg, commands)
 
 	cr_assert_null(cfg_parse_tunnel(NULL, "t", "HostName h\n"
 	    "LocalCommand echo %z\nLocalCommand echo 5%\nEventCommand\n"
-	    "EventCommandTimeout 0\n", &errs));
+	    "EventCommandTimeout 0\n", &errs, NULL));
 	msg = cfg_errors_join(&errs);
 	cr_assert_str_eq(msg,
 	    "<add>:2: LocalCommand: unknown token %z (it takes %d, %h, %l, "

@@ -99,7 +99,7 @@ parse(const char *text)
 	struct tunnel_spec	*t;
 	char			*msg;
 
-	t = cfg_parse_tunnel(NULL, "t", text, &errs);
+	t = cfg_parse_tunnel(NULL, "t", text, &errs, NULL);
 	msg = cfg_errors_join(&errs);
 	cr_assert_not_null(t, "%s: %s", text, msg != NULL ? msg : "?");
 	free(msg);
@@ -120,7 +120,7 @@ parse_line_of(const char *line, char **msg)
 
 	translate_sa(line, &sa);
 	t = cfg_parse_tunnel_lines(NULL, "t", "tunsupctl add", 0, sa.lines,
-	    sa.nlines, &errs);
+	    sa.nlines, &errs, NULL);
 	*msg = cfg_errors_join(&errs);
 	cfg_errors_clear(&errs);
 	sshargs_clear(&sa);
