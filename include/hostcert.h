@@ -40,10 +40,14 @@ int	 hostcert_is_cert(ssh_key);
  * is @revoked in m, its authority is one of m's @cert-authority keys, the
  * authority's signature verifies (Ed25519, ECDSA, RSA with SHA-2), it is a
  * host certificate, valid at now, listing principal (patterns with * and
- * ?; no principals: any host) and without critical options. 0, or -1 with
- * *why (allocated) naming the reason and the known_hosts FILE:LINE that
- * applies.
+ * ?; no principals: any host) and without critical options. 0, or
+ * HOSTCERT_REFUSED, or HOSTCERT_REVOKED (its authority or key is @revoked:
+ * nothing may accept it), with *why (allocated) naming the reason and the
+ * known_hosts FILE:LINE that applies.
  */
+#define HOSTCERT_REFUSED	(-1)
+#define HOSTCERT_REVOKED	(-2)
+
 int	 hostcert_check_blob(const unsigned char *blob, size_t n,
 	    const char *principal, const struct kh_marks *m, time_t now,
 	    char **why);

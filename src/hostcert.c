@@ -445,21 +445,23 @@ hostcert_check_blob(const unsigned char *blob, size_t n,
 	unsigned char		*plain = NULL;
 	char			*cafp = NULL, *names = NULL, b1[32], b2[32];
 	size_t			 plen;
-	int			 ok = -1, r;
+	int			 ok = HOSTCERT_REFUSED, r;
 
 	*why = NULL;
 	if (hc_parse(blob, n, &c, why) != 0)
-		return -1;
+		return HOSTCERT_REFUSED;
 	cafp = hc_fingerprint(&c.ca);
 	/* Revocation first, whatever else the certificate says (as ssh). */
 	plain = hc_plain_blob(&c, &plen);
 	if ((rev = hc_find(c.ca.p, c.ca.n, m->revs, m->nrevs)) != NULL) {
 		xasprintf(why, "its certificate authority (%s) is marked "
 		    "@revoked at %s", cafp, rev->where);
+		ok = HOSTCERT_REVOKED;
 		goto out;
 	}
 	if ((rev = hc_find(plain, plen, m->revs, m->nrevs)) != NULL) {
 		xasprintf(why, "its key is marked @revoked at %s", rev->where);
+		ok = HOSTCERT_REVOKED;
 		goto out;
 	}
 	if ((ca = hc_find(c.ca.p, c.ca.n, m->cas, m->ncas)) == NULL) {
@@ -554,7 +556,7 @@ hostcert_check(ssh_key cert, const char *principal,
 
 	if ((blob = hc_key_blob(cert, &n)) == NULL) {
 		*why = xstrdup("its certificate cannot be read");
-		return -1;
+		return HOSTCERT_REFUSED;
 	}
 	r = hostcert_check_blob(blob, n, principal, m, now, why);
 	free(blob);

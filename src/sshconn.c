@@ -1542,17 +1542,17 @@ sc_check_host_cert(struct sshconn *c, const char *h, const char *name,
 	struct kh_marks	 m;
 	ssh_key		 plain = NULL;
 	char		*why = NULL;
-	int		 r = -1;
+	int		 r = -1, v;
 
 	memset(&m, 0, sizeof(m));
 	sc_kh_scan(c, name, key, &m);
-	if (hostcert_check(key, h, &m, time(NULL), &why) == 0) {
+	if ((v = hostcert_check(key, h, &m, time(NULL), &why)) == 0) {
 		tlog_debug(c, "host certificate for %s (%s) accepted", h, fp);
 		r = 0;
 		goto out;
 	}
 	/* A revocation stands; else the certified key may be known itself. */
-	if (strstr(why, "@revoked") == NULL &&
+	if (v != HOSTCERT_REVOKED &&
 	    (plain = hostcert_plain_key(key)) != NULL) {
 		kh_marks_clear(&m);
 		sc_kh_scan(c, name, plain, &m);

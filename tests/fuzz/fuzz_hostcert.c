@@ -19,7 +19,7 @@
  * authority of the seed in tests/fuzz/corpus/hostcert) and one @revoked key.
  *
  * The input is a certificate's wire form. Invariants: the verdict is 0 or
- * -1, a refusal says why and an acceptance does not; the input is never
+ * a refusal, a refusal says why and an acceptance does not; the input is never
  * read past its end (AddressSanitizer).
  *
  *	fuzz_hostcert -max_len=4096 /tmp/corpus tests/fuzz/corpus/hostcert
@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(copy, data, len);
 	r = hostcert_check_blob(copy, len, "host.example", &m, 1900000000,
 	    &why);
-	check(r == 0 || r == -1);
+	check(r == 0 || r == HOSTCERT_REFUSED || r == HOSTCERT_REVOKED);
 	check((r == 0) == (why == NULL));
 	free(why);
 	free(copy);
