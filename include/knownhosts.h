@@ -48,6 +48,12 @@ struct kh_entry {
 	char		*blob;		/* base64 public key */
 };
 
+/* A marker line's key (base64, as in the file) and where it is. */
+struct kh_keyref {
+	char	*blob;
+	char	*where;			/* "FILE:LINE" */
+};
+
 /*
  * What the known_hosts files say about a host and the server's key: the
  * marker lines ("FILE:LINE", or NULL) and the plain entries.
@@ -59,6 +65,11 @@ struct kh_marks {
 	char	*changed;		/* an entry with another key of its type */
 	int	 other;			/* an entry with a key of another type */
 	char	*types;			/* the key types known, comma separated */
+	/* Every marker line covering the host, for a host certificate. */
+	struct kh_keyref *cas;		/* @cert-authority */
+	size_t	  ncas;
+	struct kh_keyref *revs;		/* @revoked */
+	size_t	  nrevs;
 };
 
 /* The outcome of a host key check, as ssh(1) decides it. */
@@ -82,6 +93,9 @@ char	*kh_lookup_name(const char *host, int port);
  * or a hashed |1|salt|hmac-sha1 entry. 1 or 0.
  */
 int	 kh_host_match(const char *field, const char *name);
+
+/* One pattern with * and ? (no list, no negation) against name. 1 or 0. */
+int	 kh_pattern_matches(const char *pattern, const char *name);
 
 /* Split a line into its fields (a NUL-terminated line without newline). */
 enum kh_line kh_parse_line(char *line, struct kh_entry *);

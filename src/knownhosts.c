@@ -171,6 +171,12 @@ kh_hashed_match(const char *field, const char *name)
 }
 
 int
+kh_pattern_matches(const char *pattern, const char *name)
+{
+	return kh_pattern_match(name, pattern, strlen(pattern));
+}
+
+int
 kh_host_match(const char *field, const char *name)
 {
 	const char	*p, *end;
@@ -389,6 +395,27 @@ kh_scan_plain(const struct kh_entry *e, const char *where, ssh_key key,
 		m->other = 1;
 }
 
+static void
+kh_add_keyref(struct kh_keyref **list, size_t *n, const char *blob,
+    const char *where)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[*n].blob = xstrdup(blob);
+	(*list)[*n].where = xstrdup(where);
+	(*n)++;
+}
+
+static void
+kh_keyrefs_free(struct kh_keyref *list, size_t n)
+{
+	while (n > 0) {
+		n--;
+		free(list[n].blob);
+		free(list[n].where);
+	}
+	free(list);
+}
+
 void
 kh_scan(const char *path, const char *name, ssh_key key, struct kh_marks *m)
 {
@@ -405,6 +432,10 @@ kh_scan(const char *path, const char *name, ssh_key key, struct kh_marks *m)
 		    !kh_host_match(e.hosts, name))
 			continue;
 		xasprintf(&where, "%s:%zu", path, lineno);
+		if (e.marker == KH_MARK_CERT_AUTHORITY)
+			kh_add_keyref(&m->cas, &m->ncas, e.blob, where);
+		else if (e.marker == KH_MARK_REVOKED)
+			kh_add_keyref(&m->revs, &m->nrevs, e.blob, where);
 		if (e.marker == KH_MARK_NONE)
 			kh_scan_plain(&e, where, key, m);
 		else if (e.marker == KH_MARK_CERT_AUTHORITY &&
@@ -429,6 +460,8 @@ kh_marks_clear(struct kh_marks *m)
 	free(m->cert_authority);
 	free(m->changed);
 	free(m->types);
+	kh_keyrefs_free(m->cas, m->ncas);
+	kh_keyrefs_free(m->revs, m->nrevs);
 	memset(m, 0, sizeof(*m));
 }
 

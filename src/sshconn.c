@@ -66,6 +66,7 @@
 #include <libssh/server.h>	/* ssh_send_keepalive */
 
 #include "cfg.h"
+#include "hostcert.h"
 #include "knownhosts.h"
 #include "log.h"
 #include "proc.h"
@@ -1341,30 +1342,67 @@ sshconn_check_spec(const struct tunnel_spec *sp, char **why)
 	return r;
 }
 
+#ifdef HAVE_SSH_HOSTCERT
+/* Host certificates, offered first when a CA is known, as ssh orders them. */
+#define SC_CERT_ALGOS	"ssh-ed25519-cert-v01@openssh.com," \
+			"ecdsa-sha2-nistp521-cert-v01@openssh.com," \
+			"ecdsa-sha2-nistp384-cert-v01@openssh.com," \
+			"ecdsa-sha2-nistp256-cert-v01@openssh.com," \
+			"rsa-sha2-512-cert-v01@openssh.com," \
+			"rsa-sha2-256-cert-v01@openssh.com"
+#endif
+#define SC_PLAIN_ALGOS	"ssh-ed25519,ecdsa-sha2-nistp521," \
+			"ecdsa-sha2-nistp384,ecdsa-sha2-nistp256," \
+			"rsa-sha2-512,rsa-sha2-256"
+
+/* Append the algorithms of list not in *algos yet. */
+static void
+sc_algos_add(char **algos, const char *list)
+{
+	char	*copy, *a, *next;
+
+	copy = xstrdup(list);
+	for (a = copy; a != NULL; a = next) {
+		if ((next = strchr(a, ',')) != NULL)
+			*next++ = '\0';
+		if (*algos == NULL || !list_has_word(*algos, ',', a))
+			sc_note(algos, ",", a);
+	}
+	free(copy);
+}
+
 /*
- * The algorithms of the key types known_hosts has for name, for a name
- * libssh never sees (see sc_options): libssh would put them first itself.
- * NULL when there are none.
+ * The host key algorithms to ask for, in ssh's order, when libssh cannot
+ * order them (it was refused the name, or a @cert-authority covers the
+ * host: libssh would put the known plain types before the certificates):
+ * the certificates (with a CA, and a libssh that negotiates them), the key
+ * types known for the host, then the other plain ones. NULL: libssh's.
  */
 static char *
-sc_known_algos(struct sshconn *c, const char *name)
+sc_host_algos(const struct kh_marks *m, int refused)
 {
-	struct kh_marks	 m;
-	char		*algos = NULL, *type, *next, *list;
+	char	*algos = NULL, *types, *type, *next;
+	int	 ca = 0;
 
-	memset(&m, 0, sizeof(m));
-	sc_kh_scan(c, name, NULL, &m);
-	if (m.types != NULL) {
-		list = m.types;
-		for (type = list; type != NULL; type = next) {
+#ifdef HAVE_SSH_HOSTCERT
+	if ((ca = m->ncas > 0))
+		sc_algos_add(&algos, SC_CERT_ALGOS);
+#endif
+	if (!refused && !ca)
+		return NULL;
+	if (m->types != NULL) {
+		types = xstrdup(m->types);
+		for (type = types; type != NULL; type = next) {
 			if ((next = strchr(type, ',')) != NULL)
 				*next++ = '\0';
 			/* An RSA key signs with SHA-2 too. */
-			sc_note(&algos, ",", strcmp(type, "ssh-rsa") == 0 ?
+			sc_algos_add(&algos, strcmp(type, "ssh-rsa") == 0 ?
 			    "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : type);
 		}
+		free(types);
 	}
-	kh_marks_clear(&m);
+	if (ca)
+		sc_algos_add(&algos, SC_PLAIN_ALGOS);
 	return algos;
 }
 
@@ -1374,7 +1412,8 @@ sc_options(struct sshconn *c, char **why)
 	const struct tunnel_spec *sp = c->spec;
 	ssh_session		 s = c->s;
 	socket_t		 fd = c->fd;
-	int			 zero = 0, port = c->port;
+	struct kh_marks		 m;
+	int			 zero = 0, port = c->port, refused, r;
 	char			*name, *algos, buf[16];
 
 	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &zero) != 0)
@@ -1395,46 +1434,58 @@ sc_options(struct sshconn *c, char **why)
 	 * libssh is told the host known_hosts knows it by only so that it
 	 * prefers the key types known for it: we connected ourselves and
 	 * check the key ourselves. It refuses some names ssh takes (an
-	 * underscore): then it gets an address that names nothing, and the
-	 * known types come first from us.
+	 * underscore), and it would put known plain key types before the
+	 * host certificates a @cert-authority asks for: then it gets an
+	 * address that names nothing, and the order comes from us.
 	 */
+	memset(&m, 0, sizeof(m));
+	name = sc_kh_name(c);
+	sc_kh_scan(c, name, NULL, &m);
+	free(name);
 	if (c->alias != NULL)
 		port = 22;
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, c->alias != NULL ? c->alias :
-	    c->host) == 0 && ssh_options_set(s, SSH_OPTIONS_PORT, &port) == 0)
-		return 0;
-	tlog_debug(c, "libssh refuses the name %s: host keys are checked "
-	    "under it all the same", c->alias != NULL ? c->alias : c->host);
-	snprintf(buf, sizeof(buf), "%d", port);
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, "0.0.0.0") != 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0)
-		return sc_opt_fail(s, why, "Port", buf);
-	name = sc_kh_name(c);
-	algos = sp->host_key_algorithms == NULL ? sc_known_algos(c, name) :
+	refused = ssh_options_set(s, SSH_OPTIONS_HOST, c->alias != NULL ?
+	    c->alias : c->host) != 0;
+	algos = sp->host_key_algorithms == NULL ? sc_host_algos(&m, refused) :
 	    NULL;
-	free(name);
-	if (algos != NULL && ssh_options_set(s, SSH_OPTIONS_HOSTKEYS,
-	    algos) != 0) {
-		sc_opt_fail(s, why, "HostKeyAlgorithms", algos);
-		free(algos);
-		return -1;
+	kh_marks_clear(&m);
+	if (refused || algos != NULL) {
+		if (refused)
+			tlog_debug(c, "libssh refuses the name %s: host keys "
+			    "are checked under it all the same",
+			    c->alias != NULL ? c->alias : c->host);
+		if (ssh_options_set(s, SSH_OPTIONS_HOST, "0.0.0.0") != 0) {
+			free(algos);
+			return sc_opt_fail(s, why, "Host", "0.0.0.0");
+		}
 	}
+	r = 0;
+	snprintf(buf, sizeof(buf), "%d", port);
+	if (ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0)
+		r = sc_opt_fail(s, why, "Port", buf);
+	else if (algos != NULL && ssh_options_set(s, SSH_OPTIONS_HOSTKEYS,
+	    algos) != 0)
+		r = sc_opt_fail(s, why, "HostKeyAlgorithms", algos);
 	free(algos);
-	return 0;
+	return r;
 }
 
 static char *
 sc_fingerprint(struct sshconn *c)
 {
-	ssh_key		 key = NULL;
+	ssh_key		 key = NULL, plain = NULL;
 	unsigned char	*hash = NULL;
 	size_t		 hlen;
 	char		*fp, *ret;
 
 	if (ssh_get_server_publickey(c->s, &key) != SSH_OK)
 		return xstrdup("(no key)");
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) != 0) {
+	/* A certificate's is its key's, as ssh prints it. */
+	if (hostcert_is_cert(key))
+		plain = hostcert_plain_key(key);
+	if (ssh_get_publickey_hash(plain != NULL ? plain : key,
+	    SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0) {
+		ssh_key_free(plain);
 		ssh_key_free(key);
 		return xstrdup("(no fingerprint)");
 	}
@@ -1443,6 +1494,7 @@ sc_fingerprint(struct sshconn *c)
 	    fp != NULL ? fp : "?");
 	ssh_string_free_char(fp);
 	ssh_clean_pubkey_hash(&hash);
+	ssh_key_free(plain);
 	ssh_key_free(key);
 	return ret;
 }
@@ -1477,6 +1529,59 @@ sc_learn_host_key(struct sshconn *c, const char *h, const char *name,
 	return r;
 }
 
+#ifdef HAVE_SSH_HOSTCERT
+#define SC_NO_CERT	"the server offers no host certificate (sshd_config " \
+			"HostCertificate)"
+#else
+#define SC_NO_CERT	"host certificates need tunsupd built with its " \
+			"bundled libssh (README.md, \"The bundled libssh\"); " \
+			"add the host key itself to the known_hosts file"
+#endif
+
+/*
+ * A host certificate (asked for only when a @cert-authority covers the
+ * host; see sc_host_algos): 0 if an authority named there vouches for it
+ * or, as ssh falls back to it, its key is known itself; else -1. Under no
+ * StrictHostKeyChecking is a certificate or its key learned.
+ */
+static int
+sc_check_host_cert(struct sshconn *c, const char *h, const char *name,
+    ssh_key key, const char *fp)
+{
+	struct kh_marks	 m;
+	ssh_key		 plain = NULL;
+	char		*why = NULL;
+	int		 r = -1, v;
+
+	memset(&m, 0, sizeof(m));
+	sc_kh_scan(c, name, key, &m);
+	if ((v = hostcert_check(key, h, &m, time(NULL), &why)) == 0) {
+		tlog_debug(c, "host certificate for %s (%s) accepted", h, fp);
+		r = 0;
+		goto out;
+	}
+	/* A revocation stands; else the certified key may be known itself. */
+	if (v != HOSTCERT_REVOKED &&
+	    (plain = hostcert_plain_key(key)) != NULL) {
+		kh_marks_clear(&m);
+		sc_kh_scan(c, name, plain, &m);
+		if (kh_marks_verdict(&m) == KH_KNOWN) {
+			tlog_info(c, "host certificate for %s (%s) refused "
+			    "(%s); its key is known itself: accepted", h, fp,
+			    why);
+			r = 0;
+			goto out;
+		}
+	}
+	sc_fail(c, SCF_AUTH, "host certificate for %s (%s) refused: %s", h, fp,
+	    why);
+out:
+	ssh_key_free(plain);
+	kh_marks_clear(&m);
+	free(why);
+	return r;
+}
+
 /* 0 to go on, -1 when the attempt has failed. */
 static int
 sc_check_host_key(struct sshconn *c)
@@ -1494,6 +1599,10 @@ sc_check_host_key(struct sshconn *c)
 	if (ssh_get_server_publickey(c->s, &key) != SSH_OK) {
 		sc_fail(c, SCF_AUTH, "host key for %s: cannot check: %s", h,
 		    ssh_get_error(c->s));
+		goto out;
+	}
+	if (hostcert_is_cert(key)) {
+		r = sc_check_host_cert(c, h, name, key, fp);
 		goto out;
 	}
 	sc_kh_scan(c, name, key, &m);
@@ -1525,10 +1634,10 @@ sc_check_host_key(struct sshconn *c)
 		    m.cert_authority != NULL) {
 			/* No trust on first use where a CA should vouch. */
 			sc_fail(c, SCF_AUTH, "host key for %s (%s) is not known "
-			    "and %s names a certificate authority for it: host "
-			    "certificates are not supported; add the host key "
-			    "itself to %s", h, fp, m.cert_authority,
-			    c->known_hosts);
+			    "and %s names a certificate authority for it: %s; "
+			    "not learned (StrictHostKeyChecking accept-new "
+			    "never trusts a host a CA should vouch for)", h, fp,
+			    m.cert_authority, SC_NO_CERT);
 		} else if (sp->strict_host_key_checking == SHK_ACCEPT_NEW)
 			r = sc_learn_host_key(c, h, name, key, fp);
 		else

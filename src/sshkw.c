@@ -46,7 +46,8 @@
 #define W_OLD		"obsolete, OpenSSH ignores it too"
 #define W_LOG		"tunsupd logs by its own options (tunsupd -v, -q)"
 #define W_CANON		"tunsupd connects to HostName as written"
-#define W_NOCERT	"OpenSSH certificates are not supported yet"
+#define W_CASIG		"certificate authorities may sign as ssh allows by default " \
+			"(Ed25519, ECDSA, RSA with SHA-2; not ssh-rsa)"
 
 static const struct sshkw sshkw[] = {
 	IGN("AddKeysToAgent", "no", "tunsupd never adds keys to an agent"),
@@ -60,7 +61,7 @@ static const struct sshkw sshkw[] = {
 	REF("CanonicalizeHostname", "no|false", W_CANON),
 	SAME("CanonicalizeMaxDots", W_CANON),
 	SAME("CanonicalizePermittedCNAMEs", W_CANON),
-	IGN("CASignatureAlgorithms", NULL, W_NOCERT),
+	IGN("CASignatureAlgorithms", NULL, W_CASIG),
 	H("CertificateFile", W_OWN),
 	IGN("ChallengeResponseAuthentication", "no|false", W_KEYONLY),
 	IGN("CheckHostIP", "no|false",

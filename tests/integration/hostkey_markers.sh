@@ -3,8 +3,9 @@
 # known_hosts marker lines and the file a learned key goes into (tunsupd.conf(5),
 # StrictHostKeyChecking and UserKnownHostsFile): a key marked @revoked is refused
 # under every StrictHostKeyChecking (hashed host names, a ProxyJump hop and a
-# HostKeyAlias included); a host only a @cert-authority line covers is not learned
-# under accept-new; accept-new never appends to a file that is not a known_hosts
+# HostKeyAlias included); a host only a @cert-authority line covers that offers
+# no certificate is not learned under accept-new (tests/integration/hostcert.sh
+# has the certificates); accept-new never appends to a file that is not a known_hosts
 # file. In each refusal the known_hosts file is left as it was.
 . "$TESTLIB"
 set -eu -o pipefail
@@ -85,8 +86,12 @@ refused r_new "REVOKED.*kh_new:1" kh_new
 pass "@revoked key under accept-new: refused, nothing appended"
 refused r_no "REVOKED" kh_no
 pass "@revoked key under StrictHostKeyChecking no: refused"
-refused ca_new "host certificates are not supported; add the host key itself to $T/kh_ca" kh_ca
-pass "@cert-authority only, accept-new: refused, not learned"
+if [ "$TUNSUP_LIBSSH" = system ]; then
+	refused ca_new "names a certificate authority for it: host certificates need tunsupd built with its bundled libssh.*not learned" kh_ca
+else
+	refused ca_new "names a certificate authority for it: the server offers no host certificate \\(sshd_config HostCertificate\\); not learned" kh_ca
+fi
+pass "@cert-authority only, no certificate offered, accept-new: refused, not learned"
 refused ca_yes "unknown" kh_ca
 pass "@cert-authority only, yes: refused as unknown"
 refused r_hashed "REVOKED.*kh_hashed:2" kh_hashed
