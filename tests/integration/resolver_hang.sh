@@ -2,7 +2,7 @@
 # Copyright (c) 2026 The tunsup authors
 # SPDX-License-Identifier: ISC (see LICENSE)
 # resolver_hang.sh: names are looked up off the loop on a few worker threads
-# (tunsupd(8), NAME RESOLUTION), and a DNS server that never answers holds
+# (tunsupd(8), "Name resolution"), and a DNS server that never answers holds
 # up only the tunnels whose names it should answer.
 # Runs in a network and mount namespace of its own (unshare -n -m): the
 # test's /etc/hosts names good*.tunsup.test 127.0.0.1, nsswitch.conf says
