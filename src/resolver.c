@@ -64,7 +64,6 @@ enum job_state {
 };
 
 struct resolve_job {
-	struct resolver		*r;
 	TAILQ_ENTRY(resolve_job) entry;		/* pending or done: locked */
 	TAILQ_ENTRY(resolve_job) all;		/* the loop's r->jobs */
 	TAILQ_HEAD(, resolve_req) waiters;	/* the loop's */
@@ -323,7 +322,6 @@ resolver_job(struct resolver *r, const char *host, int port)
 	struct addrinfo		 hints;
 
 	j = xcalloc(1, sizeof(*j));
-	j->r = r;
 	j->host = xstrdup(host);
 	snprintf(j->port, sizeof(j->port), "%d", port);
 	TAILQ_INIT(&j->waiters);
