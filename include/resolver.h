@@ -14,8 +14,8 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 /*
- * resolver.h: name resolution that never blocks the loop (glibc
- * getaddrinfo_a, completion signalled to the loop with an ev_async).
+ * resolver.h: name resolution that never blocks the loop (getaddrinfo on
+ * a few worker threads, completion signalled to the loop with an ev_async).
  */
 #ifndef TUNSUP_RESOLVER_H
 #define TUNSUP_RESOLVER_H
@@ -38,7 +38,7 @@ void			 resolver_free(struct resolver *);
 /* Resolve host:port for TCP. Numeric hosts complete on the next loop turn. */
 struct resolve_req	*resolver_query(struct resolver *, const char *host,
 			    int port, resolve_cb, void *arg);
-/* The callback will not be called. */
+/* The callback will not be called; q is freed (NULL is fine). */
 void			 resolver_cancel(struct resolve_req *);
 
 /* A copy of a result list to keep past the callback; free with the next. */

@@ -22,9 +22,9 @@
  * ctl_dispatch_line() and its reply is checked (an object with a boolean
  * "ok") and serialised. The loop never runs while a tunnel is wanted, so a
  * tunnel that a command starts never gets past "connecting": no connection
- * is made, no listener bound. Name lookups are cut off (getaddrinfo_a and open are wrapped at
- * link time, see Makefile.am) so an added tunnel cannot reach DNS or read a
- * file. After each input the daemon is put back as it was: runtime tunnels
+ * is made, no listener bound. Name lookups are cut off (getaddrinfo and open
+ * are wrapped at link time, see Makefile.am: only numeric hosts resolve) so
+ * an added tunnel cannot reach DNS or read a file. After each input the daemon is put back as it was: runtime tunnels
  * removed, "t" stopped (and re-added if the input removed it).
  *
  * An input that begins with '!' comes from a ControlGroup member (an
@@ -57,8 +57,11 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int	LLVMFuzzerInitialize(int *, char ***);
 
-/* Linked with -Wl,--wrap=getaddrinfo_a,--wrap=open. */
-int	__wrap_getaddrinfo_a(int, struct gaicb **, int, struct sigevent *);
+/* Linked with -Wl,--wrap=getaddrinfo,--wrap=open. */
+int	__real_getaddrinfo(const char *, const char *,
+	    const struct addrinfo *, struct addrinfo **);
+int	__wrap_getaddrinfo(const char *, const char *,
+	    const struct addrinfo *, struct addrinfo **);
 int	__wrap_open(const char *, int, ...);
 
 
@@ -79,12 +82,16 @@ int	__wrap_open(const char *, int, ...);
 
 static struct daemon	*fuzz_daemon;
 
-/* No DNS: every asynchronous lookup fails to queue. */
+/* No DNS: numeric addresses only, a name fails at once. */
 int
-__wrap_getaddrinfo_a(int mode, struct gaicb **list, int n,
-    struct sigevent *sev)
+__wrap_getaddrinfo(const char *host, const char *serv,
+    const struct addrinfo *hints, struct addrinfo **res)
 {
-	return EAI_AGAIN;
+	if (hints == NULL || !(hints->ai_flags & AI_NUMERICHOST)) {
+		*res = NULL;
+		return EAI_AGAIN;
+	}
+	return __real_getaddrinfo(host, serv, hints, res);
 }
 
 /* No files: an added tunnel's SshConfig cannot be read. */
