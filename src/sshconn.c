@@ -1459,7 +1459,7 @@ static void
 sc_ready(struct sshconn *c)
 {
 	ev_timer_stop(c->loop, &c->timer);
-	ssh_set_counters(c->s, NULL, &c->raw);
+	ssh_set_counters(c->s, &c->sock, &c->raw);
 	ssh_set_message_callback(c->s, sc_message_cb, c);
 	c->ev = ssh_event_new();
 	if (c->ev == NULL || ssh_event_add_session(c->ev, c->s) != SSH_OK) {
@@ -2044,15 +2044,31 @@ sc_closed_fail(struct sshconn *c)
 static int
 sc_poll(struct sshconn *c)
 {
+	uint64_t before, got;
 	int	 i, r = SSH_OK;
 
+	c->polling = 1;
 	for (i = 0; i < DOPOLL_ROUNDS; i++) {
+		before = c->sock.in_bytes;
 		r = ssh_event_dopoll(c->ev, 0);
 		if (r != SSH_OK || c->root->zombie || c->phase != SC_READY)
 			break;
 		if (ssh_get_fd(c->s) == -1)
 			break;
+		/*
+		 * A read shorter than the longest one seen emptied the
+		 * socket: another round would be a poll() that finds
+		 * nothing. What arrives later wakes the watcher again.
+		 */
+		got = c->sock.in_bytes - before;
+		if (got > c->read_max)
+			c->read_max = got;
+		else if (got < c->read_max)
+			break;
 	}
+	c->polling = 0;
+	/* Even if the session is lost: what it delivered goes out. */
+	chan_flush_all(c);
 	if (c->root->zombie || c->phase != SC_READY)
 		return -1;
 	if (r == SSH_ERROR || sc_session_lost(c)) {
