@@ -146,8 +146,7 @@ struct sshconn {
 	ssh_session		 s;
 	ssh_event		 ev;
 	struct ssh_counter_struct raw;
-	struct ssh_counter_struct sock;	/* libssh's socket reads */
-	uint64_t		 read_max;	/* the largest read seen */
+	struct ssh_counter_struct sock;	/* bytes libssh read and wrote */
 	int			 polling;	/* inside sc_poll's rounds */
 	uint64_t		 in_seen;	/* raw.in_packets opens and
 						   requests were last run at */

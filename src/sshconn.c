@@ -77,7 +77,13 @@
 
 /* A DISCONNECT packet: its payload, padding, length and MAC, with margin. */
 #define ROOM_BYE	256
-#define DOPOLL_ROUNDS	16
+/*
+ * One wake-up of a session reads at most DOPOLL_BYTES (its data is written
+ * out after it, and other tunnels wait meanwhile): 4 reads of the bundled
+ * libssh, 256 of the system's 4 KiB ones.
+ */
+#define DOPOLL_BYTES	(1024 * 1024)
+#define DOPOLL_ROUNDS	256
 
 /* AddressFamily (enum cfg_af) for the socket calls and for messages. */
 static const int sc_families[] = { AF_UNSPEC, AF_INET, AF_INET6 };
@@ -2044,26 +2050,21 @@ sc_closed_fail(struct sshconn *c)
 static int
 sc_poll(struct sshconn *c)
 {
-	uint64_t before, got;
+	uint64_t start = c->sock.in_bytes;
 	int	 i, r = SSH_OK;
 
+	/*
+	 * Channel data of all the rounds is collected and written once per
+	 * socket after them (chan_flush_all): going on while the socket has
+	 * more costs a poll() a round, and saves write()s and wake-ups.
+	 */
 	c->polling = 1;
 	for (i = 0; i < DOPOLL_ROUNDS; i++) {
-		before = c->sock.in_bytes;
 		r = ssh_event_dopoll(c->ev, 0);
 		if (r != SSH_OK || c->root->zombie || c->phase != SC_READY)
 			break;
-		if (ssh_get_fd(c->s) == -1)
-			break;
-		/*
-		 * A read shorter than the longest one seen emptied the
-		 * socket: another round would be a poll() that finds
-		 * nothing. What arrives later wakes the watcher again.
-		 */
-		got = c->sock.in_bytes - before;
-		if (got > c->read_max)
-			c->read_max = got;
-		else if (got < c->read_max)
+		if (ssh_get_fd(c->s) == -1 ||
+		    c->sock.in_bytes - start >= DOPOLL_BYTES)
 			break;
 	}
 	c->polling = 0;

@@ -1,15 +1,18 @@
 # Copyright (c) 2026 The tunsup authors
 # SPDX-License-Identifier: ISC (see LICENSE)
 # The receive path (doc/design.md, "The receive path"): the bundled libssh
-# reads 64 KiB at a time and hands channel data to the pump from the packet,
-# copying only what the local socket does not take; channels the server opens
-# get a 2 MiB window. Every byte must still arrive once and in order:
+# reads 256 KiB at a time and hands channel data to the pump from the packet;
+# the pump collects what a poll round brings and writes it once; channels the
+# server opens get a 2 MiB window. Every byte must still arrive once and in
+# order:
 # - full duplex through a LocalForward and a RemoteForward (4 connections at
 #   once on one session, 16 MiB each way each, checked byte for byte);
 # - a reader that stalls and resumes, again and again, so that data piles up
 #   in libssh behind the socket and later packets queue behind it, then flow
 #   straight again (checked with sha256), downloading through -L and through
-#   -R to a target that reads the same way.
+#   -R to a target that reads the same way;
+# - 64 MiB each way leave tunsupd in at most half as many write() calls as
+#   packets (both builds: the collecting is tunsupd's own).
 . "$TESTLIB"
 set -eu -o pipefail
 tlib_init
@@ -86,6 +89,32 @@ tcp_send "$RP_SLOW" "$T/blob.R" 120 || fail "sending 48 MiB into the -R"
 wait_pid "$spid" 60 || fail "the stalling target exited with an error"
 _tlib_same "$T/blob.R" "$T/got.R" $((48 * 1048576)) "48 MiB through -R to a stalling target"
 pass "RemoteForward: 48 MiB to a target that stalls 32 times, intact"
+
+# What one poll round brings for a socket leaves tunsupd in one write(): 64 MiB
+# (2048 packets of 32 KiB) take at most half as many writes, each direction.
+# /proc/PID/io counts the daemon's write() calls (libssh's send() is not one).
+syscw() { awk '$1 == "syscw:" { print $2 }' "/proc/$TUNSUPD_PID/io"; }
+writes_ok() {
+	local n=$(($2 - $1)) most=$((64 * 1048576 / 32768 / 2))
+	[ "$n" -lt "$most" ] || fail "$3: $n write() calls for 2048 packets (at most $most)"
+	echo "$n"
+}
+mkdata "$T/blob64" 64
+cp "$T/blob64" "$T/blob64.R"
+start_source "$TP_SRC" "$T/blob64"
+w0=$(syscw)
+tcp_recv "$LP_SRC" "$T/got64.L" 120 || fail "64 MiB download through -L"
+wait_pid "$SOURCE_PID" 30 || fail "the source behind -L exited with an error"
+n=$(writes_ok "$w0" "$(syscw)" "-L")
+_tlib_same "$T/blob64" "$T/got64.L" $((64 * 1048576)) "64 MiB through -L"
+pass "LocalForward: 64 MiB in $n write() calls, intact"
+start_sink "$TP_SLOW" "$T/got64.R"
+w0=$(syscw)
+tcp_send "$RP_SLOW" "$T/blob64.R" 120 || fail "sending 64 MiB into the -R"
+wait_pid "$SINK_PID" 60 || fail "the sink behind -R exited with an error"
+n=$(writes_ok "$w0" "$(syscw)" "-R")
+_tlib_same "$T/blob64.R" "$T/got64.R" $((64 * 1048576)) "64 MiB through -R"
+pass "RemoteForward: 64 MiB in $n write() calls, intact"
 
 [ "$(tstate rx)" = up ] || fail "tunnel rx is $(tstate rx) after the transfers"
 stop_tunsupd
