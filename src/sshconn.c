@@ -2050,9 +2050,10 @@ sc_closed_fail(struct sshconn *c)
 static int
 sc_poll(struct sshconn *c)
 {
-	uint64_t start = c->sock.in_bytes;
+	uint64_t start;
 	int	 i, r = SSH_OK;
 
+	start = c->sock.in_bytes;
 	/*
 	 * Channel data of all the rounds is collected and written once per
 	 * socket after them (chan_flush_all): going on while the socket has
