@@ -94,6 +94,7 @@ struct sshchan {
 	size_t			 down_len, down_off;
 	int			 held;		/* libssh holds data for us */
 	int			 reading;	/* inside a read into down */
+	int			 flush_due;	/* down: a poll round's data */
 	int			 hook_due;	/* data arrived: run data_hook */
 	int			 ch_eof;	/* peer sent EOF */
 	int			 ch_closed;	/* peer sent CLOSE */
@@ -147,6 +148,8 @@ struct sshconn {
 	ssh_session		 s;
 	ssh_event		 ev;
 	struct ssh_counter_struct raw;
+	struct ssh_counter_struct sock;	/* bytes libssh read and wrote */
+	int			 polling;	/* inside sc_poll's rounds */
 	uint64_t		 in_seen;	/* raw.in_packets opens and
 						   requests were last run at */
 	size_t			 key_idx;
@@ -193,5 +196,6 @@ struct sshchan	*chan_new(struct sshconn *, ssh_channel);
 void		 chan_free(struct sshchan *);
 /* After each poll: pumps stalled on the gate, the window or held data. */
 void		 chan_pump_all(struct sshconn *);
+void		 chan_flush_all(struct sshconn *);
 
 #endif

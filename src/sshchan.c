@@ -55,6 +55,13 @@
 
 #define PUMP_BUF	(64 * 1024)
 /*
+ * channel -> fd: what one poll round's packets leave for a socket is
+ * written with one write() after the round (chan_flush_all), as much as
+ * libssh reads from the session socket at a time (doc/design.md, "The
+ * receive path").
+ */
+#define DOWN_BUF	(256 * 1024)
+/*
  * The pump writes one packet at a time: libssh sends a packet at once only
  * if told the socket is writable (ssh_set_fd_towrite), and forgets that
  * after each send(), so the second packet of a larger write would wait in
@@ -74,6 +81,7 @@ static void	chan_update(struct sshchan *);
 static void	chan_finish(struct sshchan *);
 static void	chan_pump_up(struct sshchan *);
 static void	chan_pump_down(struct sshchan *);
+static int	chan_data_now(struct sshchan *, const char *, uint32_t);
 
 /* ---- a channel's life ------------------------------------------------ */
 
@@ -162,14 +170,15 @@ sshchan_read_raw(struct sshchan *sc, void *buf, size_t len)
 
 /* Bytes read ahead into one of a pump's buffers (callers pass a few). */
 static void
-pump_buf_add(char **buf, size_t *used, const void *bytes, size_t len)
+pump_buf_add(char **buf, size_t size, size_t *used, const void *bytes,
+    size_t len)
 {
 	if (len == 0)
 		return;
 	if (*buf == NULL)
-		*buf = xmalloc(PUMP_BUF);
-	if (len > PUMP_BUF - *used)
-		len = PUMP_BUF - *used;
+		*buf = xmalloc(size);
+	if (len > size - *used)
+		len = size - *used;
 	memcpy(*buf + *used, bytes, len);
 	*used += len;
 }
@@ -177,13 +186,13 @@ pump_buf_add(char **buf, size_t *used, const void *bytes, size_t len)
 void
 sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
 {
-	pump_buf_add(&sc->down, &sc->down_len, buf, len);
+	pump_buf_add(&sc->down, DOWN_BUF, &sc->down_len, buf, len);
 }
 
 void
 sshchan_preload(struct sshchan *sc, const void *buf, size_t len)
 {
-	pump_buf_add(&sc->up, &sc->up_len, buf, len);
+	pump_buf_add(&sc->up, PUMP_BUF, &sc->up_len, buf, len);
 }
 
 void
@@ -242,7 +251,7 @@ chan_update(struct sshchan *sc)
 	if (sc->state != CH_OPEN || sc->fd == -1)
 		return;
 	want_r = !sc->fd_eof && sc->up_len == 0;
-	want_w = sc->down_len > sc->down_off;
+	want_w = sc->down_len > sc->down_off && !sc->flush_due;
 	if (want_r && !ev_is_active(&sc->rio)) {
 		ev_set_cb(&sc->rio, chan_rio_cb);
 		ev_io_start(loop, &sc->rio);
@@ -346,6 +355,7 @@ chan_write_fd(struct sshchan *sc)
 {
 	ssize_t	 n;
 
+	sc->flush_due = 0;
 	while (sc->down_off < sc->down_len) {
 		n = write(sc->fd, sc->down + sc->down_off,
 		    sc->down_len - sc->down_off);
@@ -376,14 +386,14 @@ chan_pump_down(struct sshchan *sc)
 		if (!sc->held && !sc->ch_eof && !sc->ch_closed)
 			return;
 		if (sc->down == NULL)
-			sc->down = xmalloc(PUMP_BUF);
+			sc->down = xmalloc(DOWN_BUF);
 		/*
 		 * The read may handle packets first, and their data callback
 		 * must not fill the buffer that the read then copies into:
 		 * it leaves the data in libssh, behind what we read.
 		 */
 		sc->reading = 1;
-		n = ssh_channel_read_nonblocking(sc->ch, sc->down, PUMP_BUF, 0);
+		n = ssh_channel_read_nonblocking(sc->ch, sc->down, DOWN_BUF, 0);
 		sc->reading = 0;
 		if (sc->state != CH_OPEN)
 			return;
@@ -426,8 +436,7 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
     int is_stderr, void *userdata)
 {
 	struct sshchan	*sc = userdata;
-	size_t		 room, n;
-	ssize_t		 w;
+	size_t		 n;
 
 	if (is_stderr || sc->state == CH_DONE)
 		return (int)len;	/* nothing to do with it */
@@ -445,11 +454,53 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 		}
 		return 0;
 	}
-	if (sc->down_len > sc->down_off || sc->reading) {
+	if ((sc->down_len > sc->down_off && !sc->flush_due) || sc->reading) {
 		sc->held = 1;		/* keep order: the buffer goes first */
 		return 0;
 	}
-	/* Straight to the socket, the rest into our buffer, bounded. */
+	if (sc->down == NULL)
+		sc->down = xmalloc(DOWN_BUF);
+	if (!sc->c->polling)
+		return chan_data_now(sc, data, len);
+	/*
+	 * Inside the poll round: collected, written once after it. A full
+	 * buffer is written first; if the socket is full, libssh keeps the
+	 * rest until it is writable again.
+	 */
+	if (len > DOWN_BUF - sc->down_len) {
+		if (chan_write_fd(sc) != 0) {
+			chan_finish(sc);
+			return (int)len;
+		}
+		if (sc->down_len > 0) {
+			sc->held = 1;
+			chan_update(sc);
+			return 0;
+		}
+	}
+	n = DOWN_BUF - sc->down_len;
+	if (n > len)
+		n = len;
+	memcpy(sc->down + sc->down_len, data, n);
+	sc->down_len += n;
+	sc->flush_due = 1;
+	if (n < len)
+		sc->held = 1;
+	if (sc->ctr != NULL)
+		sc->ctr->bytes_in += n;
+	return (int)n;
+}
+
+/*
+ * Outside a poll round (a read or write of ours ran libssh's poll): straight
+ * to the socket, the rest into our buffer, bounded.
+ */
+static int
+chan_data_now(struct sshchan *sc, const char *data, uint32_t len)
+{
+	size_t	 room, n;
+	ssize_t	 w;
+
 	w = write(sc->fd, data, len);
 	if (w < 0) {
 		if (errno != EAGAIN && errno != EINTR) {
@@ -460,12 +511,10 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 	}
 	n = (size_t)w;
 	if (n < len) {
-		if (sc->down == NULL)
-			sc->down = xmalloc(PUMP_BUF);
-		room = PUMP_BUF;
+		room = DOWN_BUF;
 		if (room > len - n)
 			room = len - n;
-		memcpy(sc->down, (char *)data + n, room);
+		memcpy(sc->down, data + n, room);
 		sc->down_off = 0;
 		sc->down_len = room;
 		n += room;
@@ -476,6 +525,26 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 		sc->ctr->bytes_in += n;
 	chan_update(sc);
 	return (int)n;
+}
+
+/* After a poll round: write what its packets left in the pumps. */
+void
+chan_flush_all(struct sshconn *c)
+{
+	struct sshchan	*sc;
+
+	TAILQ_FOREACH(sc, &c->chans, entry) {
+		if (!sc->flush_due)
+			continue;
+		if (sc->state != CH_OPEN || sc->fd == -1) {
+			sc->flush_due = 0;
+			continue;
+		}
+		if (chan_write_fd(sc) != 0)
+			chan_finish(sc);
+		else
+			chan_update(sc);
+	}
 }
 
 static void

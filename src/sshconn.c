@@ -78,7 +78,13 @@
 
 /* A DISCONNECT packet: its payload, padding, length and MAC, with margin. */
 #define ROOM_BYE	256
-#define DOPOLL_ROUNDS	16
+/*
+ * One wake-up of a session reads at most DOPOLL_BYTES (its data is written
+ * out after it, and other tunnels wait meanwhile): 4 reads of the bundled
+ * libssh, 256 of the system's 4 KiB ones.
+ */
+#define DOPOLL_BYTES	(1024 * 1024)
+#define DOPOLL_ROUNDS	256
 
 /* AddressFamily (enum cfg_af) for the socket calls and for messages. */
 static const int sc_families[] = { AF_UNSPEC, AF_INET, AF_INET6 };
@@ -1676,7 +1682,7 @@ static void
 sc_ready(struct sshconn *c)
 {
 	ev_timer_stop(c->loop, &c->timer);
-	ssh_set_counters(c->s, NULL, &c->raw);
+	ssh_set_counters(c->s, &c->sock, &c->raw);
 	ssh_set_message_callback(c->s, sc_message_cb, c);
 	c->ev = ssh_event_new();
 	if (c->ev == NULL || ssh_event_add_session(c->ev, c->s) != SSH_OK) {
@@ -2261,15 +2267,27 @@ sc_closed_fail(struct sshconn *c)
 static int
 sc_poll(struct sshconn *c)
 {
+	uint64_t start;
 	int	 i, r = SSH_OK;
 
+	start = c->sock.in_bytes;
+	/*
+	 * Channel data of all the rounds is collected and written once per
+	 * socket after them (chan_flush_all): going on while the socket has
+	 * more costs a poll() a round, and saves write()s and wake-ups.
+	 */
+	c->polling = 1;
 	for (i = 0; i < DOPOLL_ROUNDS; i++) {
 		r = ssh_event_dopoll(c->ev, 0);
 		if (r != SSH_OK || c->root->zombie || c->phase != SC_READY)
 			break;
-		if (ssh_get_fd(c->s) == -1)
+		if (ssh_get_fd(c->s) == -1 ||
+		    c->sock.in_bytes - start >= DOPOLL_BYTES)
 			break;
 	}
+	c->polling = 0;
+	/* Even if the session is lost: what it delivered goes out. */
+	chan_flush_all(c);
 	if (c->root->zombie || c->phase != SC_READY)
 		return -1;
 	if (r == SSH_ERROR || sc_session_lost(c)) {

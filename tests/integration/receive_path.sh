@@ -1,17 +1,21 @@
 # Copyright (c) 2026 The tunsup authors
 # SPDX-License-Identifier: ISC (see LICENSE)
 # The receive path (doc/design.md, "The receive path"): the bundled libssh
-# reads 64 KiB at a time and hands channel data to the pump from the packet,
-# copying only what the local socket does not take; channels the server opens
-# get a 2 MiB window. Every byte must still arrive once and in order:
+# reads 256 KiB at a time and hands channel data to the pump from the packet;
+# the pump collects what a poll round brings and writes it once; channels the
+# server opens get a 2 MiB window. Every byte must still arrive once and in
+# order:
 # - full duplex through a LocalForward and a RemoteForward (4 connections at
 #   once on one session, 16 MiB each way each, checked byte for byte);
 # - a reader that stalls and resumes, again and again, so that data piles up
 #   in libssh behind the socket and later packets queue behind it, then flow
 #   straight again (checked with sha256), downloading through -L and through
-#   -R to a target that reads the same way.
+#   -R to a target that reads the same way;
+# - 64 MiB each way leave tunsupd in writes larger than a packet (both
+#   builds: a poll round's data is collected by tunsupd itself).
 . "$TESTLIB"
 set -eu -o pipefail
+need_tool strace
 tlib_init
 
 start_sshd srv
@@ -86,6 +90,44 @@ tcp_send "$RP_SLOW" "$T/blob.R" 120 || fail "sending 48 MiB into the -R"
 wait_pid "$spid" 60 || fail "the stalling target exited with an error"
 _tlib_same "$T/blob.R" "$T/got.R" $((48 * 1048576)) "48 MiB through -R to a stalling target"
 pass "RemoteForward: 48 MiB to a target that stalls 32 times, intact"
+
+# What one poll round brings for a socket leaves tunsupd in one write() of up
+# to 256 KiB. Without that, no write is larger than one packet's data (32 KiB)
+# or a pump's pull from libssh (64 KiB); how many writes a transfer takes
+# depends on how fast the reader is, so the test watches the largest one.
+# writes_traced NAME: strace the daemon's write() calls into $T/NAME.writes
+# until writes_largest NAME, which prints the largest count written.
+writes_traced() {
+	strace -f -e trace=write -e signal=none -s 0 -o "$T/$1.writes" \
+	    -p "$TUNSUPD_PID" 2>"$T/$1.strace" &
+	STRACE_PID=$!
+	track "$STRACE_PID"
+	wait_for 10 "grep -q attached '$T/$1.strace'"
+}
+writes_largest() {
+	kill -INT "$STRACE_PID"
+	wait_pid "$STRACE_PID" 10 || true
+	awk '/write/ && $(NF - 1) == "=" && $NF + 0 > m { m = $NF + 0 }
+	    END { print m + 0 }' "$T/$1.writes"
+}
+mkdata "$T/blob64" 64
+cp "$T/blob64" "$T/blob64.R"
+start_source "$TP_SRC" "$T/blob64"
+writes_traced L
+tcp_recv "$LP_SRC" "$T/got64.L" 120 || fail "64 MiB download through -L"
+wait_pid "$SOURCE_PID" 30 || fail "the source behind -L exited with an error"
+n=$(writes_largest L)
+[ "$n" -gt 65536 ] || fail "-L: no write() larger than 64 KiB (largest: $n)"
+_tlib_same "$T/blob64" "$T/got64.L" $((64 * 1048576)) "64 MiB through -L"
+pass "LocalForward: 64 MiB intact, written in up to $n bytes at once"
+start_sink "$TP_SLOW" "$T/got64.R"
+writes_traced R
+tcp_send "$RP_SLOW" "$T/blob64.R" 120 || fail "sending 64 MiB into the -R"
+wait_pid "$SINK_PID" 60 || fail "the sink behind -R exited with an error"
+n=$(writes_largest R)
+[ "$n" -gt 65536 ] || fail "-R: no write() larger than 64 KiB (largest: $n)"
+_tlib_same "$T/blob64.R" "$T/got64.R" $((64 * 1048576)) "64 MiB through -R"
+pass "RemoteForward: 64 MiB intact, written in up to $n bytes at once"
 
 [ "$(tstate rx)" = up ] || fail "tunnel rx is $(tstate rx) after the transfers"
 stop_tunsupd
