@@ -47,16 +47,7 @@ echo "@cert-authority [127.0.0.1]:*,certhost.example,other.example $ca" >"$T/kh_
 { echo "@cert-authority [127.0.0.1]:* $ca"; echo "@revoked * $ca"; } >"$T/kh_carev"
 { echo "@cert-authority [127.0.0.1]:* $ca"; echo "@revoked * $okkey"; } >"$T/kh_keyrev"
 echo "@cert-authority [127.0.0.1]:* $ca2" >"$T/kh_ca2"
-for f in kh_ca kh_both kh_plain kh_alias kh_carev kh_keyrev kh_ca2; do
-	sha "$T/$f" >"$T/$f.sha"
-done
-unchanged() { [ "$(sha "$T/$1")" = "$(cat "$T/$1.sha")" ] || fail "$1 was modified: $(cat "$T/$1")"; }
-
-# tunnel_kh NAME SSHD KNOWN_HOSTS STRICT: a tunnel block with its own known_hosts
-tunnel_kh() {
-	tunnel_conf "$1" "$2" | sed "s|^\( *UserKnownHostsFile\) .*|\1 $T/$3|"
-	echo "    StrictHostKeyChecking $4"
-}
+remember kh_ca kh_both kh_plain kh_alias kh_carev kh_keyrev kh_ca2
 
 {
 	conf_header

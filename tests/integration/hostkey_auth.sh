@@ -17,11 +17,6 @@ echo "[127.0.0.1]:$SSHD_PORT_hk $(cut -d' ' -f1,2 "$T/impostor.pub")" >"$T/kh_mi
 : >"$T/kh_new"
 : >"$T/kh_unknown"
 
-# tunnel_kh NAME SSHD KNOWN_HOSTS: a tunnel block with its own known_hosts file
-tunnel_kh() {
-	tunnel_conf "$1" "$2" | sed "s|^\( *UserKnownHostsFile\) .*|\1 $3|"
-}
-
 {
 	conf_header
 	tunnel_kh mismatch hk "$T/kh_mismatch"

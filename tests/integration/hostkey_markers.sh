@@ -40,17 +40,7 @@ echo "@revoked $(cat "$T/kh_hashed")" >>"$T/kh_hashed"
 echo "restrict,port-forwarding $(cut -d' ' -f1,2 "$T/id_ed25519.pub") tunnel" >"$T/kh_authkeys"
 printf '#!/bin/sh\necho hello\n' >"$T/kh_script"
 
-for f in kh_yes kh_new kh_no kh_ca kh_hashed kh_jump kh_alias kh_authkeys kh_script; do
-	sha "$T/$f" >"$T/$f.sha"
-done
-# every file is exactly as it was
-unchanged() { [ "$(sha "$T/$1")" = "$(cat "$T/$1.sha")" ] || fail "$1 was modified: $(cat "$T/$1")"; }
-
-# tunnel_kh NAME SSHD KNOWN_HOSTS STRICT: a tunnel block with its own known_hosts
-tunnel_kh() {
-	tunnel_conf "$1" "$2" | sed "s|^\( *UserKnownHostsFile\) .*|\1 $T/$3|"
-	echo "    StrictHostKeyChecking $4"
-}
+remember kh_yes kh_new kh_no kh_ca kh_hashed kh_jump kh_alias kh_authkeys kh_script
 
 {
 	conf_header

@@ -548,6 +548,14 @@ EOF
 # tunnel_conf NAME SSHD_NAME [PORT [IDENTITYFILE]]: the common lines of a tunnel block
 # to that sshd (PORT: another port to reach it, e.g. a relay's; IDENTITYFILE instead of
 # the test key); the caller appends forwards and other keywords.
+# tunnel_kh NAME SSHD FILE [STRICT]: tunnel_conf's block with its own known_hosts
+# FILE (under $T unless absolute) and, if given, StrictHostKeyChecking STRICT.
+tunnel_kh() {
+	local f=$3
+	case $f in /*) ;; *) f=$T/$f ;; esac
+	tunnel_conf "$1" "$2" | sed "s|^\( *UserKnownHostsFile\) .*|\1 $f|"
+	[ -z "${4:-}" ] || echo "    StrictHostKeyChecking $4"
+}
 tunnel_conf() {
 	local port=${3:-}
 	[ -n "$port" ] || port=$(sshd_port "$2")
@@ -707,6 +715,13 @@ wait_state() {
 
 # sha FILE: the sha256 of FILE, hex.
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# remember FILE...: the files of $T as they are now, for unchanged.
+remember() {
+	local f
+	for f; do sha "$T/$f" >"$T/$f.sha"; done
+}
+# unchanged FILE: fail unless FILE of $T is as remember saw it.
+unchanged() { [ "$(sha "$T/$1")" = "$(cat "$T/$1.sha")" ] || fail "$1 was modified: $(cat "$T/$1")"; }
 
 # mkdata FILE MIB: MIB MiB of random data.
 mkdata() { head -c $(($2 * 1048576)) /dev/urandom >"$1"; }
