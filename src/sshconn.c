@@ -2264,6 +2264,31 @@ sc_closed_fail(struct sshconn *c)
  * doc/design.md, "The receive path"), then run what waited for an answer.
  * -1 if the session is gone or failed.
  */
+/*
+ * One round: with nothing of libssh's to write, a read of the session
+ * socket without a poll() first (the loop has just said it is readable;
+ * recv-read-nowait.patch), else a poll, which writes too.
+ */
+static int
+sc_poll_round(struct sshconn *c)
+{
+#ifdef HAVE_SSH_READ_NOWAIT
+	if (!(ssh_get_status(c->s) & SSH_WRITE_PENDING)) {
+		switch (ssh_session_read_nowait(c->s)) {
+		case 1:
+			return SSH_OK;
+		case 0:
+			return SSH_AGAIN;
+		case -1:
+			return SSH_ERROR;
+		default:
+			break;		/* not here: poll */
+		}
+	}
+#endif
+	return ssh_event_dopoll(c->ev, 0);
+}
+
 static int
 sc_poll(struct sshconn *c)
 {
@@ -2278,7 +2303,7 @@ sc_poll(struct sshconn *c)
 	 */
 	c->polling = 1;
 	for (i = 0; i < DOPOLL_ROUNDS; i++) {
-		r = ssh_event_dopoll(c->ev, 0);
+		r = sc_poll_round(c);
 		if (r != SSH_OK || c->root->zombie || c->phase != SC_READY)
 			break;
 		if (ssh_get_fd(c->s) == -1 ||

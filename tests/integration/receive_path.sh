@@ -12,7 +12,9 @@
 #   straight again (checked with sha256), downloading through -L and through
 #   -R to a target that reads the same way;
 # - 64 MiB each way leave tunsupd in writes larger than a packet (both
-#   builds: a poll round's data is collected by tunsupd itself).
+#   builds: a poll round's data is collected by tunsupd itself); with
+#   recv-read-nowait.patch the session socket is read without a poll()
+#   first: fewer than half as many polls as reads.
 . "$TESTLIB"
 set -eu -o pipefail
 need_tool strace
@@ -98,7 +100,7 @@ pass "RemoteForward: 48 MiB to a target that stalls 32 times, intact"
 # writes_traced NAME: strace the daemon's write() calls into $T/NAME.writes
 # until writes_largest NAME, which prints the largest count written.
 writes_traced() {
-	strace -f -e trace=write -e signal=none -s 0 -o "$T/$1.writes" \
+	strace -f -e trace=write,poll,recvfrom -e signal=none -s 0 -o "$T/$1.writes" \
 	    -p "$TUNSUPD_PID" 2>"$T/$1.strace" &
 	STRACE_PID=$!
 	track "$STRACE_PID"
@@ -107,7 +109,7 @@ writes_traced() {
 writes_largest() {
 	kill -INT "$STRACE_PID"
 	wait_pid "$STRACE_PID" 10 || true
-	awk '/write/ && $(NF - 1) == "=" && $NF + 0 > m { m = $NF + 0 }
+	awk '/write\(/ && $(NF - 1) == "=" && $NF + 0 > m { m = $NF + 0 }
 	    END { print m + 0 }' "$T/$1.writes"
 }
 mkdata "$T/blob64" 64
@@ -120,6 +122,16 @@ n=$(writes_largest L)
 [ "$n" -gt 65536 ] || fail "-L: no write() larger than 64 KiB (largest: $n)"
 _tlib_same "$T/blob64" "$T/got64.L" $((64 * 1048576)) "64 MiB through -L"
 pass "LocalForward: 64 MiB intact, written in up to $n bytes at once"
+case " ${TUNSUP_LIBSSH_PATCHES:-none} " in
+*" recv-read-nowait.patch "*)
+	polls=$(grep -c ' poll(' "$T/L.writes" || true)
+	reads=$(grep -c ' recvfrom(' "$T/L.writes" || true)
+	log "-L: $reads recvfrom, $polls poll"
+	[ "$reads" -gt 0 ] && [ $((2 * polls)) -lt "$reads" ] ||
+		fail "-L: $polls poll() for $reads recvfrom(): the reads are not without a poll"
+	pass "the session socket is read without a poll() first ($reads reads, $polls polls)"
+	;;
+esac
 start_sink "$TP_SLOW" "$T/got64.R"
 writes_traced R
 tcp_send "$RP_SLOW" "$T/blob64.R" 120 || fail "sending 64 MiB into the -R"
