@@ -342,7 +342,7 @@ _tlib_var() { printf '%s' "$1" | tr -c 'A-Za-z0-9_' '_'; }
 # "[127.0.0.1]:PORT". Calling it again for a stopped NAME restarts it with the same
 # config, port and key (so a test can reserve a port: start_sshd x; stop_sshd x).
 start_sshd() {
-	local name=$1 d=$T/$1 port line
+	local name=$1 d=$T/$1 port line try
 	shift
 	mkdir -p "$d"
 	if [ ! -f "$d/config" ]; then
@@ -394,6 +394,14 @@ start_sshd() {
 			fi
 			sed -n '/^[[:space:]]*[Mm][Aa][Tt][Cc][Hh][[:space:]]/,$p' "$d/extra"
 		} >"$d/config"
+		# a port free when picked may be taken by the time sshd starts
+		# (another program's listener): pick again rather than fail
+		for try in 1 2 3; do
+			port_listening "$port" || break
+			log "sshd $name: port $port taken meanwhile, picking another"
+			port=$(free_port)
+			sed -i "s/^Port .*/Port $port/" "$d/config"
+		done
 	fi
 	_tlib_start_sshd "$name"
 }
