@@ -34,7 +34,6 @@ agent_tunnel() {
 } >"$T/t.conf"
 start_tunsupd "$T/t.conf"
 wait_state quick up 20
-loopf() { status_json | jget "loop.$1"; }
 over0=$(loopf turns_over_100ms)
 
 {

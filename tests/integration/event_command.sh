@@ -82,7 +82,6 @@ done
 pass "EventCommand and LocalCommand refused in a file others may write or own"
 
 start_tunsupd "$T/t.conf"
-loopf() { status_json | jget "loop.$1"; }
 over0=$(loopf turns_over_100ms)
 for n in watched hangs stubborn local notlocal; do wait_state "$n" up 20; done
 

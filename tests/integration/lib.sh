@@ -691,6 +691,10 @@ tfield() { ctl --json status | jget "tunnels[name=$1].$2"; }
 # tstate NAME: the state of tunnel NAME.
 tstate() { tfield "$1" state; }
 
+# loopf FIELD: a field of the daemon's event loop statistics (e.g. turns,
+# turns_over_100ms).
+loopf() { status_json | jget "loop.$1"; }
+
 # fwd_field NAME INDEX FIELD: a field of forward INDEX of tunnel NAME.
 fwd_field() { ctl --json status | jget "tunnels[name=$1].forwards[$2].$3"; }
 

@@ -19,7 +19,6 @@ start_sshd srv
 start_tunsupd "$T/t.conf"
 wait_state quick up 20
 
-loopf() { status_json | jget "loop.$1"; }
 t1=$(loopf turns)
 t2=$(loopf turns)
 [ "$t2" -gt "$t1" ] || fail "loop.turns did not grow between two status requests ($t1, $t2)"

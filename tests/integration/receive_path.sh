@@ -98,31 +98,34 @@ pass "RemoteForward: 48 MiB to a target that stalls 32 times, intact"
 # to 256 KiB. Without that, no write is larger than one packet's data (32 KiB)
 # or a pump's pull from libssh (64 KiB); how many writes a transfer takes
 # depends on how fast the reader is, so the test watches the largest one.
-# writes_traced NAME: strace the daemon's write() calls into $T/NAME.writes
-# until writes_largest NAME, which prints the largest count written.
-writes_traced() {
-	strace -f -e trace=write,recvfrom -e signal=none -s 0 -o "$T/$1.writes" \
-	    -p "$TUNSUPD_PID" 2>"$T/$1.strace" &
-	STRACE_PID=$!
-	track "$STRACE_PID"
-	wait_for 10 "grep -q attached '$T/$1.strace'"
+# through64 DIR FORWARD ROLE PID TMO WHY CMD...: CMD moves 64 MiB from
+# $T/blob64.DIR to $T/got64.DIR through the -DIR (a FORWARD; WHY says what
+# failed if CMD fails) while strace records the daemon's write() and
+# recvfrom() calls in $T/DIR.writes; the ROLE behind the forward (PID) must
+# exit within TMO s, the largest write() exceed 64 KiB, the data be intact.
+through64() {
+	local dir=$1 fwd=$2 role=$3 pid=$4 tmo=$5 why=$6 spid n
+	shift 6
+	strace -f -e trace=write,recvfrom -e signal=none -s 0 -o "$T/$dir.writes" \
+	    -p "$TUNSUPD_PID" 2>"$T/$dir.strace" &
+	spid=$!
+	track "$spid"
+	wait_for 10 "grep -q attached '$T/$dir.strace'"
+	"$@" || fail "$why"
+	wait_pid "$pid" "$tmo" || fail "the $role behind -$dir exited with an error"
+	kill -INT "$spid"
+	wait_pid "$spid" 10 || true
+	n=$(awk '/write\(/ && $(NF - 1) == "=" && $NF + 0 > m { m = $NF + 0 }
+	    END { print m + 0 }' "$T/$dir.writes")
+	[ "$n" -gt 65536 ] || fail "-$dir: no write() larger than 64 KiB (largest: $n)"
+	_tlib_same "$T/blob64.$dir" "$T/got64.$dir" $((64 * 1048576)) "64 MiB through -$dir"
+	pass "$fwd: 64 MiB intact, written in up to $n bytes at once"
 }
-writes_largest() {
-	kill -INT "$STRACE_PID"
-	wait_pid "$STRACE_PID" 10 || true
-	awk '/write\(/ && $(NF - 1) == "=" && $NF + 0 > m { m = $NF + 0 }
-	    END { print m + 0 }' "$T/$1.writes"
-}
-mkdata "$T/blob64" 64
-cp "$T/blob64" "$T/blob64.R"
-start_source "$TP_SRC" "$T/blob64"
-writes_traced L
-tcp_recv "$LP_SRC" "$T/got64.L" 120 || fail "64 MiB download through -L"
-wait_pid "$SOURCE_PID" 30 || fail "the source behind -L exited with an error"
-n=$(writes_largest L)
-[ "$n" -gt 65536 ] || fail "-L: no write() larger than 64 KiB (largest: $n)"
-_tlib_same "$T/blob64" "$T/got64.L" $((64 * 1048576)) "64 MiB through -L"
-pass "LocalForward: 64 MiB intact, written in up to $n bytes at once"
+mkdata "$T/blob64.L" 64
+cp "$T/blob64.L" "$T/blob64.R"
+start_source "$TP_SRC" "$T/blob64.L"
+through64 L LocalForward source "$SOURCE_PID" 30 "64 MiB download through -L" \
+    tcp_recv "$LP_SRC" "$T/got64.L" 120
 case " ${TUNSUP_LIBSSH_PATCHES:-none} " in
 *" recv-read-nowait.patch "*)
 	# reads; those with MSG_DONTWAIT (never without the patch: libssh's
@@ -139,13 +142,8 @@ case " ${TUNSUP_LIBSSH_PATCHES:-none} " in
 	;;
 esac
 start_sink "$TP_SLOW" "$T/got64.R"
-writes_traced R
-tcp_send "$RP_SLOW" "$T/blob64.R" 120 || fail "sending 64 MiB into the -R"
-wait_pid "$SINK_PID" 60 || fail "the sink behind -R exited with an error"
-n=$(writes_largest R)
-[ "$n" -gt 65536 ] || fail "-R: no write() larger than 64 KiB (largest: $n)"
-_tlib_same "$T/blob64.R" "$T/got64.R" $((64 * 1048576)) "64 MiB through -R"
-pass "RemoteForward: 64 MiB intact, written in up to $n bytes at once"
+through64 R RemoteForward sink "$SINK_PID" 60 "sending 64 MiB into the -R" \
+    tcp_send "$RP_SLOW" "$T/blob64.R" 120
 
 [ "$(tstate rx)" = up ] || fail "tunnel rx is $(tstate rx) after the transfers"
 stop_tunsupd

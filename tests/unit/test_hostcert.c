@@ -219,10 +219,20 @@ Test(hostcert, user_certificate)
 	    "its certificate is a user certificate, not a host certificate");
 }
 
-Test(hostcert, authority_unknown_or_revoked)
+/* The verdict alone on b64 for host.example, now. */
+static int
+verdict(const char *b64, const char *ca, const char *revoked)
 {
 	char	*why = NULL;
+	int	 r;
 
+	r = judge(b64, ca, revoked, "host.example", T_NOW, &why);
+	free(why);
+	return r;
+}
+
+Test(hostcert, authority_unknown_or_revoked)
+{
 	refused(CERT_ED, CA_RSA, NULL, "host.example", T_NOW,
 	    "signed by an authority (SHA256:");
 	refused(CERT_ED, CA_RSA, NULL, "host.example", T_NOW,
@@ -236,15 +246,9 @@ Test(hostcert, authority_unknown_or_revoked)
 	/* a revocation wins over every other reason */
 	refused(CERT_USER, CA_RSA, HOST_KEY, "nowhere", T_2040,
 	    "@revoked");
-	cr_assert_eq(judge(CERT_ED, CA_ED, CA_ED, "host.example", T_NOW, &why),
-	    HOSTCERT_REVOKED);
-	free(why);
-	cr_assert_eq(judge(CERT_ED, CA_ED, HOST_KEY, "host.example", T_NOW,
-	    &why), HOSTCERT_REVOKED);
-	free(why);
-	cr_assert_eq(judge(CERT_ED, CA_RSA, NULL, "host.example", T_NOW, &why),
-	    HOSTCERT_REFUSED);
-	free(why);
+	cr_assert_eq(verdict(CERT_ED, CA_ED, CA_ED), HOSTCERT_REVOKED);
+	cr_assert_eq(verdict(CERT_ED, CA_ED, HOST_KEY), HOSTCERT_REVOKED);
+	cr_assert_eq(verdict(CERT_ED, CA_RSA, NULL), HOSTCERT_REFUSED);
 }
 
 /* Flip one bit at offset off (from the end if negative) and judge. */

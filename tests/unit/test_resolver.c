@@ -187,6 +187,34 @@ run_until(struct ev_loop *loop, const int *calls, int n, double timeout_s)
 	return *calls >= n;
 }
 
+/* Hang every worker: hang0.test to hang3.test, answered into hung[]. */
+static void
+hang_workers(struct resolver *r, struct answer *hung)
+{
+	char	name[32];
+	int	i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "hang%d.test", i);
+		resolver_query(r, name, 22, answer_cb, &hung[i]);
+	}
+	fake_wait_hung(4);
+}
+
+/* Let the hung lookups answer; each of hung[] must be called. */
+static int
+release_workers(struct ev_loop *loop, struct answer *hung)
+{
+	int	i, calls = 0;
+
+	fake_release();
+	for (i = 0; i < 4; i++) {
+		cr_assert(run_until(loop, &hung[i].calls, 1, 2.));
+		calls += hung[i].calls;
+	}
+	return calls;
+}
+
 Test(resolver, numeric_host_answers_on_the_next_turn)
 {
 	struct ev_loop	*loop = ev_loop_new(0);
@@ -292,26 +320,15 @@ Test(resolver, with_every_worker_hung_a_spare_starts)
 	struct ev_loop	*loop = ev_loop_new(0);
 	struct resolver	*r = resolver_new(loop);
 	struct answer	 hung[4] = { 0 }, ok = { 0 };
-	char		 name[32];
-	int		 base = threads_now(), i, calls;
+	int		 base = threads_now();
 
-	for (i = 0; i < 4; i++) {
-		snprintf(name, sizeof(name), "hang%d.test", i);
-		resolver_query(r, name, 22, answer_cb, &hung[i]);
-	}
-	fake_wait_hung(4);
+	hang_workers(r, hung);
 	cr_assert_eq(threads_now() - base, 4);
 	resolver_query(r, "ok.test", 22, answer_cb, &ok);
 	cr_assert(run_until(loop, &ok.calls, 1, 1.) == 0, "queued");
 	cr_assert(run_until(loop, &ok.calls, 1, 3.), "a spare answers");
 	cr_assert_eq(threads_settle(base + 4), base + 4, "and ends");
-	fake_release();
-	calls = 0;
-	for (i = 0; i < 4; i++) {
-		cr_assert(run_until(loop, &hung[i].calls, 1, 2.));
-		calls += hung[i].calls;
-	}
-	cr_assert_eq(calls, 4);
+	cr_assert_eq(release_workers(loop, hung), 4);
 	cr_assert_eq(threads_now(), base + 4, "the pool stays");
 	resolver_free(r);
 	ev_loop_destroy(loop);
@@ -324,8 +341,6 @@ Test(resolver, cancel_from_a_callback_and_before_a_worker_starts)
 	struct answer		 first = { 0 }, second = { 0 }, queued = { 0 };
 	struct answer		 hung[4] = { 0 };
 	struct resolve_req	*q;
-	char			 name[32];
-	int			 i;
 
 	/* Two waiters on one lookup; the first's callback drops the other. */
 	first.self = &q;
@@ -338,16 +353,10 @@ Test(resolver, cancel_from_a_callback_and_before_a_worker_starts)
 	cr_assert_eq(fake_get(&fake_lookups), 1);
 
 	/* Every worker hung: a queued query cancelled is never looked up. */
-	for (i = 0; i < 4; i++) {
-		snprintf(name, sizeof(name), "hang%d.test", i);
-		resolver_query(r, name, 22, answer_cb, &hung[i]);
-	}
-	fake_wait_hung(4);
+	hang_workers(r, hung);
 	q = resolver_query(r, "queued.test", 22, answer_cb, &queued);
 	resolver_cancel(q);
-	fake_release();
-	for (i = 0; i < 4; i++)
-		cr_assert(run_until(loop, &hung[i].calls, 1, 2.));
+	release_workers(loop, hung);
 	cr_assert(run_until(loop, &queued.calls, 1, 0.2) == 0);
 	cr_assert_eq(fake_get(&fake_lookups), 5);
 	resolver_free(r);
