@@ -86,12 +86,14 @@ struct sshchan {
 	/* fd -> channel */
 	char			*up;
 	size_t			 up_len, up_off;
+	size_t			 up_last;	/* what the last read took */
 	int			 fd_eof;	/* read() gave 0 */
 	int			 eof_sent;
 
 	/* channel -> fd */
 	char			*down;
 	size_t			 down_len, down_off;
+	size_t			 down_last;	/* what the last write-out had */
 	int			 held;		/* libssh holds data for us */
 	int			 reading;	/* inside a read into down */
 	int			 flush_due;	/* down: a poll round's data */

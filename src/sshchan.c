@@ -53,7 +53,11 @@
 #include "sshconn_int.h"
 #include "util.h"
 
-#define PUMP_BUF	(64 * 1024)
+/*
+ * fd -> channel: one read() takes up to 8 packets, which the pump then
+ * sends as the room allows: a quarter of the wake-ups of 64 KiB reads.
+ */
+#define PUMP_BUF	(256 * 1024)
 /*
  * channel -> fd: what one poll round's packets leave for a socket is
  * written with one write() after the round (chan_flush_all), as much as
@@ -241,6 +245,25 @@ chan_finish(struct sshchan *sc)
 	sshchan_close(sc);
 }
 
+/*
+ * An empty buffer whose last fill was small goes back: a connection that is
+ * not a bulk transfer (a shell, a request now and then) keeps none of its
+ * 256 KiB between bursts; a bulk one keeps them.
+ */
+static void
+chan_trim(struct sshchan *sc)
+{
+	if (sc->up != NULL && sc->up_len == 0 && sc->up_last < PUMP_BUF / 4) {
+		free(sc->up);
+		sc->up = NULL;
+	}
+	if (sc->down != NULL && sc->down_len == 0 && !sc->reading &&
+	    sc->down_last < DOWN_BUF / 4) {
+		free(sc->down);
+		sc->down = NULL;
+	}
+}
+
 /* Watchers follow the buffers (as sniproxy's reactivate_watchers). */
 static void
 chan_update(struct sshchan *sc)
@@ -250,6 +273,7 @@ chan_update(struct sshchan *sc)
 
 	if (sc->state != CH_OPEN || sc->fd == -1)
 		return;
+	chan_trim(sc);
 	want_r = !sc->fd_eof && sc->up_len == 0;
 	want_w = sc->down_len > sc->down_off && !sc->flush_due;
 	if (want_r && !ev_is_active(&sc->rio)) {
@@ -335,7 +359,7 @@ chan_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (sc->carries != NULL && sc->carries->phase == SC_READY)
 		sc_kick(sc->carries);	/* room again */
 	if (n > 0) {
-		sc->up_len = (size_t)n;
+		sc->up_len = sc->up_last = (size_t)n;
 		sc->up_off = 0;
 	} else if (n == 0) {
 		sc->fd_eof = 1;
@@ -366,6 +390,7 @@ chan_write_fd(struct sshchan *sc)
 		}
 		sc->down_off += (size_t)n;
 	}
+	sc->down_last = sc->down_len;
 	sc->down_off = sc->down_len = 0;
 	return 0;
 }
