@@ -527,12 +527,22 @@ sc_leave(struct sshconn *c)
 	}
 	for (h = r; h != NULL; h = h->outer) {
 		sc_reap(h);
+		if (h->phase != SC_READY)
+			continue;
+#ifdef HAVE_SSH_WINDOW_BATCH
+		/*
+		 * Data taken inside any call that read packets (a pump's
+		 * read, a flush) made a window adjust due: sent here, once.
+		 */
+		if (ssh_session_send_window_adjusts(h->s) != SSH_OK)
+			sc_kick(h);	/* the poll will find the error */
+#endif
 		/*
 		 * libssh reads whatever arrived inside any call that polls
 		 * (a keepalive's send, a flush): an answer to a request or
 		 * an open read there wakes nobody, so look again next turn.
 		 */
-		if (h->phase == SC_READY && h->raw.in_packets != h->in_seen)
+		if (h->raw.in_packets != h->in_seen)
 			sc_kick(h);
 	}
 	return 0;
@@ -1690,6 +1700,10 @@ sc_ready(struct sshconn *c)
 		return;
 	}
 	c->phase = SC_READY;
+#ifdef HAVE_SSH_WINDOW_BATCH
+	/* Window adjusts go out once a wake-up, from sc_leave. */
+	ssh_session_set_window_batch(c->s, 1);
+#endif
 	sc_update_io(c);
 	if (c != c->root) {
 		sc_hop_ready(c);
@@ -2259,12 +2273,6 @@ sc_closed_fail(struct sshconn *c)
 }
 
 /*
- * Let libssh read what arrived (a bounded loop: each call is a poll and one
- * read, of 64 KiB with the bundled libssh, 4 KiB with the system's; see
- * doc/design.md, "The receive path"), then run what waited for an answer.
- * -1 if the session is gone or failed.
- */
-/*
  * One round: with nothing of libssh's to write, a read of the session
  * socket without a poll() first (the loop has just said it is readable;
  * recv-read-nowait.patch), else a poll, which writes too.
@@ -2289,6 +2297,12 @@ sc_poll_round(struct sshconn *c)
 	return ssh_event_dopoll(c->ev, 0);
 }
 
+/*
+ * Let libssh read what arrived (a bounded loop of rounds, each a read of up
+ * to 256 KiB with the bundled libssh, 4 KiB after a poll with the system's;
+ * see doc/design.md, "The receive path"), then run what waited for an
+ * answer. -1 if the session is gone or failed.
+ */
 static int
 sc_poll(struct sshconn *c)
 {

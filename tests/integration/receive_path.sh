@@ -3,7 +3,7 @@
 # The receive path (doc/design.md, "The receive path"): the bundled libssh
 # reads 256 KiB at a time and hands channel data to the pump from the packet;
 # the pump collects what a poll round brings and writes it once; channels the
-# server opens get a 2 MiB window. Every byte must still arrive once and in
+# server opens get a 4 MiB window. Every byte must still arrive once and in
 # order:
 # - full duplex through a LocalForward and a RemoteForward (4 connections at
 #   once on one session, 16 MiB each way each, checked byte for byte);
