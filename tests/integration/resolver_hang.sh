@@ -26,6 +26,11 @@ fi
 set -eu -o pipefail
 ip link set lo up || fail "cannot bring lo up in the namespace"
 tlib_init
+# A worker still blocked in glibc's DNS send at exit (exit does not wait for a
+# hung lookup) holds res_send's own query buffer, which LeakSanitizer reports
+# now and then (a CI run): glibc's, not ours.
+printf 'leak:res_context_send\n' >"$T/lsan.supp"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
 
 printf '127.0.0.1 localhost\n127.0.0.1 good.tunsup.test good2.tunsup.test\n' >"$T/hosts"
 printf 'hosts: files dns\n' >"$T/nsswitch.conf"
