@@ -91,7 +91,8 @@ struct sshchan {
 	int			 eof_sent;
 
 	/* channel -> fd */
-	char			*down;
+	char			*down_mem;	/* the allocation */
+	char			*down;		/* in it: see chan_down_start */
 	size_t			 down_len, down_off;
 	size_t			 down_last;	/* what the last write-out had */
 	int			 held;		/* libssh holds data for us */

@@ -69,6 +69,14 @@ struct json_t	*json_text(const char *s);
 /* 1 if word is one of the items of list, separated by sep (ignoring case). */
 int	 list_has_word(const char *list, char sep, const char *word);
 
+/*
+ * A buffer that large copies fill may start COPY_SKEW bytes into its
+ * allocation: copy_skew() says where, 0 or COPY_SKEW, for a copy from src to
+ * dst (see util.c).
+ */
+#define COPY_SKEW	64
+size_t	 copy_skew(const void *dst, const void *src);
+
 /* glibc's sys/queue.h lacks the _SAFE iterators. */
 #include <sys/queue.h>
 #ifndef TAILQ_FOREACH_SAFE

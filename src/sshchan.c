@@ -130,7 +130,7 @@ chan_free(struct sshchan *sc)
 	if (sc->ctr != NULL && sc->ctr->active > 0)
 		sc->ctr->active--;
 	free(sc->up);
-	free(sc->down);
+	free(sc->down_mem);
 	free(sc->host);
 	free(sc->path);
 	free(sc->orig_host);
@@ -187,9 +187,27 @@ pump_buf_add(char **buf, size_t size, size_t *used, const void *bytes,
 	*used += len;
 }
 
+/*
+ * The down buffer is empty and a copy from src (NULL: not known) starts a
+ * fill. A session's packets keep their place in libssh's buffer and fill
+ * ours from its start, so one unlucky pair of addresses made every copy of
+ * a process one of copy_skew()'s slow ones: the fill starts where it is not.
+ */
+static void
+chan_down_start(struct sshchan *sc, const void *src)
+{
+	if (sc->down_mem == NULL)
+		sc->down_mem = xmalloc(DOWN_BUF + COPY_SKEW);
+	sc->down = sc->down_mem;
+	if (src != NULL)
+		sc->down += copy_skew(sc->down_mem, src);
+}
+
 void
 sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
 {
+	if (sc->down_len == 0)
+		chan_down_start(sc, buf);
 	pump_buf_add(&sc->down, DOWN_BUF, &sc->down_len, buf, len);
 }
 
@@ -257,10 +275,10 @@ chan_trim(struct sshchan *sc)
 		free(sc->up);
 		sc->up = NULL;
 	}
-	if (sc->down != NULL && sc->down_len == 0 && !sc->reading &&
+	if (sc->down_mem != NULL && sc->down_len == 0 && !sc->reading &&
 	    sc->down_last < DOWN_BUF / 4) {
-		free(sc->down);
-		sc->down = NULL;
+		free(sc->down_mem);
+		sc->down_mem = sc->down = NULL;
 	}
 }
 
@@ -410,8 +428,7 @@ chan_pump_down(struct sshchan *sc)
 			return;		/* the fd is full: wait for EV_WRITE */
 		if (!sc->held && !sc->ch_eof && !sc->ch_closed)
 			return;
-		if (sc->down == NULL)
-			sc->down = xmalloc(DOWN_BUF);
+		chan_down_start(sc, NULL);	/* libssh's buffer: not known */
 		/*
 		 * The read may handle packets first, and their data callback
 		 * must not fill the buffer that the read then copies into:
@@ -483,8 +500,6 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 		sc->held = 1;		/* keep order: the buffer goes first */
 		return 0;
 	}
-	if (sc->down == NULL)
-		sc->down = xmalloc(DOWN_BUF);
 	if (!sc->c->polling)
 		return chan_data_now(sc, data, len);
 	/*
@@ -503,6 +518,8 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 			return 0;
 		}
 	}
+	if (sc->down_len == 0)
+		chan_down_start(sc, data);
 	n = DOWN_BUF - sc->down_len;
 	if (n > len)
 		n = len;
@@ -539,6 +556,7 @@ chan_data_now(struct sshchan *sc, const char *data, uint32_t len)
 		room = DOWN_BUF;
 		if (room > len - n)
 			room = len - n;
+		chan_down_start(sc, data + n);
 		memcpy(sc->down, data + n, room);
 		sc->down_off = 0;
 		sc->down_len = room;

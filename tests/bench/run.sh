@@ -475,20 +475,22 @@ run_ns() {
 }
 # iperf_one PORT MODE AMOUNT PID...: one transfer through PORT (MODE "send": the
 # iperf3 client sends, "recv": -R, the server sends; AMOUNT: iperf3's -n or -t,
-# e.g. -n512M); prints "MB/s CPU_S_PER_GIB" of the processes PID...
+# e.g. -n512M); prints "MB/s CPU_S_PER_GIB SSHD_CPU_S_PER_GIB": the CPU of the
+# processes PID... and that of the sshds (RX_SSHDS, every session they forked)
 iperf_one() {
-	local port=$1 mode=$2 amount=$3 a b j r=()
+	local port=$1 mode=$2 amount=$3 a b sa sb j r=()
 	shift 3
 	[ "$mode" = recv ] && r=(-R)
-	a=$(run_ns "$@")
+	a=$(run_ns "$@") sa=$(run_ns "${RX_SSHDS[@]}")
 	j=$("${RX_CLIENT[@]}" iperf3 -c 127.0.0.1 -p "$port" "$amount" "${r[@]}" -J 2>>"$T/bench.err") ||
 	    { echo "$j" >>"$T/bench.err"; return 1; }
-	b=$(run_ns "$@")
+	b=$(run_ns "$@") sb=$(run_ns "${RX_SSHDS[@]}")
 	python3 -c 'import json, sys
 e = json.loads(sys.argv[1])["end"]
-got = e["sum_received"]["bytes"]
-print("%.1f %.3f" % (e["sum_received"]["bits_per_second"] / 8e6,
-      (int(sys.argv[3]) - int(sys.argv[2])) / 1e9 / (got / 2**30)))' "$j" "$a" "$b"
+gib = e["sum_received"]["bytes"] / 2**30
+a, b, sa, sb = (int(x) / 1e9 for x in sys.argv[2:6])
+print("%.1f %.3f %.3f" % (e["sum_received"]["bits_per_second"] / 8e6,
+      (b - a) / gib, (sb - sa) / gib))' "$j" "$a" "$b" "$sa" "$sb"
 }
 # rx_netns: run the section in a network namespace of its own (a second run.sh),
 # with RX_CC; 1 if that is not possible here (not root, no unshare).
@@ -503,8 +505,8 @@ rx_netns() {
 	unshare -n env BENCH_RES="$RES" BENCH_ONLY=rx BENCH_RX_NETNS=1 bash "$BENCH_DIR/run.sh"
 }
 bench_rx() {
-	local sp jp dp e lt rt ls rs jt js dt ds spid jpid dpid i d v k
-	local -A tt tc st sc
+	local sp jp dp e lt rt ls rs jt js dt ds spid jpid dpid i d v k m c w
+	local -A tt tc st sc tv sv
 	command -v iperf3 >/dev/null 2>&1 || fail "rx: iperf3 not installed (apt-get install iperf3)"
 	if [ "$RX_CC" = host ]; then
 		note "rx: in the host's network namespace, TCP congestion control" \
@@ -573,6 +575,7 @@ bench_rx() {
 	wait_for 30 "port_listening $ls && port_listening $rs && port_listening $js &&
 	    port_listening $rt && port_listening $ds"
 	RX_CLIENT=()
+	RX_SSHDS=("$SSHD_PID_RX" "$SSHD_PID_RXJUMP")
 	if [ "${BENCH_RX_PIN:-0}" = 1 ]; then
 		note "rx: server side on CPU 0, client side on CPU 1 (BENCH_RX_PIN=1)"
 		local p
@@ -596,10 +599,12 @@ bench_rx() {
 		for d in "${dirs[@]}"; do
 			set -- $d
 			v=$(iperf_one "$2" "$4" "$5" "$TUNSUPD_PID") || fail "rx: tunsupd $1 failed"
-			tt[$1]+=" ${v% *}" tc[$1]+=" ${v#* }"
+			read -r m c w <<<"$v"
+			tt[$1]+=" $m" tc[$1]+=" $c" tv[$1]+=" $w"
 			case $1 in J*) k=$jpid ;; D*) k=$dpid ;; *) k=$spid ;; esac
 			v=$(iperf_one "$3" "$4" "$5" "$k") || fail "rx: ssh $1 failed"
-			st[$1]+=" ${v% *}" sc[$1]+=" ${v#* }"
+			read -r m c w <<<"$v"
+			st[$1]+=" $m" sc[$1]+=" $c" sv[$1]+=" $w"
 			log "rx round $i $1: tunsupd ${tt[$1]##* } MB/s ${tc[$1]##* } CPU-s/GiB;" \
 			    "ssh ${st[$1]##* } MB/s ${sc[$1]##* } CPU-s/GiB"
 		done
@@ -609,7 +614,7 @@ bench_rx() {
 	    [Rrecv]="-R client->target" [Rsend]="-R target->client"
 	    [Jrecv]="ProxyJump -L target->client" [Jsend]="ProxyJump -L client->target"
 	    [Drecv]="-L target->client, ${RX_RTT_MS} ms RTT")
-	local a b r ac bc rc rq rcq
+	local a b r ac bc rc rq rcq av bv rv rvq
 	for d in "${dirs[@]}"; do
 		set -- $d
 		# shellcheck disable=SC2086
@@ -618,6 +623,9 @@ bench_rx() {
 		ac=$(median ${tc[$1]}) bc=$(median ${sc[$1]})
 		read -r r rq < <(pair_ratio "${tt[$1]}" "${st[$1]}")
 		read -r rc rcq < <(pair_ratio "${tc[$1]}" "${sc[$1]}")
+		# shellcheck disable=SC2086
+		av=$(median ${tv[$1]}) bv=$(median ${sv[$1]})
+		read -r rv rvq < <(pair_ratio "${tv[$1]}" "${sv[$1]}")
 		case $1 in
 		J*)
 			row "${label[$1]} (MB/s)" "$a" "$b (ssh -J)" ">= ssh" "$(verdict 1 "$r") ratio $r $rq"
@@ -627,18 +635,21 @@ bench_rx() {
 		*recv)
 			row "${label[$1]}: tunsupd receives (MB/s)" "$a" "$b (ssh)" ">= ssh" \
 			    "$(verdict 1 "$r") ratio $r $rq"
-			row "  CPU per GiB (s)" "$ac" "$bc (ssh)" "<= ssh" "$(verdict "$rc" 1) ratio $rc $rcq" ;;
+			row "  CPU per GiB (s)" "$ac" "$bc (ssh)" "<= ssh" "$(verdict "$rc" 1) ratio $rc $rcq"
+			row "  the sshd sending, CPU per GiB (s)" "$av" "$bv (for ssh)" "-" "ratio $rv $rvq" ;;
 		*)
 			row "${label[$1]}: tunsupd sends (MB/s)" "$a" "$b (ssh)" "-" "ratio $r $rq"
 			row "  CPU per GiB (s)" "$ac" "$bc (ssh)" "-" "ratio $rc $rcq" ;;
 		esac
-		note "$1 rounds: tunsupd MB/s${tt[$1]} CPU-s/GiB${tc[$1]} / ssh MB/s${st[$1]} CPU-s/GiB${sc[$1]}"
+		note "$1 rounds: tunsupd MB/s${tt[$1]} CPU-s/GiB${tc[$1]} sshd${tv[$1]} /" \
+		    "ssh MB/s${st[$1]} CPU-s/GiB${sc[$1]} sshd${sv[$1]}"
 	done
 	note "iperf3 -n ${RX_MIB}M (128 KiB blocks) through each forward, ${RX_CIPHER%@*}, one sshd" \
 	    "(a second one as the jump host; the ${RX_RTT_MS} ms row: iperf3 -t 3 through a relay" \
 	    "holding each direction $((RX_RTT_MS / 2)) ms), medians of $RX_ROUNDS rounds alternating tunsupd and ssh;" \
 	    "ratio: the median of the rounds' tunsupd/ssh ratios (their quartiles in brackets), the verdict's;" \
-	    "CPU: the forwarding process only (schedstat of all its threads), not sshd or iperf3"
+	    "CPU: the forwarding process only (schedstat of all its threads), not sshd or iperf3;" \
+	    "the sshd rows: both sshds and every session they forked, during the same transfers"
 }
 
 # ---- 5. memory and start-up of many idle tunnels -------------------------------

@@ -104,3 +104,22 @@ Test(util, list_has_word)
 	cr_assert_not(list_has_word("", ',', "x"));
 	cr_assert(list_has_word("a,,b", ',', ""));
 }
+
+Test(util, copy_skew)
+{
+	static char	 buf[3 * 4096];
+	char		*src = buf + 4096 + 100;
+
+	/* The destination 1 to 31 bytes past the source, modulo 4 KiB: moved. */
+	cr_assert_eq(copy_skew(src + 1, src), COPY_SKEW);
+	cr_assert_eq(copy_skew(src + 31, src), COPY_SKEW);
+	cr_assert_eq(copy_skew(src + 4096 + 2, src), COPY_SKEW);
+	cr_assert_eq(copy_skew(src - 4096 + 15, src), COPY_SKEW);
+	/* Moved, it is out of the window. */
+	cr_assert_eq(copy_skew(src + 2 + COPY_SKEW, src), 0);
+	/* Elsewhere: left. */
+	cr_assert_eq(copy_skew(src, src), 0);
+	cr_assert_eq(copy_skew(src + 32, src), 0);
+	cr_assert_eq(copy_skew(src - 1, src), 0);
+	cr_assert_eq(copy_skew(src + 4095, src), 0);
+}
