@@ -24,6 +24,10 @@
 #   BENCH_RX_PIN=0       1: the rx section's server side (sshds, iperf3 -s, relay)
 #                        on CPU 0 and its client side (tunsupd, ssh, iperf3 -c) on
 #                        CPU 1, as if on two hosts of one CPU each
+#   BENCH_RX_CAP=0       N: tunsupd, and the ssh processes together, each limited to
+#                        N % of one CPU (a cpu cgroup, v1 or v2; root), as on a small
+#                        board at the end of the tunnel: the forwarder is then the
+#                        bottleneck, not sshd
 #   BENCH_OUTAGE=15      seconds the server is down in the recovery test
 #   BENCH_TUNNELS=200    tunnels in the memory test
 #   BENCH_MEM_IDLE=45    seconds of idle CPU measured there, for each side
@@ -504,9 +508,36 @@ rx_netns() {
 	    "(the host's: $host; BENCH_RX_CC=host measures with that)"
 	unshare -n env BENCH_RES="$RES" BENCH_ONLY=rx BENCH_RX_NETNS=1 bash "$BENCH_DIR/run.sh"
 }
+# rx_cap NAME PCT PID...: the processes PID... (all their threads) into a cpu
+# cgroup of their own limited to PCT % of one CPU; prints its directory.
+rx_cap() {
+	local name=$1 pct=$2 d p
+	shift 2
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+		d=/sys/fs/cgroup/tunsup-bench.$$.$name
+		mkdir "$d" && echo "$((pct * 100)) 10000" >"$d/cpu.max" || return 1
+	else
+		d=/sys/fs/cgroup/cpu/tunsup-bench.$$.$name
+		mkdir "$d" && echo 10000 >"$d/cpu.cfs_period_us" &&
+		    echo "$((pct * 100))" >"$d/cpu.cfs_quota_us" || return 1
+	fi
+	for p in "$@"; do
+		echo "$p" >"$d/cgroup.procs" || return 1
+	done
+	echo "$d"
+}
+# rx_uncap DIR: its processes back to the root cgroup, DIR removed.
+rx_uncap() {
+	local p
+	while read -r p; do
+		echo "$p" >"$(dirname "$1")/cgroup.procs"
+	done <"$1/cgroup.procs"
+	rmdir "$1"
+}
 bench_rx() {
 	local sp jp dp e lt rt ls rs jt js dt ds spid jpid dpid i d v k m c w
-	local -A tt tc st sc tv sv
+	local -A tt tc st sc td sd
 	command -v iperf3 >/dev/null 2>&1 || fail "rx: iperf3 not installed (apt-get install iperf3)"
 	if [ "$RX_CC" = host ]; then
 		note "rx: in the host's network namespace, TCP congestion control" \
@@ -588,6 +619,15 @@ bench_rx() {
 		done
 		RX_CLIENT=(taskset -c 1)
 	fi
+	local caps="" g
+	if [ "${BENCH_RX_CAP:-0}" != 0 ]; then
+		# shellcheck disable=SC2046
+		caps="$(rx_cap tunsupd "$BENCH_RX_CAP" "$TUNSUPD_PID") $(rx_cap ssh \
+		    "$BENCH_RX_CAP" "$spid" "$jpid" $(descendants "$jpid") "$dpid")" ||
+		    fail "rx: cannot limit the forwarders' CPU (BENCH_RX_CAP: root, a cpu cgroup)"
+		note "rx: tunsupd, and the ssh processes together, each limited to" \
+		    "$BENCH_RX_CAP % of one CPU (BENCH_RX_CAP), as on a small board"
+	fi
 	# direction name, tunsupd's port, ssh's port, iperf3 mode and amount
 	local n=-n${RX_MIB}M
 	local -a dirs=(
@@ -600,14 +640,17 @@ bench_rx() {
 			set -- $d
 			v=$(iperf_one "$2" "$4" "$5" "$TUNSUPD_PID") || fail "rx: tunsupd $1 failed"
 			read -r m c w <<<"$v"
-			tt[$1]+=" $m" tc[$1]+=" $c" tv[$1]+=" $w"
+			tt[$1]+=" $m" tc[$1]+=" $c" td[$1]+=" $w"
 			case $1 in J*) k=$jpid ;; D*) k=$dpid ;; *) k=$spid ;; esac
 			v=$(iperf_one "$3" "$4" "$5" "$k") || fail "rx: ssh $1 failed"
 			read -r m c w <<<"$v"
-			st[$1]+=" $m" sc[$1]+=" $c" sv[$1]+=" $w"
+			st[$1]+=" $m" sc[$1]+=" $c" sd[$1]+=" $w"
 			log "rx round $i $1: tunsupd ${tt[$1]##* } MB/s ${tc[$1]##* } CPU-s/GiB;" \
 			    "ssh ${st[$1]##* } MB/s ${sc[$1]##* } CPU-s/GiB"
 		done
+	done
+	for g in $caps; do
+		rx_uncap "$g"
 	done
 	local -A label=(
 	    [Lrecv]="-L target->client" [Lsend]="-L client->target"
@@ -624,8 +667,8 @@ bench_rx() {
 		read -r r rq < <(pair_ratio "${tt[$1]}" "${st[$1]}")
 		read -r rc rcq < <(pair_ratio "${tc[$1]}" "${sc[$1]}")
 		# shellcheck disable=SC2086
-		av=$(median ${tv[$1]}) bv=$(median ${sv[$1]})
-		read -r rv rvq < <(pair_ratio "${tv[$1]}" "${sv[$1]}")
+		av=$(median ${td[$1]}) bv=$(median ${sd[$1]})
+		read -r rv rvq < <(pair_ratio "${td[$1]}" "${sd[$1]}")
 		case $1 in
 		J*)
 			row "${label[$1]} (MB/s)" "$a" "$b (ssh -J)" ">= ssh" "$(verdict 1 "$r") ratio $r $rq"
@@ -641,8 +684,8 @@ bench_rx() {
 			row "${label[$1]}: tunsupd sends (MB/s)" "$a" "$b (ssh)" "-" "ratio $r $rq"
 			row "  CPU per GiB (s)" "$ac" "$bc (ssh)" "-" "ratio $rc $rcq" ;;
 		esac
-		note "$1 rounds: tunsupd MB/s${tt[$1]} CPU-s/GiB${tc[$1]} sshd${tv[$1]} /" \
-		    "ssh MB/s${st[$1]} CPU-s/GiB${sc[$1]} sshd${sv[$1]}"
+		note "$1 rounds: tunsupd MB/s${tt[$1]} CPU-s/GiB${tc[$1]} sshd${td[$1]} /" \
+		    "ssh MB/s${st[$1]} CPU-s/GiB${sc[$1]} sshd${sd[$1]}"
 	done
 	note "iperf3 -n ${RX_MIB}M (128 KiB blocks) through each forward, ${RX_CIPHER%@*}, one sshd" \
 	    "(a second one as the jump host; the ${RX_RTT_MS} ms row: iperf3 -t 3 through a relay" \
