@@ -621,9 +621,11 @@ bench_rx() {
 	fi
 	local caps="" g
 	if [ "${BENCH_RX_CAP:-0}" != 0 ]; then
+		# Each cap checked on its own: "$(a) $(b)" would fail only with b.
 		# shellcheck disable=SC2046
-		caps="$(rx_cap tunsupd "$BENCH_RX_CAP" "$TUNSUPD_PID") $(rx_cap ssh \
-		    "$BENCH_RX_CAP" "$spid" "$jpid" $(descendants "$jpid") "$dpid")" ||
+		caps=$(rx_cap tunsupd "$BENCH_RX_CAP" "$TUNSUPD_PID") &&
+		    caps+=" $(rx_cap ssh "$BENCH_RX_CAP" "$spid" "$jpid" \
+		    $(descendants "$jpid") "$dpid")" ||
 		    fail "rx: cannot limit the forwarders' CPU (BENCH_RX_CAP: root, a cpu cgroup)"
 		note "rx: tunsupd, and the ssh processes together, each limited to" \
 		    "$BENCH_RX_CAP % of one CPU (BENCH_RX_CAP), as on a small board"
