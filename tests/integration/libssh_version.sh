@@ -51,6 +51,17 @@ if [ "$TUNSUP_LIBSSH" = bundled ]; then
 		[[ " $series " == *" $p "* ]] || fail "the series lacks $p"
 	done
 	pass "tunsupd -V names every patch of contrib/libssh/patches/series, in order"
+
+	# copy-alias.patch: glibc copies the pieces. Inlined, a memcpy() of at
+	# most 2 KiB is "rep movsq", slow in the case the pieces are for.
+	command -v objdump >/dev/null || fail "objdump (binutils) is not installed"
+	fn=$(objdump -d --no-show-raw-insn "$TUNSUPD" |
+	    awk '/<ssh_buffer_copy_bytes>:$/, /^$/')
+	[ -n "$fn" ] || fail "no ssh_buffer_copy_bytes in $TUNSUPD"
+	if grep -q 'rep movs' <<<"$fn"; then
+		fail "ssh_buffer_copy_bytes copies inline: $(grep 'rep movs' <<<"$fn")"
+	fi
+	pass "the bundled libssh's split copies call glibc's memcpy, no inlined rep movs"
 fi
 
 # the daemon does not link the distribution's shared libssh when the build
