@@ -22,7 +22,7 @@
  *
  * - libssh writes its output buffer with a blocking send(), so no channel
  *   is fed while the session has output pending (the output gate), and a
- *   pump writes one packet at a time within the room the kernel has.
+ *   pump writes no more at a time than the room the kernel has.
  * - The bytes a channel write did not take are kept and retried (writes
  *   return 0 during key re-exchange).
  * - Data libssh reads for a channel arrives through chan_data_cb from
@@ -66,14 +66,19 @@
  */
 #define DOWN_BUF	(256 * 1024)
 /*
- * The pump writes one packet at a time: libssh sends a packet at once only
- * if told the socket is writable (ssh_set_fd_towrite), and forgets that
- * after each send(), so the second packet of a larger write would wait in
- * its buffer for a poll. OpenSSH's channel packets carry 32 KiB, of which
- * libssh keeps 10 bytes for the header; a server with smaller packets
- * only costs that poll again.
+ * The pump hands libssh as much as the window and the socket's room allow,
+ * up to the whole read, told that the socket is writable
+ * (ssh_set_fd_towrite). The bundled libssh sends the packets of one write
+ * with one send() (send-batch.patch); unpatched, it sends the first at
+ * once and forgets that the socket was writable, so the others wait for
+ * the poll() of its flush at the end of the write: two send()s instead of
+ * one a packet. Each send wakes the server: with one a packet it spent a
+ * tenth to a quarter more CPU per GiB receiving (doc/libssh.md, "One send
+ * a write").
+ * OpenSSH's channel packets carry 32 KiB; the read is a whole number of
+ * them.
  */
-#define CHAN_PACKET	(32 * 1024 - 10)
+#define CHAN_PACKET	(32 * 1024)
 
 static int	chan_data_cb(ssh_session, ssh_channel, void *, uint32_t, int,
 		    void *);
@@ -332,11 +337,12 @@ chan_pump_up(struct sshchan *sc)
 		n = sc->up_len - sc->up_off;
 		if (n > win)
 			n = win;
-		/* Leave room for packet headers, padding and MAC. */
-		if (n > room - ROOM_MIN / 2)
-			n = room - ROOM_MIN / 2;
-		if (n > CHAN_PACKET)
-			n = CHAN_PACKET;
+		/*
+		 * Leave room for the packets' headers, padding and MACs
+		 * (about 60 bytes for each 32 KiB).
+		 */
+		if (n > room - room / 64 - ROOM_MIN / 2)
+			n = room - room / 64 - ROOM_MIN / 2;
 		/* It fits (room above): libssh may send it at once. */
 		ssh_set_fd_towrite(c->s);
 		w = ssh_channel_write(sc->ch, sc->up + sc->up_off,
@@ -347,7 +353,8 @@ chan_pump_up(struct sshchan *sc)
 		}
 		if (w == 0)
 			return;		/* rekey: keep the bytes, retry */
-		room -= (size_t)w + ROOM_MIN / 2;	/* the packet, at most */
+		/* the packets, at most (the bound on n keeps it >= 0) */
+		room -= (size_t)w + (size_t)w / 64 + ROOM_MIN / 2;
 		sc->up_off += (size_t)w;
 		if (sc->ctr != NULL)
 			sc->ctr->bytes_out += (uint64_t)w;
