@@ -91,11 +91,13 @@ struct sshchan {
 	int			 eof_sent;
 
 	/* channel -> fd */
-	char			*down_mem;	/* the allocation */
-	char			*down;		/* in it: see chan_down_start */
-	size_t			 down_len, down_off;
-	size_t			 down_last;	/* what the last write-out had */
-	int			 held;		/* libssh holds data for us */
+	char			*down;		/* a ring of down_cap bytes */
+	size_t			 down_cap;
+	size_t			 down_off;	/* where its bytes start */
+	size_t			 down_len;	/* how many wait for the fd */
+	size_t			 down_fill;	/* taken since it was empty */
+	size_t			 down_last;	/* the same, the last time */
+	size_t			 held;		/* bytes libssh holds for us */
 	int			 reading;	/* inside a read into down */
 	int			 flush_due;	/* down: a poll round's data */
 	int			 hook_due;	/* data arrived: run data_hook */

@@ -27,10 +27,11 @@
  *   return 0 during key re-exchange).
  * - Data libssh reads for a channel arrives through chan_data_cb from
  *   inside any libssh call that polls, straight from the packet with the
- *   bundled libssh; what the socket does not take is left in libssh
- *   ("held") and pulled by chan_pump_down later (doc/design.md, "The
- *   receive path"). A data hook reads the channel, so it runs after the
- *   poll, from chan_pump_all, when libssh has buffered the data.
+ *   bundled libssh; what the socket does not take waits in the pump's
+ *   ring, and what the ring does not take is left in libssh ("held") and
+ *   pulled by chan_pump_down later (doc/design.md, "The receive path"). A
+ *   data hook reads the channel, so it runs after the poll, from
+ *   chan_pump_all, when libssh has buffered the data.
  * - Callbacks fire re-entrantly from libssh calls: each entry from the loop
  *   is bracketed by sc_enter/sc_leave, and closed channels are only freed
  *   by the session (sc_reap) once the outermost entry has returned.
@@ -40,6 +41,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -60,11 +62,21 @@
 #define PUMP_BUF	(256 * 1024)
 /*
  * channel -> fd: what one poll round's packets leave for a socket is
- * written with one write() after the round (chan_flush_all), as much as
- * libssh reads from the session socket at a time (doc/design.md, "The
- * receive path").
+ * written with one write() after the round (chan_flush_all), up to as much
+ * as libssh reads from the session socket at a time (doc/design.md, "The
+ * receive path"). While the socket is full, what arrives goes behind what
+ * waits for it, into a ring that grows to DOWN_MAX: with the bundled
+ * libssh the window counts what the ring holds (recv-window-held.patch), so
+ * the server never has more than a window in flight and in the ring
+ * together, and libssh holds none of it. Without that patch the ring stays
+ * at DOWN_ROUND and libssh keeps the rest, copied in and out again.
  */
-#define DOWN_BUF	(256 * 1024)
+#define DOWN_ROUND	(256 * 1024)
+#ifdef HAVE_SSH_WINDOW_HELD
+#define DOWN_MAX	(4 * 1024 * 1024)	/* recv-window-4m.patch */
+#else
+#define DOWN_MAX	DOWN_ROUND
+#endif
 /*
  * The pump hands libssh as much as the window and the socket's room allow,
  * up to the whole read, told that the socket is writable
@@ -90,7 +102,9 @@ static void	chan_update(struct sshchan *);
 static void	chan_finish(struct sshchan *);
 static void	chan_pump_up(struct sshchan *);
 static void	chan_pump_down(struct sshchan *);
-static int	chan_data_now(struct sshchan *, const char *, uint32_t);
+static size_t	chan_data_take(struct sshchan *, const char *, uint32_t);
+static size_t	chan_data_now(struct sshchan *, const char *, uint32_t);
+static size_t	chan_data_behind(struct sshchan *, const char *, uint32_t);
 
 /* ---- a channel's life ------------------------------------------------ */
 
@@ -135,7 +149,7 @@ chan_free(struct sshchan *sc)
 	if (sc->ctr != NULL && sc->ctr->active > 0)
 		sc->ctr->active--;
 	free(sc->up);
-	free(sc->down_mem);
+	free(sc->down);
 	free(sc->host);
 	free(sc->path);
 	free(sc->orig_host);
@@ -172,12 +186,14 @@ sshchan_read_raw(struct sshchan *sc, void *buf, size_t len)
 	if (sc->state != CH_OPEN || sc->ch == NULL)
 		return -1;
 	n = ssh_channel_read_nonblocking(sc->ch, buf, (uint32_t)len, 0);
+	if (n > 0)
+		sc->held -= (size_t)n < sc->held ? (size_t)n : sc->held;
 	if (n == 0 && (sc->ch_closed || ssh_channel_is_eof(sc->ch)))
 		return -1;
 	return n < 0 ? -1 : n;
 }
 
-/* Bytes read ahead into one of a pump's buffers (callers pass a few). */
+/* Bytes read ahead into the up buffer (a few: sshchan_preload). */
 static void
 pump_buf_add(char **buf, size_t size, size_t *used, const void *bytes,
     size_t len)
@@ -193,19 +209,82 @@ pump_buf_add(char **buf, size_t size, size_t *used, const void *bytes,
 }
 
 /*
- * The down buffer is empty and a copy from src (NULL: not known) starts a
+ * The down ring is empty and a copy from src (NULL: not known) starts a
  * fill. A session's packets keep their place in libssh's buffer and fill
- * ours from its start, so one unlucky pair of addresses made every copy of
- * a process one of copy_skew()'s slow ones: the fill starts where it is not.
+ * ours one after the other, 32 KiB apart, so one unlucky pair of addresses
+ * made every copy of a process one of copy_skew()'s slow ones: the fill
+ * starts where it is not.
  */
 static void
 chan_down_start(struct sshchan *sc, const void *src)
 {
-	if (sc->down_mem == NULL)
-		sc->down_mem = xmalloc(DOWN_BUF + COPY_SKEW);
-	sc->down = sc->down_mem;
-	if (src != NULL)
-		sc->down += copy_skew(sc->down_mem, src);
+	if (sc->down == NULL) {
+		sc->down = xmalloc(DOWN_ROUND);
+		sc->down_cap = DOWN_ROUND;
+	}
+	sc->down_off = src != NULL ? copy_skew(sc->down, src) : 0;
+}
+
+/*
+ * How much of n bytes from src the down ring takes, grown for them up to
+ * DOWN_MAX (its size stays a multiple of 4 KiB, so that a wrap does not
+ * move a copy into copy_skew()'s slow case).
+ */
+static size_t
+down_room(struct sshchan *sc, size_t n, const void *src)
+{
+	size_t	 cap, first, off;
+	char	*mem;
+
+	if (sc->down == NULL)
+		chan_down_start(sc, src);
+	cap = sc->down_cap;
+	while (cap < DOWN_MAX && cap - sc->down_len < n)
+		cap *= 2;
+	if (cap > sc->down_cap) {
+		/* What waits, in a row; the next copy from src not slowed. */
+		mem = xmalloc(cap);
+		off = copy_skew(mem + sc->down_len, src);
+		first = sc->down_cap - sc->down_off;
+		if (first > sc->down_len)
+			first = sc->down_len;
+		memcpy(mem + off, sc->down + sc->down_off, first);
+		memcpy(mem + off + first, sc->down, sc->down_len - first);
+		free(sc->down);
+		sc->down = mem;
+		sc->down_cap = cap;
+		sc->down_off = off;
+	}
+	return n < cap - sc->down_len ? n : cap - sc->down_len;
+}
+
+/* n bytes more in the down ring: count them, and tell the window. */
+static void
+down_took(struct sshchan *sc, size_t n)
+{
+	sc->down_len += n;
+	sc->down_fill += n;
+	if (sc->ctr != NULL)
+		sc->ctr->bytes_in += n;
+#ifdef HAVE_SSH_WINDOW_HELD
+	if (sc->ch != NULL)
+		(void)ssh_channel_set_window_held(sc->ch, (uint32_t)sc->down_len);
+#endif
+}
+
+/* Append n bytes (down_room() said they fit). */
+static void
+down_put(struct sshchan *sc, const char *data, size_t n)
+{
+	size_t	 tail, first;
+
+	if (n == 0)
+		return;
+	tail = (sc->down_off + sc->down_len) % sc->down_cap;
+	first = sc->down_cap - tail < n ? sc->down_cap - tail : n;
+	memcpy(sc->down + tail, data, first);
+	memcpy(sc->down, data + first, n - first);
+	down_took(sc, n);
 }
 
 void
@@ -213,7 +292,7 @@ sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
 {
 	if (sc->down_len == 0)
 		chan_down_start(sc, buf);
-	pump_buf_add(&sc->down, DOWN_BUF, &sc->down_len, buf, len);
+	down_put(sc, buf, down_room(sc, len, buf));
 }
 
 void
@@ -237,10 +316,9 @@ sshchan_attach(struct sshchan *sc, int fd, struct pump_counters *ctr)
 	ev_io_init(&sc->rio, NULL, fd, EV_READ);
 	ev_io_init(&sc->wio, NULL, fd, EV_WRITE);
 	sc->rio.data = sc->wio.data = sc;
-	sc->held = 1;	/* data may have arrived before the fd */
 	sc_enter(c);
 	chan_pump_up(sc);	/* preloaded bytes, if any */
-	chan_pump_down(sc);
+	chan_pump_down(sc);	/* what arrived before the fd */
 	chan_update(sc);
 	sc_leave(c);
 }
@@ -280,10 +358,10 @@ chan_trim(struct sshchan *sc)
 		free(sc->up);
 		sc->up = NULL;
 	}
-	if (sc->down_mem != NULL && sc->down_len == 0 && !sc->reading &&
-	    sc->down_last < DOWN_BUF / 4) {
-		free(sc->down_mem);
-		sc->down_mem = sc->down = NULL;
+	if (sc->down != NULL && sc->down_len == 0 && !sc->reading &&
+	    sc->down_last < DOWN_ROUND / 4) {
+		free(sc->down);
+		sc->down = NULL;
 	}
 }
 
@@ -298,7 +376,7 @@ chan_update(struct sshchan *sc)
 		return;
 	chan_trim(sc);
 	want_r = !sc->fd_eof && sc->up_len == 0;
-	want_w = sc->down_len > sc->down_off && !sc->flush_due;
+	want_w = sc->down_len > 0 && !sc->flush_due;
 	if (want_r && !ev_is_active(&sc->rio)) {
 		ev_set_cb(&sc->rio, chan_rio_cb);
 		ev_io_start(loop, &sc->rio);
@@ -311,7 +389,7 @@ chan_update(struct sshchan *sc)
 		ev_io_stop(loop, &sc->wio);
 	/* Finished both ways? */
 	if (sc->eof_sent && (sc->fd_shut || sc->ch_closed) && !sc->held &&
-	    sc->down_len == sc->down_off)
+	    sc->down_len == 0)
 		chan_finish(sc);
 }
 
@@ -402,25 +480,51 @@ out:
 static int
 chan_write_fd(struct sshchan *sc)
 {
-	ssize_t	 n;
+	struct iovec	 iov[2];
+	ssize_t		 n;
+	size_t		 first, before = sc->down_len;
+	int		 rc = 0;
 
 	sc->flush_due = 0;
-	while (sc->down_off < sc->down_len) {
-		n = write(sc->fd, sc->down + sc->down_off,
-		    sc->down_len - sc->down_off);
+	while (sc->down_len > 0) {
+		first = sc->down_cap - sc->down_off;
+		if (first > sc->down_len)
+			first = sc->down_len;
+		iov[0].iov_base = sc->down + sc->down_off;
+		iov[0].iov_len = first;
+		iov[1].iov_base = sc->down;
+		iov[1].iov_len = sc->down_len - first;
+		n = writev(sc->fd, iov, iov[1].iov_len > 0 ? 2 : 1);
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 0;
-			return -1;
+			if (errno != EAGAIN && errno != EINTR)
+				rc = -1;
+			break;
 		}
-		sc->down_off += (size_t)n;
+		sc->down_off = (sc->down_off + (size_t)n) % sc->down_cap;
+		sc->down_len -= (size_t)n;
 	}
-	sc->down_last = sc->down_len;
-	sc->down_off = sc->down_len = 0;
-	return 0;
+	if (sc->down_len == 0) {
+		sc->down_last = sc->down_fill;
+		sc->down_fill = 0;
+		sc->down_off = 0;
+	}
+#ifdef HAVE_SSH_WINDOW_HELD
+	if (sc->down_len < before && sc->ch != NULL)
+		(void)ssh_channel_set_window_held(sc->ch, (uint32_t)sc->down_len);
+#else
+	(void)before;
+#endif
+	return rc;
 }
 
-/* channel -> fd: pull what libssh holds for us, write it out. */
+/*
+ * channel -> fd: pull what libssh holds for us, write it out. Only what it
+ * holds: a read with nothing held would read the session socket, and the
+ * callback would have to leave every packet of it to libssh, which then
+ * copies it into the channel's buffer and again into ours. New data comes
+ * through the poll round, with one copy (doc/design.md, "The receive
+ * path").
+ */
 static void
 chan_pump_down(struct sshchan *sc)
 {
@@ -436,21 +540,21 @@ chan_pump_down(struct sshchan *sc)
 		if (!sc->held && !sc->ch_eof && !sc->ch_closed)
 			return;
 		chan_down_start(sc, NULL);	/* libssh's buffer: not known */
+		n = DOWN_ROUND < sc->down_cap ? DOWN_ROUND : (int)sc->down_cap;
 		/*
-		 * The read may handle packets first, and their data callback
-		 * must not fill the buffer that the read then copies into:
-		 * it leaves the data in libssh, behind what we read.
+		 * Held data or the peer's EOF: the read does not poll. Were it
+		 * to handle packets, their callback must not fill the buffer
+		 * that the read then copies into.
 		 */
 		sc->reading = 1;
-		n = ssh_channel_read_nonblocking(sc->ch, sc->down, DOWN_BUF, 0);
+		n = ssh_channel_read_nonblocking(sc->ch, sc->down, (uint32_t)n,
+		    0);
 		sc->reading = 0;
 		if (sc->state != CH_OPEN)
 			return;
 		if (n > 0) {
-			sc->down_len = (size_t)n;
-			sc->down_off = 0;
-			if (sc->ctr != NULL)
-				sc->ctr->bytes_in += (uint64_t)n;
+			sc->held -= (size_t)n < sc->held ? (size_t)n : sc->held;
+			down_took(sc, (size_t)n);
 			continue;
 		}
 		sc->held = 0;
@@ -480,6 +584,11 @@ chan_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 	sc_leave(c);
 }
 
+/*
+ * libssh offers the callback all it holds for the channel (the packet's data
+ * where it lies when it holds nothing else) and keeps what the callback
+ * leaves: so what is left is what it holds.
+ */
 static int
 chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
     int is_stderr, void *userdata)
@@ -487,8 +596,21 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 	struct sshchan	*sc = userdata;
 	size_t		 n;
 
-	if (is_stderr || sc->state == CH_DONE)
+	if (is_stderr)
 		return (int)len;	/* nothing to do with it */
+	n = chan_data_take(sc, data, len);
+	sc->held = len - n;
+	return (int)n;
+}
+
+/* What the pump takes of the len bytes libssh holds for it. */
+static size_t
+chan_data_take(struct sshchan *sc, const char *data, uint32_t len)
+{
+	size_t	 n;
+
+	if (sc->state == CH_DONE)
+		return len;		/* nothing to do with it */
 	if (sc->fd == -1) {
 		/*
 		 * Not attached yet (target still connecting) or a probe. The
@@ -496,85 +618,85 @@ chan_data_cb(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 		 * return (the bundled libssh offers it before it buffers it):
 		 * it runs after the poll, from chan_pump_all.
 		 */
-		sc->held = 1;
 		if (sc->data_hook != NULL) {
 			sc->hook_due = 1;
 			sc_kick(sc->c);
 		}
 		return 0;
 	}
-	if ((sc->down_len > sc->down_off && !sc->flush_due) || sc->reading) {
-		sc->held = 1;		/* keep order: the buffer goes first */
-		return 0;
-	}
+	if (sc->reading)
+		return 0;		/* keep order: the ring goes first */
+	if (sc->down_len > 0 && !sc->flush_due)
+		return chan_data_behind(sc, data, len);
 	if (!sc->c->polling)
 		return chan_data_now(sc, data, len);
 	/*
 	 * Inside the poll round: collected, written once after it. A full
-	 * buffer is written first; if the socket is full, libssh keeps the
-	 * rest until it is writable again.
+	 * round is written first; if the socket is full, the rest goes
+	 * behind what waits.
 	 */
-	if (len > DOWN_BUF - sc->down_len) {
+	if (sc->down_len + len > DOWN_ROUND) {
 		if (chan_write_fd(sc) != 0) {
 			chan_finish(sc);
-			return (int)len;
+			return len;
 		}
 		if (sc->down_len > 0) {
-			sc->held = 1;
 			chan_update(sc);
-			return 0;
+			return chan_data_behind(sc, data, len);
 		}
 	}
 	if (sc->down_len == 0)
 		chan_down_start(sc, data);
-	n = DOWN_BUF - sc->down_len;
+	n = DOWN_ROUND - sc->down_len;
 	if (n > len)
 		n = len;
-	memcpy(sc->down + sc->down_len, data, n);
-	sc->down_len += n;
+	n = down_room(sc, n, data);
+	down_put(sc, data, n);
 	sc->flush_due = 1;
-	if (n < len)
-		sc->held = 1;
-	if (sc->ctr != NULL)
-		sc->ctr->bytes_in += n;
-	return (int)n;
+	return n;
+}
+
+/*
+ * The socket is full: behind what waits for it, as far as the ring has
+ * room; libssh keeps the rest.
+ */
+static size_t
+chan_data_behind(struct sshchan *sc, const char *data, uint32_t len)
+{
+	size_t	 n;
+
+	n = down_room(sc, len, data);
+	down_put(sc, data, n);
+	return n;
 }
 
 /*
  * Outside a poll round (a read or write of ours ran libssh's poll): straight
- * to the socket, the rest into our buffer, bounded.
+ * to the socket, the rest into the ring.
  */
-static int
+static size_t
 chan_data_now(struct sshchan *sc, const char *data, uint32_t len)
 {
-	size_t	 room, n;
+	size_t	 n;
 	ssize_t	 w;
 
 	w = write(sc->fd, data, len);
 	if (w < 0) {
 		if (errno != EAGAIN && errno != EINTR) {
 			chan_finish(sc);
-			return (int)len;
+			return len;
 		}
 		w = 0;
 	}
+	if (sc->ctr != NULL)
+		sc->ctr->bytes_in += (size_t)w;
 	n = (size_t)w;
 	if (n < len) {
-		room = DOWN_BUF;
-		if (room > len - n)
-			room = len - n;
 		chan_down_start(sc, data + n);
-		memcpy(sc->down, data + n, room);
-		sc->down_off = 0;
-		sc->down_len = room;
-		n += room;
-		if (n < len)
-			sc->held = 1;
+		n += chan_data_behind(sc, data + n, len - n);
 	}
-	if (sc->ctr != NULL)
-		sc->ctr->bytes_in += n;
 	chan_update(sc);
-	return (int)n;
+	return n;
 }
 
 /* After a poll round: write what its packets left in the pumps. */

@@ -532,10 +532,17 @@ sc_leave(struct sshconn *c)
 #ifdef HAVE_SSH_WINDOW_BATCH
 		/*
 		 * Data taken inside any call that read packets (a pump's
-		 * read, a flush) made a window adjust due: sent here, once.
+		 * read, a flush), or written out of a pump's ring, made a
+		 * window adjust due: sent here, once. libssh sends it at
+		 * once only while it thinks the socket writable, which it
+		 * forgets after each send(); else it queues it, and the
+		 * queue must ask for EV_WRITE: with the window used up (the
+		 * ring counts, recv-window-held.patch) no other wake-up
+		 * would come.
 		 */
 		if (ssh_session_send_window_adjusts(h->s) != SSH_OK)
 			sc_kick(h);	/* the poll will find the error */
+		sc_update_io(h);
 #endif
 		/*
 		 * libssh reads whatever arrived inside any call that polls

@@ -175,6 +175,8 @@ tlib_cleanup() {
 	local rc=$? p f
 	trap - EXIT INT TERM
 	set +e
+	# what a test set up outside $T (a uprobe), undone first
+	[ -z "${TLIB_AT_EXIT:-}" ] || eval "$TLIB_AT_EXIT"
 	if [ -n "${_TLIB_WATCHDOG:-}" ]; then
 		kill "$_TLIB_WATCHDOG" 2>/dev/null
 		wait "$_TLIB_WATCHDOG" 2>/dev/null

@@ -11,6 +11,9 @@
 #   in libssh behind the socket and later packets queue behind it, then flow
 #   straight again (checked with sha256), downloading through -L and through
 #   -R to a target that reads the same way;
+# - a reader that stops for 3 s: with recv-window-held.patch what waits for
+#   it stays in the pump's ring, never in libssh's channel buffer (a uprobe
+#   counts libssh's copies into it; root and perf), and all of it arrives;
 # - 64 MiB each way leave tunsupd in writes larger than a packet (both
 #   builds: a poll round's data is collected by tunsupd itself); with
 #   recv-read-nowait.patch the session socket is read without a poll()
@@ -94,6 +97,70 @@ wait_pid "$spid" 60 || fail "the stalling target exited with an error"
 _tlib_same "$T/blob.R" "$T/got.R" $((48 * 1048576)) "48 MiB through -R to a stalling target"
 pass "RemoteForward: 48 MiB to a target that stalls 32 times, intact"
 
+# A reader that stops for 3 s with 24 MiB on the way, then reads on. With
+# recv-window-held.patch the pump takes what its full socket leaves into its
+# ring, and the window counts the ring: libssh's channel buffer stays unused.
+# channel_default_bufferize() is where libssh copies a channel's data into
+# it; a uprobe counts its calls for packets of 16 KiB or more (a probe's
+# short replies go there by design). Before, every packet after the first
+# 256 KiB of a stall went into it and out again (hundreds of calls here),
+# and so did every packet the pump's own reads brought after it. Once the
+# reader is back, the ring empties and the window adjusts must reach the
+# server although no data comes to wake tunsupd: the data arrives intact.
+held_count=
+case " ${TUNSUP_LIBSSH_PATCHES:-none} " in
+*" recv-window-held.patch "*) held_count=1 ;;
+esac
+# a uprobe needs root and perf: without them (never under CI) not counted
+if [ -n "$held_count" ] && { [ "$(id -u)" != 0 ] || ! command -v perf >/dev/null; }; then
+	[ -z "${CI:-}" ] || fail "counting libssh's buffering needs root and perf (linux-perf)"
+	log "libssh's buffering not counted: needs root and perf (linux-perf)"
+	held_count=
+fi
+case $held_count in
+1)
+	ev="tunsup$$:bufferize"
+	perf probe -q -x "$TUNSUPD" -a "$ev=channel_default_bufferize len" ||
+		fail "perf probe on channel_default_bufferize in $TUNSUPD"
+	TLIB_AT_EXIT="perf probe -q -d '$ev' >/dev/null 2>&1"
+	cat >"$T/stopping.py" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+s.settimeout(60)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+got = bytearray(s.recv(65536))
+time.sleep(3)
+t = time.monotonic()
+while True:
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    got += b
+open(sys.argv[2], "wb").write(got)
+print("%.2f" % (time.monotonic() - t))
+EOF
+	mkdata "$T/blob.stop" 24
+	start_source "$TP_SRC" "$T/blob.stop"
+	# perf stat -p PID -- CMD counts in tunsupd while CMD runs
+	secs=$(timeout 120 perf stat -x, -o "$T/bufferize.stat" -e "$ev" \
+	    --filter 'len >= 16384' -p "$TUNSUPD_PID" -- \
+	    python3 "$T/stopping.py" "$LP_SRC" "$T/got.stop") ||
+		fail "download through -L to a reader that stops for 3 s"
+	wait_pid "$SOURCE_PID" 30 || fail "the source behind -L exited with an error"
+	calls=$(awk -F, '$3 ~ /bufferize/ { print $1 }' "$T/bufferize.stat")
+	case "$calls" in
+	'' | *[!0-9]*) fail "no count from perf stat: $(cat "$T/bufferize.stat")" ;;
+	esac
+	log "after the stop: the rest in $secs s; libssh buffered $calls packets of 16 KiB or more"
+	_tlib_same "$T/blob.stop" "$T/got.stop" $((24 * 1048576)) "24 MiB through -L to a reader that stops"
+	[ "$calls" -le 4 ] ||
+		fail "libssh buffered $calls packets of 16 KiB or more for a reader that stopped for 3 s"
+	pass "LocalForward: 24 MiB to a reader that stops for 3 s, intact, libssh's channel buffer unused ($calls packets)"
+	perf probe -q -d "$ev" >/dev/null 2>&1
+	TLIB_AT_EXIT=
+	;;
+esac
+
 # What one poll round brings for a socket leaves tunsupd in one write() of up
 # to 256 KiB. Without that, no write is larger than one packet's data (32 KiB)
 # or a pump's pull from libssh (64 KiB); how many writes a transfer takes
@@ -101,12 +168,12 @@ pass "RemoteForward: 48 MiB to a target that stalls 32 times, intact"
 # through64 DIR FORWARD ROLE PID TMO WHY CMD...: CMD moves 64 MiB from
 # $T/blob64.DIR to $T/got64.DIR through the -DIR (a FORWARD; WHY says what
 # failed if CMD fails) while strace records the daemon's write() and
-# recvfrom() calls in $T/DIR.writes; the ROLE behind the forward (PID) must
+# recvfrom() calls (and writev()) in $T/DIR.writes; the ROLE behind the forward (PID) must
 # exit within TMO s, the largest write() exceed 64 KiB, the data be intact.
 through64() {
 	local dir=$1 fwd=$2 role=$3 pid=$4 tmo=$5 why=$6 spid n
 	shift 6
-	strace -f -e trace=write,recvfrom -e signal=none -s 0 -o "$T/$dir.writes" \
+	strace -f -e trace=write,writev,recvfrom -e signal=none -s 0 -o "$T/$dir.writes" \
 	    -p "$TUNSUPD_PID" 2>"$T/$dir.strace" &
 	spid=$!
 	track "$spid"
@@ -115,7 +182,7 @@ through64() {
 	wait_pid "$pid" "$tmo" || fail "the $role behind -$dir exited with an error"
 	kill -INT "$spid"
 	wait_pid "$spid" 10 || true
-	n=$(awk '/write\(/ && $(NF - 1) == "=" && $NF + 0 > m { m = $NF + 0 }
+	n=$(awk '/writev?\(/ && $(NF - 1) == "=" && $NF + 0 > m { m = $NF + 0 }
 	    END { print m + 0 }' "$T/$dir.writes")
 	[ "$n" -gt 65536 ] || fail "-$dir: no write() larger than 64 KiB (largest: $n)"
 	_tlib_same "$T/blob64.$dir" "$T/got64.$dir" $((64 * 1048576)) "64 MiB through -$dir"
