@@ -258,6 +258,19 @@ down_room(struct sshchan *sc, size_t n, const void *src)
 	return n < cap - sc->down_len ? n : cap - sc->down_len;
 }
 
+/* The window counts what the down ring holds (recv-window-held.patch). */
+static void
+down_tell(struct sshchan *sc, size_t bytes)
+{
+#ifdef HAVE_SSH_WINDOW_HELD
+	if (sc->ch != NULL)
+		(void)ssh_channel_set_window_held(sc->ch, (uint32_t)bytes);
+#else
+	(void)sc;
+	(void)bytes;
+#endif
+}
+
 /* n bytes more in the down ring: count them, and tell the window. */
 static void
 down_took(struct sshchan *sc, size_t n)
@@ -266,10 +279,7 @@ down_took(struct sshchan *sc, size_t n)
 	sc->down_fill += n;
 	if (sc->ctr != NULL)
 		sc->ctr->bytes_in += n;
-#ifdef HAVE_SSH_WINDOW_HELD
-	if (sc->ch != NULL)
-		(void)ssh_channel_set_window_held(sc->ch, (uint32_t)sc->down_len);
-#endif
+	down_tell(sc, sc->down_len);
 }
 
 /* Append n bytes (down_room() said they fit). */
@@ -508,12 +518,8 @@ chan_write_fd(struct sshchan *sc)
 		sc->down_fill = 0;
 		sc->down_off = 0;
 	}
-#ifdef HAVE_SSH_WINDOW_HELD
-	if (sc->down_len < before && sc->ch != NULL)
-		(void)ssh_channel_set_window_held(sc->ch, (uint32_t)sc->down_len);
-#else
-	(void)before;
-#endif
+	if (sc->down_len < before)
+		down_tell(sc, sc->down_len);
 	return rc;
 }
 
@@ -540,15 +546,15 @@ chan_pump_down(struct sshchan *sc)
 		if (!sc->held && !sc->ch_eof && !sc->ch_closed)
 			return;
 		chan_down_start(sc, NULL);	/* libssh's buffer: not known */
-		n = DOWN_ROUND < sc->down_cap ? DOWN_ROUND : (int)sc->down_cap;
 		/*
-		 * Held data or the peer's EOF: the read does not poll. Were it
+		 * Held data or the peer's EOF: the read does not poll (were it
 		 * to handle packets, their callback must not fill the buffer
-		 * that the read then copies into.
+		 * that the read then copies into), and it tops the window up
+		 * at once: the window is told first what the ring will hold.
 		 */
+		down_tell(sc, sc->held < DOWN_ROUND ? sc->held : DOWN_ROUND);
 		sc->reading = 1;
-		n = ssh_channel_read_nonblocking(sc->ch, sc->down, (uint32_t)n,
-		    0);
+		n = ssh_channel_read_nonblocking(sc->ch, sc->down, DOWN_ROUND, 0);
 		sc->reading = 0;
 		if (sc->state != CH_OPEN)
 			return;
@@ -557,6 +563,7 @@ chan_pump_down(struct sshchan *sc)
 			down_took(sc, (size_t)n);
 			continue;
 		}
+		down_tell(sc, 0);
 		sc->held = 0;
 		if (n == 0 && !ssh_channel_is_eof(sc->ch))
 			return;		/* nothing more for now */
