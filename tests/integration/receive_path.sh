@@ -101,12 +101,14 @@ pass "RemoteForward: 48 MiB to a target that stalls 32 times, intact"
 # recv-window-held.patch the pump takes what its full socket leaves into its
 # ring, and the window counts the ring: libssh's channel buffer stays unused.
 # channel_default_bufferize() is where libssh copies a channel's data into
-# it; a uprobe counts its calls for packets of 16 KiB or more (a probe's
-# short replies go there by design). Before, every packet after the first
-# 256 KiB of a stall went into it and out again (hundreds of calls here),
-# and so did every packet the pump's own reads brought after it. Once the
-# reader is back, the ring empties and the window adjusts must reach the
-# server although no data comes to wake tunsupd: the data arrives intact.
+# it; a uprobe counts its calls for packets of 16 KiB or more from the
+# moment the channel is attached (a probe's short replies, and what arrives
+# while tunsupd connects its end, go there by design). Before, every packet
+# after the first 256 KiB of a stall went into it and out again (hundreds
+# of calls here), and so did every packet the pump's own reads brought
+# after it. Once the reader is back, the ring empties and the window
+# adjusts must reach the server although no data comes to wake tunsupd:
+# the data arrives intact.
 held_count=
 case " ${TUNSUP_LIBSSH_PATCHES:-none} " in
 *" recv-window-held.patch "*) held_count=1 ;;
@@ -123,11 +125,15 @@ case $held_count in
 	perf probe -q -x "$TUNSUPD" -a "$ev=channel_default_bufferize len" ||
 		fail "perf probe on channel_default_bufferize in $TUNSUPD"
 	TLIB_AT_EXIT="perf probe -q -d '$ev' >/dev/null 2>&1"
+	# stopping.py PORT OUT GO: connect, wait for the file GO, read 64 KiB,
+	# stop for 3 s, read to EOF into OUT; prints how long the rest took
 	cat >"$T/stopping.py" <<'EOF'
-import socket, sys, time
+import os, socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
 s.settimeout(60)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.01)
 got = bytearray(s.recv(65536))
 time.sleep(3)
 t = time.monotonic()
@@ -141,12 +147,22 @@ print("%.2f" % (time.monotonic() - t))
 EOF
 	mkdata "$T/blob.stop" 24
 	start_source "$TP_SRC" "$T/blob.stop"
-	# perf stat -p PID -- CMD counts in tunsupd while CMD runs
-	secs=$(timeout 120 perf stat -x, -o "$T/bufferize.stat" -e "$ev" \
+	attached=$(($(fwd_field rx 1 connections_total) + 1))
+	python3 "$T/stopping.py" "$LP_SRC" "$T/got.stop" "$T/go" >"$T/stop.secs" &
+	rpid=$!
+	track "$rpid"
+	# Counted once the channel is attached (data that comes before, while
+	# tunsupd connects its end, waits in libssh by design), until the
+	# reader is done: perf stat -p PID -- CMD counts in tunsupd while CMD
+	# runs.
+	wait_for 20 '[ "$(fwd_field rx 1 connections_total)" = "$attached" ]'
+	timeout 120 perf stat -x, -o "$T/bufferize.stat" -e "$ev" \
 	    --filter 'len >= 16384' -p "$TUNSUPD_PID" -- \
-	    python3 "$T/stopping.py" "$LP_SRC" "$T/got.stop") ||
-		fail "download through -L to a reader that stops for 3 s"
+	    sh -c 'touch "$1" && exec tail --pid="$2" -f /dev/null' sh "$T/go" "$rpid" ||
+		fail "counting with perf stat"
+	wait_pid "$rpid" 10 || fail "download through -L to a reader that stops for 3 s"
 	wait_pid "$SOURCE_PID" 30 || fail "the source behind -L exited with an error"
+	secs=$(cat "$T/stop.secs")
 	calls=$(awk -F, '$3 ~ /bufferize/ { print $1 }' "$T/bufferize.stat")
 	case "$calls" in
 	'' | *[!0-9]*) fail "no count from perf stat: $(cat "$T/bufferize.stat")" ;;
