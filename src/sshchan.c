@@ -193,21 +193,6 @@ sshchan_read_raw(struct sshchan *sc, void *buf, size_t len)
 	return n < 0 ? -1 : n;
 }
 
-/* Bytes read ahead into the up buffer (a few: sshchan_preload). */
-static void
-pump_buf_add(char **buf, size_t size, size_t *used, const void *bytes,
-    size_t len)
-{
-	if (len == 0)
-		return;
-	if (*buf == NULL)
-		*buf = xmalloc(size);
-	if (len > size - *used)
-		len = size - *used;
-	memcpy(*buf + *used, bytes, len);
-	*used += len;
-}
-
 /*
  * The down ring is empty and a copy from src (NULL: not known) starts a
  * fill. A session's packets keep their place in libssh's buffer and fill
@@ -302,13 +287,21 @@ sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
 {
 	if (sc->down_len == 0)
 		chan_down_start(sc, buf);
-	down_put(sc, buf, down_room(sc, len, buf));
+	(void)chan_data_behind(sc, buf, len);
 }
 
+/* Bytes read ahead of the channel (a few), to be sent first. */
 void
 sshchan_preload(struct sshchan *sc, const void *buf, size_t len)
 {
-	pump_buf_add(&sc->up, PUMP_BUF, &sc->up_len, buf, len);
+	if (len == 0)
+		return;
+	if (sc->up == NULL)
+		sc->up = xmalloc(PUMP_BUF);
+	if (len > PUMP_BUF - sc->up_len)
+		len = PUMP_BUF - sc->up_len;
+	memcpy(sc->up + sc->up_len, buf, len);
+	sc->up_len += len;
 }
 
 void
