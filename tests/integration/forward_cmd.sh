@@ -50,7 +50,7 @@ echo_check "$LNEW" 2 100000 >/dev/null || fail "the forward added with -L does n
 echo_check "$RNEW" 2 100000 >/dev/null || fail "the forward added with -R does not carry"
 not_listening() { ! port_listening "$1"; }
 wait_for 10 not_listening "$RC"
-python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)' "$RC" ||
+port_bindable "$RC" ||
 	fail "port $RC cannot be bound again after the cancel"
 not_listening "$LC" || fail "the cancelled local forward still listens on $LC"
 wait_pid "$SENDER" 60 || fail "the transfer through the unchanged forward failed"

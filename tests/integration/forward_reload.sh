@@ -94,7 +94,7 @@ assert r["restarted"] == [] and r["unchanged"] == [] and r["added"] == [], r
 # connection closed.
 not_listening() { ! port_listening "$1"; }
 wait_for 10 not_listening "$RGONE"
-python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)' "$RGONE" ||
+port_bindable "$RGONE" ||
 	fail "port $RGONE cannot be bound again after the cancel"
 grep -q "forward localhost:$RGONE to 127.0.0.1:$ECHO: removed" "$T/tunsupd.log" ||
 	fail "no log line for the removed remote forward"

@@ -327,6 +327,17 @@ port_listening() {
 	    END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
+# port_bindable PORT: a listener can take 127.0.0.1:PORT again, as a server
+# would take it (SO_REUSEADDR: a connection of the old listener's in TIME_WAIT
+# does not count; another listener does).
+port_bindable() {
+	python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)' "$1"
+}
+
 # port_open PORT: a TCP connection to 127.0.0.1:PORT succeeds (and is closed at once).
 port_open() {
 	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' "$1" 2>/dev/null
