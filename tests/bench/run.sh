@@ -15,7 +15,8 @@
 #   BENCH_ROUNDS=3       rounds (tunsupd and reference alternate: A B A B ...)
 #   BENCH_MIB=256        MiB per bulk transfer
 #   BENCH_BULK_ROUNDS=5  rounds of the bulk section (it is short, and noisy)
-#   BENCH_RX_ROUNDS=7    rounds of the rx section (iperf3: CPU per GiB, -L/-R/-J)
+#   BENCH_RX_ROUNDS=15   rounds of the rx section (iperf3: CPU per GiB, -L/-R/-J;
+#                        tunsupd first in odd rounds, ssh first in even ones)
 #   BENCH_RX_MIB=512     MiB per iperf3 transfer there
 #   BENCH_RX_CIPHER=aes128-gcm@openssh.com  its cipher
 #   BENCH_RX_CC=cubic    TCP congestion control of the rx section, which runs in a
@@ -40,7 +41,7 @@
 #   BENCH_FLEET_ALIVE=15 its ServerAliveInterval
 #   TLIB_KEEP=1          keep the temp dir (logs)
 # Everything runs on 127.0.0.1; every process it starts is tracked and killed (lib.sh).
-# Whole run: about 16 minutes on 2 vCPUs (fleet alone: about 3, rx about 2.5).
+# Whole run: about 24 minutes on 2 vCPUs (fleet alone: about 3, rx about 10).
 
 set -u -o pipefail
 : "${TESTLIB:?TESTLIB must point at tests/integration/lib.sh}"
@@ -456,7 +457,7 @@ bench_bulk() {
 # in front of the sshd (RX_RTT_MS, 3 s each): what the channel window allows.
 RX_MIB=${BENCH_RX_MIB:-512}
 RX_RTT_MS=${BENCH_RX_RTT_MS:-20}
-RX_ROUNDS=${BENCH_RX_ROUNDS:-7}
+RX_ROUNDS=${BENCH_RX_ROUNDS:-15}
 RX_CIPHER=${BENCH_RX_CIPHER:-aes128-gcm@openssh.com}
 # On loopback the congestion control decides more than the forwarder does: with
 # bbr (the default of some VM images) the sender's window stays a few segments,
@@ -637,17 +638,35 @@ bench_rx() {
 	    "Rrecv $rt $rs send $n" "Rsend $rt $rs recv $n"
 	    "Jrecv $jt $js recv $n" "Jsend $jt $js send $n"
 	    "Drecv $dt $ds recv -t3")
+	# rx_one WHO DIRECTION TPORT SPORT MODE AMOUNT: one transfer through
+	# WHO (tunsupd or ssh), its MB/s, CPU and the sshds' CPU added to WHO's.
+	rx_one() {
+		local v m c w k=$TUNSUPD_PID port=$3
+		if [ "$1" = ssh ]; then
+			case $2 in J*) k=$jpid ;; D*) k=$dpid ;; *) k=$spid ;; esac
+			port=$4
+		fi
+		v=$(iperf_one "$port" "$5" "$6" "$k") || return 1
+		read -r m c w <<<"$v"
+		if [ "$1" = tunsupd ]; then
+			tt[$2]+=" $m" tc[$2]+=" $c" td[$2]+=" $w"
+		else
+			st[$2]+=" $m" sc[$2]+=" $c" sd[$2]+=" $w"
+		fi
+	}
+	# Who goes first alternates too, so that neither always meets the path
+	# as the other direction left it. (With tunsupd always first, the sshd
+	# spent more CPU per GiB on its transfer through -L in 13 pairs of 15
+	# in one run; alternated, no difference with the order showed.)
+	local first second
 	for i in $(seq "$RX_ROUNDS"); do
+		first=tunsupd second=ssh
+		[ $((i % 2)) = 1 ] || first=ssh second=tunsupd
 		for d in "${dirs[@]}"; do
 			set -- $d
-			v=$(iperf_one "$2" "$4" "$5" "$TUNSUPD_PID") || fail "rx: tunsupd $1 failed"
-			read -r m c w <<<"$v"
-			tt[$1]+=" $m" tc[$1]+=" $c" td[$1]+=" $w"
-			case $1 in J*) k=$jpid ;; D*) k=$dpid ;; *) k=$spid ;; esac
-			v=$(iperf_one "$3" "$4" "$5" "$k") || fail "rx: ssh $1 failed"
-			read -r m c w <<<"$v"
-			st[$1]+=" $m" sc[$1]+=" $c" sd[$1]+=" $w"
-			log "rx round $i $1: tunsupd ${tt[$1]##* } MB/s ${tc[$1]##* } CPU-s/GiB;" \
+			rx_one "$first" "$@" || fail "rx: $first $1 failed"
+			rx_one "$second" "$@" || fail "rx: $second $1 failed"
+			log "rx round $i $1 ($first first): tunsupd ${tt[$1]##* } MB/s ${tc[$1]##* } CPU-s/GiB;" \
 			    "ssh ${st[$1]##* } MB/s ${sc[$1]##* } CPU-s/GiB"
 		done
 	done
@@ -691,7 +710,7 @@ bench_rx() {
 	done
 	note "iperf3 -n ${RX_MIB}M (128 KiB blocks) through each forward, ${RX_CIPHER%@*}, one sshd" \
 	    "(a second one as the jump host; the ${RX_RTT_MS} ms row: iperf3 -t 3 through a relay" \
-	    "holding each direction $((RX_RTT_MS / 2)) ms), medians of $RX_ROUNDS rounds alternating tunsupd and ssh;" \
+	    "holding each direction $((RX_RTT_MS / 2)) ms), medians of $RX_ROUNDS rounds alternating tunsupd and ssh (each first in every other round);" \
 	    "ratio: the median of the rounds' tunsupd/ssh ratios (their quartiles in brackets), the verdict's;" \
 	    "CPU: the forwarding process only (schedstat of all its threads), not sshd or iperf3;" \
 	    "the sshd rows: both sshds and every session they forked, during the same transfers"
