@@ -211,9 +211,9 @@ chan_down_start(struct sshchan *sc, const void *src)
 }
 
 /*
- * How much of n bytes from src the down ring takes, grown for them up to
- * DOWN_MAX (its size stays a multiple of 4 KiB, so that a wrap does not
- * move a copy into copy_skew()'s slow case).
+ * How much of n bytes from src the down ring (started: chan_down_start)
+ * takes, grown for them up to DOWN_MAX (its size stays a multiple of 4 KiB,
+ * so that a wrap does not move a copy into copy_skew()'s slow case).
  */
 static size_t
 down_room(struct sshchan *sc, size_t n, const void *src)
@@ -221,8 +221,6 @@ down_room(struct sshchan *sc, size_t n, const void *src)
 	size_t	 cap, first, off;
 	char	*mem;
 
-	if (sc->down == NULL)
-		chan_down_start(sc, src);
 	cap = sc->down_cap;
 	while (cap < DOWN_MAX && cap - sc->down_len < n)
 		cap *= 2;
@@ -285,8 +283,6 @@ down_put(struct sshchan *sc, const char *data, size_t n)
 void
 sshchan_unread(struct sshchan *sc, const void *buf, size_t len)
 {
-	if (sc->down_len == 0)
-		chan_down_start(sc, buf);
 	(void)chan_data_behind(sc, buf, len);
 }
 
@@ -657,14 +653,16 @@ chan_data_take(struct sshchan *sc, const char *data, uint32_t len)
 }
 
 /*
- * The socket is full: behind what waits for it, as far as the ring has
- * room; libssh keeps the rest.
+ * The socket is full: into the ring behind what waits there, as far as it
+ * has room; libssh keeps the rest.
  */
 static size_t
 chan_data_behind(struct sshchan *sc, const char *data, uint32_t len)
 {
 	size_t	 n;
 
+	if (sc->down_len == 0)
+		chan_down_start(sc, data);
 	n = down_room(sc, len, data);
 	down_put(sc, data, n);
 	return n;
@@ -691,10 +689,8 @@ chan_data_now(struct sshchan *sc, const char *data, uint32_t len)
 	if (sc->ctr != NULL)
 		sc->ctr->bytes_in += (size_t)w;
 	n = (size_t)w;
-	if (n < len) {
-		chan_down_start(sc, data + n);
+	if (n < len)
 		n += chan_data_behind(sc, data + n, len - n);
-	}
 	chan_update(sc);
 	return n;
 }
