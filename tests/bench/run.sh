@@ -509,6 +509,21 @@ rx_netns() {
 	    "(the host's: $host; BENCH_RX_CC=host measures with that)"
 	unshare -n env BENCH_RES="$RES" BENCH_ONLY=rx BENCH_RX_NETNS=1 bash "$BENCH_DIR/run.sh"
 }
+# rx_congctl: every loopback route of this namespace (the local table's 127.*)
+# with RX_CC. A route's congctl, not the namespace's default: a namespace other
+# than the host's may only make default what the host's
+# net.ipv4.tcp_allowed_congestion_control lists (with bbr the host's default,
+# often "reno bbr"); a route may name any congestion control the kernel has.
+rx_congctl() {
+	local r n=0
+	while read -r r; do
+		# shellcheck disable=SC2086
+		ip route change table local $r congctl "$RX_CC" ||
+		    fail "rx: cannot set the congestion control $RX_CC on the route $r"
+		n=$((n + 1))
+	done < <(ip route show table local | grep '^local 127\.')
+	[ "$n" -gt 0 ] || fail "rx: no loopback route in the namespace"
+}
 # rx_cap NAME PCT PID...: the processes PID... (all their threads) into a cpu
 # cgroup of their own limited to PCT % of one CPU; prints its directory.
 rx_cap() {
@@ -549,8 +564,7 @@ bench_rx() {
 		    "congestion control, $(cat /proc/sys/net/ipv4/tcp_congestion_control)"
 	else
 		ip link set lo up || fail "rx: cannot bring up lo in the namespace"
-		sysctl -qw net.ipv4.tcp_congestion_control="$RX_CC" ||
-		    fail "rx: cannot set the congestion control $RX_CC"
+		rx_congctl
 	fi
 	start_sshd rx "Ciphers $RX_CIPHER"
 	sp=$SSHD_PORT_rx
