@@ -41,12 +41,13 @@
 #   BENCH_FLEET_ALIVE=15 its ServerAliveInterval
 #   TLIB_KEEP=1          keep the temp dir (logs)
 # Everything runs on 127.0.0.1; every process it starts is tracked and killed (lib.sh).
-# Whole run: about 24 minutes on 2 vCPUs (fleet alone: about 3, rx about 10).
+# Whole run: about 27 minutes on 2 vCPUs (fleet alone: about 4, rx about 8); lib.sh's
+# watchdog (TLIB_TIMEOUT) ends it after 50.
 
 set -u -o pipefail
 : "${TESTLIB:?TESTLIB must point at tests/integration/lib.sh}"
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export TLIB_TIMEOUT=${TLIB_TIMEOUT:-1500}
+export TLIB_TIMEOUT=${TLIB_TIMEOUT:-3000}
 # shellcheck source=../tests/integration/lib.sh
 . "$TESTLIB"
 
