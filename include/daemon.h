@@ -52,6 +52,7 @@ struct turn_stats {
 	uint64_t		 over[TURN_LIMITS];
 	double			 longest_ms;
 	double			 sum_ms;
+	uint64_t		 batched;	/* followed by a wait */
 };
 extern const int turn_limits_ms[TURN_LIMITS];
 
@@ -91,6 +92,7 @@ struct daemon {
 	ev_prepare		 turn_end;
 	double			 turn_start;	/* monotonic; 0: none yet */
 	struct turn_stats	 turn;
+	uint64_t		 batch_seen;	/* sshconn_received(), last turn */
 
 	ev_signal		 sigterm;
 	ev_signal		 sigint;

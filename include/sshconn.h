@@ -114,6 +114,8 @@ const char	*sshconn_phase(struct sshconn *);
 
 /* Inbound SSH packets so far (liveness: any packet counts as an answer). */
 uint64_t	 sshconn_in_packets(struct sshconn *);
+/* Bytes all sessions have read from their sockets (the loop's batching). */
+uint64_t	 sshconn_received(void);
 
 /* Global requests, one outstanding at a time, in order. */
 void	sshconn_listen(struct sshconn *, const char *addr, int port,

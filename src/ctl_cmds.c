@@ -148,8 +148,9 @@ ctl_turn_stats(const struct turn_stats *ts)
 	char	 key[32];
 	int	 i;
 
-	o = json_pack("{s:I,s:f,s:f}", "turns", (json_int_t)ts->turns,
-	    "longest_turn_ms", ts->longest_ms, "turn_ms_sum", ts->sum_ms);
+	o = json_pack("{s:I,s:f,s:f,s:I}", "turns", (json_int_t)ts->turns,
+	    "longest_turn_ms", ts->longest_ms, "turn_ms_sum", ts->sum_ms,
+	    "turns_batched", (json_int_t)ts->batched);
 	for (i = 0; i < TURN_LIMITS; i++) {
 		snprintf(key, sizeof(key), "turns_over_%dms", turn_limits_ms[i]);
 		json_object_set_new(o, key, json_integer((json_int_t)ts->over[i]));

@@ -75,6 +75,16 @@ static void	daemon_netwatch_cb(void *, const char *);
 
 const int turn_limits_ms[TURN_LIMITS] = { 1, 10, 100 };
 
+/*
+ * Wake-ups batched under load (doc/design.md, "The receive path"): after a
+ * turn in which the sessions read BATCH_BYTES or more from their sockets,
+ * the loop waits BATCH_WAIT, less what the turn took, before it polls
+ * again. The next turn then finds more on each socket, and the server's
+ * sends wake tunsupd less often. A quiet turn ends the wait.
+ */
+#define BATCH_BYTES	(64 * 1024)
+#define BATCH_WAIT	0.0003	/* seconds */
+
 /* The first watcher served after each poll (EV_MAXPRI): a turn begins. */
 static void
 daemon_turn_begin_cb(struct ev_loop *loop, ev_check *w, int revents)
@@ -84,14 +94,25 @@ daemon_turn_begin_cb(struct ev_loop *loop, ev_check *w, int revents)
 	d->turn_start = now_mono();
 }
 
-/* The last watcher served before each poll (EV_MINPRI): it ends. */
+/*
+ * The last watcher served before each poll (EV_MINPRI): it ends, and whether
+ * the loop waits before that poll is decided.
+ */
 static void
 daemon_turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct daemon	*d = w->data;
 	double		 ms;
+	uint64_t	 got;
 	int		 i;
 
+	got = sshconn_received() - d->batch_seen;
+	d->batch_seen += got;
+	if (got >= BATCH_BYTES) {
+		ev_set_io_collect_interval(loop, BATCH_WAIT);
+		d->turn.batched++;
+	} else
+		ev_set_io_collect_interval(loop, 0.);
 	if (d->turn_start == 0)
 		return;
 	ms = (now_mono() - d->turn_start) * 1000.0;

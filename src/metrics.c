@@ -187,6 +187,14 @@ metric_loop(FILE *out, json_t *loop)
 			fprintf(out, "tunsup_loop_turns_over_total"
 			    "{ms=\"%d\"} %.0f\n", ms, json_number_value(v));
 	}
+	if (json_is_number(json_object_get(loop, "turns_batched"))) {
+		metric_family(out, "tunsup_loop_batched_turns_total", "Loop "
+		    "turns that read 64 KiB or more from the sessions, after "
+		    "which the loop waited up to 0.3 ms to read more at once.",
+		    "counter");
+		fprintf(out, "tunsup_loop_batched_turns_total %.0f\n",
+		    jnum(loop, "turns_batched", 0));
+	}
 	metric_family(out, "tunsup_loop_longest_turn_seconds", "The longest "
 	    "loop turn since tunsupd started.", "gauge");
 	fprintf(out, "tunsup_loop_longest_turn_seconds %.6f\n",

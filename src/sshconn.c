@@ -86,6 +86,8 @@
 #define DOPOLL_BYTES	(1024 * 1024)
 #define DOPOLL_ROUNDS	256
 
+static uint64_t	sc_received;	/* sshconn_received() */
+
 /* AddressFamily (enum cfg_af) for the socket calls and for messages. */
 static const int sc_families[] = { AF_UNSPEC, AF_INET, AF_INET6 };
 static const char *const sc_family_names[] = { "any", "inet", "inet6" };
@@ -1038,6 +1040,12 @@ const char *
 sshconn_phase(struct sshconn *c)
 {
 	return sc_phase_names[c->phase];
+}
+
+uint64_t
+sshconn_received(void)
+{
+	return sc_received;
 }
 
 uint64_t
@@ -2332,6 +2340,7 @@ sc_poll(struct sshconn *c)
 			break;
 	}
 	c->polling = 0;
+	sc_received += c->sock.in_bytes - start;
 	/* Even if the session is lost: what it delivered goes out. */
 	chan_flush_all(c);
 	if (c->root->zombie || c->phase != SC_READY)

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: ISC (see LICENSE)
 # Loop turns (tunsupctl(1) status "loop", metrics tunsup_loop_*): the daemon
 # counts the turns of its event loop and those longer than 1, 10 and 100 ms, and
-# keeps the longest. A stall is shown with one of the things that still block
+# keeps the longest; under load it waits a little before the next poll, and
+# counts those turns too. A stall is shown with one of the things that still block
 # the loop on purpose: opening a private key protected by a passphrase (its
 # key derivation, once per file). And the loop must not stall
 # while a tunnel behind a slow link is fed: libssh sends with a blocking send(),
 # so the pump may only give it what the socket can take at once.
 . "$TESTLIB"
 set -eu -o pipefail
+need_tool strace
 tlib_init
 
 start_sshd srv
@@ -55,6 +57,69 @@ grep -q '^tunsup_loop_turns_total [1-9]' <<<"$m" || fail "metrics lack tunsup_lo
 grep -Eq '^tunsup_loop_longest_turn_seconds (0\.[1-9]|[1-9])' <<<"$m" ||
 	fail "metrics: tunsup_loop_longest_turn_seconds is not the stall"
 pass "metrics show the loop's turns"
+
+# Wake-ups batched under load (doc/design.md, "The receive path"): after a
+# turn that read 64 KiB or more from the sessions the loop sleeps up to 0.3 ms
+# (libev's nanosleep) before it polls again; turns that read less do not.
+# strace counts the daemon's sleeps while small echoes cross a LocalForward,
+# while 32 MiB come down another, and while small echoes cross again.
+EP=$(free_port)
+start_echo "$EP"
+SRC=$(free_port)
+mkdata "$T/down.bin" 32
+start_source "$SRC" "$T/down.bin"
+LE=$(free_port)
+LD=$(free_port)
+{
+	conf_header
+	tunnel_conf quick srv
+	tunnel_conf slow srv "" "$T/id_slow"
+	echo "    IdentityPassphraseFile $T/id_slow.pass"
+	tunnel_conf bulk srv
+	echo "    LocalForward $LE 127.0.0.1:$EP"
+	echo "    LocalForward $LD 127.0.0.1:$SRC"
+} >"$T/t.conf"
+ctl reload >/dev/null
+wait_state bulk up 20
+# sleeps WHAT CMD...: the daemon's sleeps (a line each) while CMD runs
+sleeps() {
+	local what=$1 spid
+	shift
+	strace -f -e trace=nanosleep,clock_nanosleep -e signal=none \
+	    -o "$T/sleeps.$what" -p "$TUNSUPD_PID" 2>"$T/strace.$what" &
+	spid=$!
+	track "$spid"
+	wait_for 10 "grep -q attached '$T/strace.$what'"
+	"$@" >/dev/null || fail "$what: $* failed"
+	kill -INT "$spid"
+	wait_pid "$spid" 10 || true
+	grep -c nanosleep "$T/sleeps.$what" || true
+}
+small() {
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		echo_check "$LE" 1 4000 20 || return 1
+	done
+}
+b0=$(loopf turns_batched)
+n=$(sleeps quiet small)
+b1=$(loopf turns_batched)
+[ "$n" = 0 ] || fail "the loop slept $n times while only small echoes crossed"
+[ "$b1" = "$b0" ] || fail "small echoes counted as batched turns ($b0 -> $b1)"
+n=$(sleeps bulk tcp_recv "$LD" "$T/got.bin" 60)
+b2=$(loopf turns_batched)
+_tlib_same "$T/down.bin" "$T/got.bin" $((32 * 1048576)) "32 MiB down the LocalForward"
+[ "$n" -gt 0 ] || fail "the loop never slept between polls while 32 MiB came down"
+[ "$b2" -gt "$b1" ] || fail "loop.turns_batched did not grow with the download ($b1 -> $b2)"
+pass "32 MiB down a LocalForward, intact: $n sleeps before a poll, turns_batched $b1 -> $b2"
+n=$(sleeps after small)
+b3=$(loopf turns_batched)
+[ "$n" = 0 ] || fail "the loop still slept ($n times) after the download"
+[ "$b3" = "$b2" ] || fail "small echoes after the download counted as batched ($b2 -> $b3)"
+pass "small echoes before and after: no sleep, turns_batched unchanged"
+grep -qx "tunsup_loop_batched_turns_total $b3" <<<"$(ctl metrics)" ||
+	fail "metrics lack tunsup_loop_batched_turns_total $b3"
+pass "metrics show the batched turns"
 
 # Four uploads into a tunnel whose server is behind a 2 MB/s relay: its socket
 # buffer fills up, and no turn of the loop may wait for it.

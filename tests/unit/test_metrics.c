@@ -39,7 +39,7 @@ static const char status_text[] =
     "\"reload\":{\"successful\":false,\"success_time\":1700000001.5},"
     "\"loop\":{\"turns\":100,\"longest_turn_ms\":150.0,"
     "\"turn_ms_sum\":2500.0,\"turns_over_100ms\":2,"
-    "\"turns_over_1ms\":30,\"turns_over_10ms\":5},"
+    "\"turns_over_1ms\":30,\"turns_over_10ms\":5,\"turns_batched\":7},"
     "\"tunnels\":[{\"name\":\"we\\\"b\",\"state\":\"backoff\"}]}";
 
 /* metrics_print of status_text with flags, as one string (caller frees). */
@@ -110,6 +110,7 @@ Test(metrics, textfile_route_unchanged)
 	cr_assert_null(strstr(page, "tunsup_build_info"));
 	cr_assert_null(strstr(page, "tunsup_loop_turn_seconds"));
 	expect_line(page, "tunsup_loop_turns_over_total{ms=\"100\"} 2");
+	expect_line(page, "tunsup_loop_batched_turns_total 7");
 	expect_line(page, "tunsup_uptime_seconds 10.500");
 	free(page);
 }
