@@ -73,8 +73,24 @@ tlib_init() {
 	if [ "$(id -u)" = 0 ]; then
 		mkdir -p /run/sshd
 	fi
+	_tlib_python
 	_tlib_watchdog "${TLIB_TIMEOUT:-300}"
 	log "test dir $T"
+}
+
+# python3 resolved once, not through a version manager's shim on every start:
+# pyenv's shim took 0.38 s a start on a CI machine (the interpreter itself
+# 0.04-0.08 s), and the tests start python3 for every status field they read,
+# so their polls fell seconds behind the daemon under load (check_now.sh,
+# fallback_host.sh failed). $T/py/python3 runs the interpreter the shim would.
+_tlib_python() {
+	local py
+	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) &&
+	    [ -x "$py" ] || return 0
+	mkdir "$T/py"
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$py" >"$T/py/python3"
+	chmod 0755 "$T/py/python3"
+	PATH=$T/py:$PATH
 }
 
 # A whole-test deadline: a hung test fails instead of hanging `make check`.
