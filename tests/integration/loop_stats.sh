@@ -62,7 +62,11 @@ pass "metrics show the loop's turns"
 # turn that read 64 KiB or more from the sessions the loop sleeps up to 0.3 ms
 # (libev's nanosleep) before it polls again; turns that read less do not.
 # strace counts the daemon's sleeps while small echoes cross a LocalForward,
-# while 32 MiB come down another, and while small echoes cross again.
+# while 32 MiB come down another, and while small echoes cross again. How
+# long a batched turn's sleep is depends on how long the turn took (0.3 ms
+# less that), so on a loaded machine it may be none at all (a CI run had 9
+# batched turns and no sleep): the download is checked by its batched turns,
+# and the sleeps are only logged; the echoes must have neither.
 EP=$(free_port)
 start_echo "$EP"
 SRC=$(free_port)
@@ -85,7 +89,7 @@ wait_state bulk up 20
 sleeps() {
 	local what=$1 spid
 	shift
-	strace -f -e trace=nanosleep,clock_nanosleep -e signal=none \
+	strace -f --seccomp-bpf -e trace=nanosleep,clock_nanosleep -e signal=none \
 	    -o "$T/sleeps.$what" -p "$TUNSUPD_PID" 2>"$T/strace.$what" &
 	spid=$!
 	track "$spid"
@@ -109,9 +113,8 @@ b1=$(loopf turns_batched)
 n=$(sleeps bulk tcp_recv "$LD" "$T/got.bin" 60)
 b2=$(loopf turns_batched)
 _tlib_same "$T/down.bin" "$T/got.bin" $((32 * 1048576)) "32 MiB down the LocalForward"
-[ "$n" -gt 0 ] || fail "the loop never slept between polls while 32 MiB came down"
 [ "$b2" -gt "$b1" ] || fail "loop.turns_batched did not grow with the download ($b1 -> $b2)"
-pass "32 MiB down a LocalForward, intact: $n sleeps before a poll, turns_batched $b1 -> $b2"
+pass "32 MiB down a LocalForward, intact: turns_batched $b1 -> $b2, $n sleeps before a poll"
 n=$(sleeps after small)
 b3=$(loopf turns_batched)
 [ "$n" = 0 ] || fail "the loop still slept ($n times) after the download"
