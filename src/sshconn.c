@@ -132,6 +132,7 @@ struct sshconn_fwdmsg {
 
 static void	sc_io_cb(struct ev_loop *, ev_io *, int);
 static void	closers_free_all(void);
+static size_t	sock_room(int, int);
 static void	sc_kick_cb(struct ev_loop *, ev_prepare *, int);
 static void	sc_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	sc_fail(struct sshconn *, enum sshconn_fail, const char *, ...)
@@ -837,16 +838,27 @@ sshconn_new(struct ev_loop *loop, struct resolver *res,
 }
 
 /*
- * A session's socket after our DISCONNECT and FIN: read and drop what the
- * server still sends until it closes too (or CLOSE_LINGER passes), so it
- * reads our DISCONNECT instead of a reset, which closing a socket with
- * unread input sends.
+ * A session on its way out. Its DISCONNECT goes out only whole, so only
+ * with room for it in the socket and after what libssh has queued: libssh
+ * writes it at once only while it thinks the socket writable (else it
+ * queues it, and ssh_disconnect() then throws the queue away). A busy
+ * session often has neither (its pumps keep the socket just above their
+ * ROOM_MIN, or full while the server is slow to read), so the closer keeps
+ * the session, without our callbacks, and waits on EV_WRITE, letting
+ * libssh write out its queue without waiting (ssh_blocking_flush() with no
+ * time), until the DISCONNECT fits. Then our FIN, and the closer reads and
+ * drops what the server still sends until it closes too, so it reads our
+ * DISCONNECT instead of a reset, which closing a socket with unread input
+ * sends. All of this within CLOSE_LINGER; a server that takes longer (a
+ * black hole) gets what libssh does in ssh_free(): the socket closed.
  */
 #define CLOSE_LINGER	2.0
 
 struct closer {
 	struct ev_loop		*loop;
-	int			 fd;
+	char			*name;	/* the tunnel's, for the log */
+	ssh_session		 s;	/* until the DISCONNECT is out */
+	int			 fd;	/* -1 once closed */
 	ev_io			 io;
 	ev_timer		 timer;
 	LIST_ENTRY(closer)	 entry;
@@ -860,7 +872,16 @@ closer_free(struct closer *cl)
 	LIST_REMOVE(cl, entry);
 	ev_io_stop(cl->loop, &cl->io);
 	ev_timer_stop(cl->loop, &cl->timer);
-	close(cl->fd);
+	/*
+	 * ssh_free() closes the socket of a session not disconnected; the fd
+	 * is ours to close only if still open after (nothing opens one in
+	 * between, so the number is not reused).
+	 */
+	if (cl->s != NULL)
+		ssh_free(cl->s);
+	if (cl->fd != -1 && fcntl(cl->fd, F_GETFD) != -1)
+		close(cl->fd);
+	free(cl->name);
 	free(cl);
 }
 
@@ -883,10 +904,63 @@ closer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/* Send the DISCONNECT if it fits now; 0 while it waits for room. */
+static int
+closer_bye(struct closer *cl)
+{
+	if (ssh_get_status(cl->s) & SSH_WRITE_PENDING)
+		ssh_blocking_flush(cl->s, 0);
+	if (ssh_get_fd(cl->s) == -1) {
+		cl->fd = -1;	/* libssh closed it on an error */
+		return 1;
+	}
+	if ((ssh_get_status(cl->s) & SSH_WRITE_PENDING) ||
+	    sock_room(cl->fd, 0) < ROOM_BYE)
+		return 0;
+	ssh_set_fd_towrite(cl->s);
+	ssh_disconnect(cl->s);		/* sends DISCONNECT, keeps our fd */
+	ssh_free(cl->s);
+	cl->s = NULL;
+	if (ev_is_active(&cl->io))
+		tlog_msg(cl->name, LOG_LVL_DEBUG, "disconnect: sent");
+	return 1;
+}
+
+/* After the DISCONNECT (or without one): FIN, then read until EOF. */
+static void
+closer_drain(struct closer *cl)
+{
+	if (cl->fd == -1 || fcntl(cl->fd, F_GETFD) == -1) {
+		cl->fd = -1;
+		closer_free(cl);
+		return;
+	}
+	shutdown(cl->fd, SHUT_WR);
+	ev_io_stop(cl->loop, &cl->io);
+	ev_io_init(&cl->io, closer_read_cb, cl->fd, EV_READ);
+	cl->io.data = cl;
+	ev_io_start(cl->loop, &cl->io);
+}
+
+static void
+closer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct closer	*cl = w->data;
+
+	if (closer_bye(cl))
+		closer_drain(cl);
+}
+
 static void
 closer_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	closer_free(w->data);
+	struct closer	*cl = w->data;
+
+	if (cl->s != NULL)
+		tlog_msg(cl->name, LOG_LVL_DEBUG, "disconnect: the server did "
+		    "not read for %.0f s: socket closed without DISCONNECT",
+		    CLOSE_LINGER);
+	closer_free(cl);
 }
 
 static void
@@ -896,47 +970,35 @@ closers_free_all(void)
 		closer_free(LIST_FIRST(&closers));
 }
 
+/*
+ * Close a session's socket politely: with its session s past the
+ * handshake, send a DISCONNECT first (the closer owns s from here on);
+ * with s NULL, only FIN and wait for EOF.
+ */
 static void
-closer_start(struct ev_loop *loop, int fd)
+closer_start(struct ev_loop *loop, const char *name, ssh_session s, int fd)
 {
 	struct closer	*cl;
 
-	shutdown(fd, SHUT_WR);
 	cl = xcalloc(1, sizeof(*cl));
 	cl->loop = loop;
+	cl->name = xstrdup(name);
+	cl->s = s;
 	cl->fd = fd;
-	ev_io_init(&cl->io, closer_read_cb, fd, EV_READ);
 	ev_timer_init(&cl->timer, closer_timeout_cb, CLOSE_LINGER, 0.);
-	cl->io.data = cl->timer.data = cl;
-	ev_io_start(loop, &cl->io);
+	cl->timer.data = cl;
 	ev_timer_start(loop, &cl->timer);
 	LIST_INSERT_HEAD(&closers, cl, entry);
-}
-
-/*
- * Say goodbye: libssh writes its DISCONNECT at once only while it thinks
- * the socket writable (else it queues it, and ssh_disconnect() then throws
- * the queue away), and with a blocking send(). So: only with room in the
- * socket (a black-holed peer gets no DISCONNECT rather than a stalled
- * loop), after what is queued, and with libssh told it may write. The room
- * needed is the packet's, not a pump's ROOM_MIN: busy pumps keep the
- * socket just above that, and a session closed without its DISCONNECT
- * ends with a reset at the server.
- */
-static void
-sc_disconnect(struct sshconn *c)
-{
-	if (!ssh_is_connected(c->s))
-		return;		/* not past the handshake: nothing to say */
-	if (sc_sock_room(c) < ROOM_BYE)
-		return;
-	if (ssh_get_status(c->s) & SSH_WRITE_PENDING)
-		ssh_blocking_flush(c->s, 50);
-	if (sc_sock_room(c) < ROOM_BYE ||
-	    (ssh_get_status(c->s) & SSH_WRITE_PENDING))
-		return;
-	ssh_set_fd_towrite(c->s);
-	ssh_disconnect(c->s);		/* sends DISCONNECT, keeps our fd */
+	if (s != NULL && !closer_bye(cl)) {
+		tlog_msg(name, LOG_LVL_DEBUG, "disconnect: waiting for room in "
+		    "the socket (%zu bytes free%s)", sock_room(fd, 0),
+		    (ssh_get_status(s) & SSH_WRITE_PENDING) ?
+		    ", libssh output queued" : "");
+		ev_io_init(&cl->io, closer_write_cb, fd, EV_WRITE);
+		cl->io.data = cl;
+		ev_io_start(loop, &cl->io);
+	} else
+		closer_drain(cl);
 }
 
 static void
@@ -973,23 +1035,27 @@ sc_destroy(struct sshconn *c)
 	}
 	if (c->s != NULL) {
 		ssh_set_message_callback(c->s, NULL, NULL);
+		ssh_set_counters(c->s, NULL, NULL);
 		/*
 		 * libssh lets go of an fd given with SSH_OPTIONS_FD on
 		 * disconnect, but closes it on errors (and then says -1 here)
-		 * and in ssh_free() when there was no disconnect (no room for
-		 * the DISCONNECT): ours to close only if still open after.
-		 * Nothing opens an fd in between, so the number is not reused.
+		 * and in ssh_free() when there was no disconnect.
 		 */
-		fd = c->fd_given ? ssh_get_fd(c->s) : c->fd;
-		if (c->fd_given && fd != -1)
-			sc_disconnect(c);
-		ssh_free(c->s);
-		if (fd != -1 && c->fd_given) {
-			if (fcntl(fd, F_GETFD) != -1)
-				closer_start(c->loop, fd); /* FIN, wait for EOF */
-		} else if (fd != -1)
-			close(fd);
-		c->fd = -1;
+		if (c->fd_given) {
+			fd = ssh_get_fd(c->s);
+			c->fd = -1;
+		} else
+			fd = -1;
+		if (fd != -1 && ssh_is_connected(c->s))
+			closer_start(c->loop, c->spec->name, c->s, fd);
+		else {
+			ssh_free(c->s);
+			/* Nothing opened an fd since: the number is not reused. */
+			if (fd != -1 && fcntl(fd, F_GETFD) != -1)
+				closer_start(c->loop, c->spec->name, NULL,
+				    fd);
+		}
+		c->s = NULL;
 	}
 	if (c->fd != -1)
 		close(c->fd);
@@ -1743,10 +1809,26 @@ sc_ready(struct sshconn *c)
  * after every packet, and within a turn the kernel only grows it (TCP
  * autotuning), which leaves the answer on the safe side.
  */
+static size_t
+sock_room(int fd, int sndbuf)
+{
+	int		 outq = 0;
+	socklen_t	 len = sizeof(sndbuf);
+
+	if (sndbuf == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == -1)
+		return SIZE_MAX;
+	if (ioctl(fd, SIOCOUTQ, &outq) == -1)
+		return SIZE_MAX;
+	if (sndbuf - sndbuf / 8 - outq <= 0)
+		return 0;
+	return (size_t)(sndbuf - sndbuf / 8 - outq);
+}
+
 size_t
 sc_sock_room(struct sshconn *c)
 {
-	int		 fd, outq = 0;
+	int		 fd;
 	socklen_t	 len = sizeof(c->sndbuf);
 
 	if (c->s == NULL || (fd = ssh_get_fd(c->s)) == -1)
@@ -1757,11 +1839,7 @@ sc_sock_room(struct sshconn *c)
 			return SIZE_MAX;
 		c->sndbuf_turn = ev_iteration(c->loop);
 	}
-	if (ioctl(fd, SIOCOUTQ, &outq) == -1)
-		return SIZE_MAX;
-	if (c->sndbuf - c->sndbuf / 8 - outq <= 0)
-		return 0;
-	return (size_t)(c->sndbuf - c->sndbuf / 8 - outq);
+	return sock_room(fd, c->sndbuf);
 }
 
 static void

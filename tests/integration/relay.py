@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: ISC (see LICENSE)
 """TCP relay on 127.0.0.1 for tunsup's integration tests.
 
-    relay.py [--pidfile FILE] [--rate BYTES_PER_SEC] [--hold SECONDS] LISTEN_PORT TARGET_PORT
+    relay.py [--pidfile FILE] [--rate BYTES_PER_SEC] [--hold SECONDS]
+             [--sockbuf BYTES] LISTEN_PORT TARGET_PORT
 
 One process, one selector loop, non-blocking sockets. Each accepted connection is
 joined to a new connection to 127.0.0.1:TARGET_PORT and bytes are copied both ways
@@ -12,7 +13,10 @@ joined to a new connection to 127.0.0.1:TARGET_PORT and bytes are copied both wa
 never see a banner), `kill -CONT` resumes it. `--rate` throttles each direction of
 each connection to about BYTES_PER_SEC. `--hold` keeps what the target sends and
 passes it on every SECONDS in one write, so that packets the target sent apart
-arrive together (tests/integration/remote_port0.sh).
+arrive together (tests/integration/remote_port0.sh). `--sockbuf` fixes the
+send and receive buffers of the relay's sockets (no autotuning), so that
+little is in flight past the relay and a frozen relay soon fills the client's
+socket (tests/faults/sigterm_stalled.sh).
 
 SIGUSR1 black-holes the connections open at that moment and only those: the relay
 stops reading and writing them but keeps both sockets open, so neither end sees an
@@ -170,7 +174,7 @@ class Pair:
 
 
 class Relay:
-    def __init__(self, lport, tport, rate, hold):
+    def __init__(self, lport, tport, rate, hold, sockbuf=0):
         self.tport = tport
         self.rate = rate
         self.hold = hold
@@ -186,10 +190,18 @@ class Relay:
         self.sel.register(self.wake_r, selectors.EVENT_READ, "wake")
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # before listen() and connect(): the window scale follows
+        self.sockbuf = sockbuf
+        self.set_bufs(self.lsock)
         self.lsock.bind((HOST, lport))
         self.lsock.listen(128)
         self.lsock.setblocking(False)
         self.sel.register(self.lsock, selectors.EVENT_READ, None)
+
+    def set_bufs(self, s):
+        if self.sockbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.sockbuf)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sockbuf)
 
     def accept(self):
         try:
@@ -198,6 +210,7 @@ class Relay:
             return
         c.setblocking(False)
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.set_bufs(s)
         s.setblocking(False)
         err = s.connect_ex((HOST, self.tport))
         if err not in (0, errno.EINPROGRESS):
@@ -253,11 +266,13 @@ def main():
     ap.add_argument("--pidfile")
     ap.add_argument("--rate", type=int, default=0, metavar="BYTES_PER_SEC")
     ap.add_argument("--hold", type=float, default=0, metavar="SECONDS")
+    ap.add_argument("--sockbuf", type=int, default=0, metavar="BYTES")
     ap.add_argument("listen_port", type=int)
     ap.add_argument("target_port", type=int)
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    relay = Relay(args.listen_port, args.target_port, args.rate, args.hold)
+    relay = Relay(args.listen_port, args.target_port, args.rate, args.hold,
+                  args.sockbuf)
     # the handler only asks; the loop freezes between two rounds
     signal.set_wakeup_fd(relay.wake_w.fileno())
     signal.signal(signal.SIGUSR1, lambda *_: setattr(relay, "freeze_asked", True))
