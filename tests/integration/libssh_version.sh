@@ -47,7 +47,8 @@ if [ "$TUNSUP_LIBSSH" = bundled ]; then
 	for p in recv-read-256k.patch recv-data-in-place.patch recv-accept-window.patch \
 	    recv-window-adjust-early.patch host-cert-kex.patch recv-read-nowait.patch \
 	    recv-window-batch.patch recv-window-4m.patch copy-alias.patch \
-	    buffer-grow.patch send-batch.patch recv-window-held.patch; do
+	    buffer-grow.patch send-batch.patch recv-window-held.patch \
+	    recv-read-grow.patch; do
 		[[ " $series " == *" $p "* ]] || fail "the series lacks $p"
 	done
 	pass "tunsupd -V names every patch of contrib/libssh/patches/series, in order"
